@@ -1,0 +1,36 @@
+"""``lib``: the solvers and problems of *Length and direction*, an executable textbook on the
+optimization theory of Batch Normalization (Kohler et al., AISTATS 2019).
+
+Every public name is re-exported here; see the book's chapters for the mathematics and the
+module docstrings for the update rules each function implements.
+"""
+
+from .bisection import BisectionResult, BracketError, bisection
+from .decoupling import from_w_tilde, norm_split, s_norm, split_gradient, to_w_tilde
+from .least_squares import LeastSquares
+from .moments import Evaluation, Moments
+from .rayleigh import rayleigh_gap, rayleigh_gradient, rayleigh_minimum, rayleigh_quotient
+from .result import DivergenceError, OptimizationResult
+from .solvers import gd, gdnp
+
+__all__ = [
+    "BisectionResult",
+    "BracketError",
+    "DivergenceError",
+    "Evaluation",
+    "LeastSquares",
+    "Moments",
+    "OptimizationResult",
+    "bisection",
+    "from_w_tilde",
+    "gd",
+    "gdnp",
+    "norm_split",
+    "rayleigh_gap",
+    "rayleigh_gradient",
+    "rayleigh_minimum",
+    "rayleigh_quotient",
+    "s_norm",
+    "split_gradient",
+    "to_w_tilde",
+]

@@ -1,0 +1,143 @@
+"""Input checks shared by the whole library.
+
+Every public function of :mod:`lib` turns what the user gave into float64 numpy arrays
+through these helpers, so that bad input is refused in one place and with one kind of
+message: what was wrong, and what is expected instead.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+__all__ = [
+    "as_vector",
+    "as_matrix",
+    "as_spd_matrix",
+    "as_positive_int",
+    "as_nonnegative_int",
+    "as_positive_float",
+    "as_finite_float",
+]
+
+
+def _as_float_array(name: str, value, ndim: int) -> np.ndarray:
+    if isinstance(value, (str, bytes)) or value is None:
+        raise TypeError(f"{name} must be a numeric array, got {type(value).__name__}")
+    try:
+        array = np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError) as error:
+        raise TypeError(
+            f"{name} must be a numeric array of real numbers, got {type(value).__name__}"
+        ) from error
+    if array.ndim != ndim:
+        shape = "(d,)" if ndim == 1 else "(n, d)" if ndim == 2 else f"{ndim} axes"
+        raise ValueError(f"{name} must have shape {shape}, got an array of shape {array.shape}")
+    if array.size == 0:
+        raise ValueError(f"{name} is empty; expected at least one entry")
+    bad = ~np.isfinite(array)
+    if bad.any():
+        where = tuple(int(i) for i in np.argwhere(bad)[0])
+        raise ValueError(
+            f"{name} contains {int(bad.sum())} non-finite entries (NaN or inf), the first at "
+            f"index {where if ndim > 1 else where[0]}; expected finite real numbers"
+        )
+    return array
+
+
+def as_vector(name: str, value, dim: int | None = None) -> np.ndarray:
+    """Return ``value`` as a finite float64 vector, of length ``dim`` when given."""
+    vector = _as_float_array(name, value, 1)
+    if dim is not None and vector.shape[0] != dim:
+        raise ValueError(
+            f"{name} has length {vector.shape[0]}, but the problem has dimension {dim}; "
+            f"expected shape ({dim},)"
+        )
+    return vector.copy()
+
+
+def as_matrix(name: str, value, rows: int | None = None, cols: int | None = None) -> np.ndarray:
+    """Return ``value`` as a finite float64 matrix with the given number of rows/columns."""
+    matrix = _as_float_array(name, value, 2)
+    if rows is not None and matrix.shape[0] != rows:
+        raise ValueError(f"{name} has {matrix.shape[0]} rows, expected {rows}")
+    if cols is not None and matrix.shape[1] != cols:
+        raise ValueError(f"{name} has {matrix.shape[1]} columns, expected {cols}")
+    return matrix.copy()
+
+
+def as_spd_matrix(name: str, value) -> tuple[np.ndarray, np.ndarray]:
+    """Check that ``value`` is a symmetric positive definite matrix.
+
+    Returns
+    -------
+    matrix : ndarray of shape (d, d)
+        The matrix, symmetrised exactly (``(A + A.T) / 2``) after the check.
+    eigenvalues : ndarray of shape (d,)
+        Its eigenvalues in increasing order.
+
+    Raises
+    ------
+    ValueError
+        If the matrix is not square, not symmetric to a relative tolerance of 1e-10, or has an
+        eigenvalue that is not positive (relative to the largest one, below 1e-14).
+    """
+    matrix = _as_float_array(name, value, 2)
+    d = matrix.shape[0]
+    if matrix.shape != (d, d):
+        raise ValueError(f"{name} must be a square matrix of shape (d, d), got {matrix.shape}")
+    scale = np.max(np.abs(matrix))
+    asymmetry = np.max(np.abs(matrix - matrix.T))
+    if asymmetry > 1e-10 * max(scale, np.finfo(float).tiny):
+        raise ValueError(
+            f"{name} must be symmetric; the largest |{name}[i,j] - {name}[j,i]| is {asymmetry:.3g} "
+            f"(relative {asymmetry / scale:.3g})"
+        )
+    matrix = 0.5 * (matrix + matrix.T)
+    eigenvalues = np.linalg.eigvalsh(matrix)
+    if eigenvalues[0] <= 1e-14 * max(abs(eigenvalues[-1]), np.finfo(float).tiny):
+        raise ValueError(
+            f"{name} must be positive definite; its smallest eigenvalue is {eigenvalues[0]:.3g} "
+            f"(largest {eigenvalues[-1]:.3g}). For a second moment E[x x^T] this means the data "
+            "do not span every direction: remove constant or collinear features"
+        )
+    return matrix, eigenvalues
+
+
+def as_positive_int(name: str, value) -> int:
+    """Return ``value`` as a Python int, refusing booleans, non-integers and values < 1."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be a positive integer, got {value!r}")
+    if value < 1:
+        raise ValueError(f"{name} must be a positive integer, got {value}")
+    return int(value)
+
+
+def as_nonnegative_int(name: str, value) -> int:
+    """Return ``value`` as a Python int, refusing booleans, non-integers and negatives."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be a non-negative integer, got {value!r}")
+    if value < 0:
+        raise ValueError(f"{name} must be a non-negative integer, got {value}")
+    return int(value)
+
+
+def as_positive_float(name: str, value) -> float:
+    """Return ``value`` as a finite positive float."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a positive real number, got {value!r}")
+    value = float(value)
+    if not np.isfinite(value) or value <= 0:
+        raise ValueError(f"{name} must be a finite positive number, got {value}")
+    return value
+
+
+def as_finite_float(name: str, value) -> float:
+    """Return ``value`` as a finite float."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a real number, got {value!r}")
+    value = float(value)
+    if not np.isfinite(value):
+        raise ValueError(f"{name} must be finite, got {value}")
+    return value

@@ -1,0 +1,127 @@
+r"""Seeded random instances for the experiments, the checks and the exercises.
+
+Every generator takes a ``seed`` (or a :class:`numpy.random.Generator`) so that a run is
+reproducible, and builds :math:`S` with a prescribed spectrum, so that the condition number
+:math:`\kappa = L/\mu` that enters every rate of the book is controlled exactly.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._validation import as_positive_float, as_positive_int
+from .least_squares import LeastSquares
+
+__all__ = [
+    "rng_from",
+    "random_rotation",
+    "spd_with_spectrum",
+    "random_least_squares",
+    "direction_at_angle",
+    "worst_case_instance",
+]
+
+
+def rng_from(seed) -> np.random.Generator:
+    """A numpy generator from a seed (int) or an existing generator."""
+    if isinstance(seed, np.random.Generator):
+        return seed
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
+        raise TypeError(f"seed must be an int or a numpy Generator, got {seed!r}")
+    return np.random.default_rng(int(seed))
+
+
+def random_rotation(dim: int, seed=0) -> np.ndarray:
+    """A Haar-distributed orthogonal matrix of size ``dim``."""
+    dim = as_positive_int("dim", dim)
+    rng = rng_from(seed)
+    q, r = np.linalg.qr(rng.standard_normal((dim, dim)))
+    return q * np.sign(np.diag(r))
+
+
+def spd_with_spectrum(eigenvalues, seed=0) -> np.ndarray:
+    r""":math:`S = Q\,\mathrm{diag}(\lambda)\,Q^\top` with a random rotation :math:`Q`."""
+    eigenvalues = np.asarray(eigenvalues, dtype=float)
+    if eigenvalues.ndim != 1 or np.any(eigenvalues <= 0) or not np.all(np.isfinite(eigenvalues)):
+        raise ValueError("eigenvalues must be a 1-D array of finite positive numbers")
+    q = random_rotation(eigenvalues.size, seed)
+    S = (q * eigenvalues) @ q.T
+    return 0.5 * (S + S.T)
+
+
+def random_least_squares(dim: int, kappa: float, seed=0, mu: float = 1.0) -> LeastSquares:
+    r"""A least-squares problem with :math:`\lambda(S)` log-spaced in :math:`[\mu, \kappa\mu]`.
+
+    The extreme eigenvalues are exactly :math:`\mu` and :math:`\kappa\mu` (for ``dim >= 2``),
+    and :math:`u` is a standard Gaussian vector.
+    """
+    dim = as_positive_int("dim", dim)
+    kappa = as_positive_float("kappa", kappa)
+    mu = as_positive_float("mu", mu)
+    if kappa < 1:
+        raise ValueError(f"kappa = L/mu must be at least 1, got {kappa}")
+    if dim == 1 and kappa != 1:
+        raise ValueError("a 1-dimensional problem has kappa = 1")
+    rng = rng_from(seed)
+    spectrum = mu * np.geomspace(1.0, kappa, dim)
+    return LeastSquares(spd_with_spectrum(spectrum, rng), rng.standard_normal(dim))
+
+
+def _whitening(S: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Return (S^{1/2}, S^{-1/2}) from the eigendecomposition of S."""
+    eigenvalues, vectors = np.linalg.eigh(S)
+    root = np.sqrt(eigenvalues)
+    return (vectors * root) @ vectors.T, (vectors / root) @ vectors.T
+
+
+def direction_at_angle(problem, angle: float, seed=0) -> np.ndarray:
+    r"""A direction whose S-angle to the optimal direction :math:`S^{-1}u` is ``angle`` (radians).
+
+    In whitened coordinates :math:`v = S^{1/2}w` the optimal direction is :math:`a = S^{-1/2}u`;
+    the direction returned is :math:`w = S^{-1/2}(\cos\theta\,\hat a + \sin\theta\,p)` for a
+    random unit :math:`p \perp a`, so that :math:`\rho(w) - \rho^* = |\rho^*|\sin^2\theta`.
+    """
+    angle = float(angle)
+    if not 0.0 <= angle < np.pi / 2:
+        raise ValueError(f"angle must lie in [0, pi/2) so that u.w != 0, got {angle}")
+    rng = rng_from(seed)
+    root, inverse_root = _whitening(problem.S)
+    a = inverse_root @ problem.u
+    if not np.any(a):
+        raise ValueError("u = 0: there is no optimal direction to measure an angle from")
+    a_hat = a / np.linalg.norm(a)
+    p = rng.standard_normal(a.size)
+    p -= (p @ a_hat) * a_hat
+    p /= np.linalg.norm(p)
+    return inverse_root @ (np.cos(angle) * a_hat + np.sin(angle) * p)
+
+
+def worst_case_instance(dim: int, kappa: float, angle: float = 1e-3, seed=0) -> tuple[LeastSquares, np.ndarray]:
+    r"""A least-squares problem and a start on which theorem ``thm-ls-rate`` is nearly tight.
+
+    In whitened coordinates :math:`v = S^{1/2}w`, :math:`a = S^{-1/2}u`, the error of a unit
+    direction :math:`v` is the part :math:`r = a - (a^\top v)v` of :math:`a` orthogonal to
+    :math:`v`, and one Rayleigh step maps it to :math:`(I - S/L)\,r` (proof of theorem
+    ``thm-ls-rate``). It shrinks least, by exactly :math:`1 - \mu/L`, when :math:`r` is an
+    eigenvector of the smallest eigenvalue :math:`\mu`. This instance makes :math:`a`
+    orthogonal to that eigenvector :math:`e_\mu` and starts at
+    :math:`v = \cos(\text{angle})\,\hat a + \sin(\text{angle})\,e_\mu`, so that the first
+    one-step ratio is within :math:`O(\text{angle}^2)` of :math:`(1-\mu/L)^2`.
+
+    Returns
+    -------
+    problem : LeastSquares
+    w0 : ndarray of shape (dim,)
+    """
+    dim = as_positive_int("dim", dim)
+    if dim < 2:
+        raise ValueError("the worst case needs dim >= 2")
+    kappa = as_positive_float("kappa", kappa)
+    rng = rng_from(seed)
+    eigenvalues = np.geomspace(1.0, kappa, dim)
+    q = random_rotation(dim, rng)
+    a = q[:, 1:] @ rng.standard_normal(dim - 1)  # orthogonal to e_mu = q[:, 0]
+    root = (q * np.sqrt(eigenvalues)) @ q.T  # S^{1/2}
+    problem = LeastSquares(root @ root, root @ a)
+    v = np.cos(angle) * a / np.linalg.norm(a) + np.sin(angle) * q[:, 0]
+    return problem, np.linalg.solve(root, v)  # w = S^{-1/2} v

@@ -1,0 +1,143 @@
+r"""Least squares in population form: the paper's Eq. (10) and the book's chapter 2.
+
+.. math::
+
+   f(\tilde w) = 2u^\top\tilde w + \tilde w^\top S\tilde w
+   \;=\; E[(y - x^\top\tilde w)^2] - E[y^2],
+
+with :math:`u = E[-yx]` and :math:`S = E[xx^\top]` (equation ``eq-ls``). Its gradient is
+:math:`\nabla f = 2u + 2S\tilde w`, its Hessian :math:`2S`, so :math:`\nabla f` is
+:math:`2L`-Lipschitz, and the unique minimiser is :math:`\tilde w^* = -S^{-1}u` with
+:math:`f^* = -u^\top S^{-1}u = \rho^*`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._validation import as_matrix, as_vector
+from .moments import Evaluation, Moments
+
+__all__ = ["LeastSquares"]
+
+
+class LeastSquares(Moments):
+    r"""The population least-squares problem :math:`f(\tilde w) = 2u^\top\tilde w + \tilde w^\top S\tilde w`.
+
+    Implements equation ``eq-ls`` (the paper's Eq. (10) without its constant :math:`E[y^2]`).
+
+    Parameters
+    ----------
+    S : array_like of shape (d, d)
+        :math:`E[xx^\top]`, symmetric positive definite.
+    u : array_like of shape (d,)
+        :math:`E[-yx]`.
+
+    Examples
+    --------
+    >>> import numpy as np, lib
+    >>> problem = lib.LeastSquares(np.diag([1.0, 4.0]), [1.0, -2.0])
+    >>> problem.minimizer()
+    array([-1. ,  0.5])
+    """
+
+    name = "least squares"
+    #: :math:`\partial_g^2 f(w, g) = 2` exactly.
+    length_curvature_bound = 2.0
+    #: The optimal length has the closed form of lemma ``lem-ls-length``.
+    closed_form_length = True
+
+    @classmethod
+    def from_data(cls, X, y) -> "LeastSquares":
+        r"""The sample version: :math:`S = X^\top X/n`, :math:`u = -X^\top y/n`.
+
+        Then :math:`\frac1n\|y - X\tilde w\|^2 = f(\tilde w) + \frac1n\|y\|^2` exactly.
+
+        Parameters
+        ----------
+        X : array_like of shape (n, d)
+            Inputs, one row per sample; assumption ``asm-data`` asks for centred columns.
+        y : array_like of shape (n,)
+            Real targets.
+        """
+        X = as_matrix("X", X)
+        y = as_vector("y", y)
+        if y.shape[0] != X.shape[0]:
+            raise ValueError(
+                f"X has {X.shape[0]} rows but y has {y.shape[0]} entries; expected one target per row"
+            )
+        n = X.shape[0]
+        return cls(X.T @ X / n, -(X.T @ y) / n)
+
+    @property
+    def smoothness(self) -> float:
+        r"""The Lipschitz constant :math:`\zeta = 2L` of :math:`\nabla f`."""
+        return 2.0 * self.L
+
+    def loss(self, w_tilde) -> float:
+        r""":math:`f(\tilde w) = 2u^\top\tilde w + \tilde w^\top S\tilde w`."""
+        w_tilde = self.check_vector("w_tilde", w_tilde)
+        return float(2.0 * self.u @ w_tilde + w_tilde @ self.S @ w_tilde)
+
+    def grad(self, w_tilde) -> np.ndarray:
+        r""":math:`\nabla f(\tilde w) = 2u + 2S\tilde w`."""
+        w_tilde = self.check_vector("w_tilde", w_tilde)
+        return 2.0 * (self.u + self.S @ w_tilde)
+
+    def minimizer(self) -> np.ndarray:
+        r"""The unique minimiser :math:`\tilde w^* = -S^{-1}u`."""
+        return -np.linalg.solve(self.S, self.u)
+
+    def minimum(self) -> float:
+        r""":math:`f^* = -u^\top S^{-1} u`, equal to :math:`\rho^*`."""
+        return self.rho_star
+
+    def loss_gap(self, w_tilde) -> float:
+        r""":math:`f(\tilde w) - f^* = (u + S\tilde w)^\top S^{-1}(u + S\tilde w)`, accurate when tiny."""
+        w_tilde = self.check_vector("w_tilde", w_tilde)
+        return self._loss_gap(w_tilde)
+
+    def _loss_gap(self, w_tilde: np.ndarray) -> float:
+        residual = self.u + self.S @ w_tilde
+        return float(residual @ self.S_inv @ residual)
+
+    def evaluate(self, w_tilde) -> Evaluation:
+        r"""Loss and gradient; here :math:`\nabla f = c_1 u + c_2 S\tilde w` with :math:`c_1 = c_2 = 2`."""
+        w_tilde = self.check_vector("w_tilde", w_tilde)
+        Sw = self.S @ w_tilde
+        return Evaluation(
+            loss=float(2.0 * self.u @ w_tilde + w_tilde @ Sw),
+            grad=2.0 * (self.u + Sw),
+            c1=2.0,
+            c2=2.0,
+        )
+
+    def ray(self, w) -> "LeastSquaresRay":
+        """The length problem along the direction ``w`` (see :class:`LeastSquaresRay`)."""
+        return LeastSquaresRay(self, self.check_direction("w", w))
+
+
+class LeastSquaresRay:
+    r"""The length problem :math:`g \mapsto f(g\hat w) = 2gm + g^2` along :math:`\hat w = w/\|w\|_S`.
+
+    Here :math:`m = u^\top\hat w`; the minimiser is :math:`g^*(w) = -m = -u^\top w/\|w\|_S`
+    (lemma ``lem-ls-length``, the paper's Eq. (12)).
+    """
+
+    def __init__(self, problem: LeastSquares, w: np.ndarray):
+        self.problem = problem
+        self.w_hat = w / np.sqrt(w @ problem.S @ w)
+        self.slope = float(problem.u @ self.w_hat)
+
+    def value(self, g: float) -> float:
+        return 2.0 * g * self.slope + g * g
+
+    def derivative(self, g: float) -> float:
+        return 2.0 * (self.slope + g)
+
+    def exact_minimizer(self) -> float:
+        """The closed-form optimal length :math:`g^*(w) = -u^\\top w/\\|w\\|_S`."""
+        return -self.slope
+
+    def evaluate(self, g: float) -> Evaluation:
+        return self.problem.evaluate(g * self.w_hat)

@@ -1,0 +1,76 @@
+"""The one result type that every solver of the book returns."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+__all__ = ["OptimizationResult", "DivergenceError"]
+
+
+class DivergenceError(ArithmeticError):
+    """The iterates of a solver left the floating-point range (the step size is too large).
+
+    The partial run is kept in the attribute ``result`` (its trace stops at the last finite
+    state), so that an experiment that sweeps step sizes can record where divergence starts.
+    """
+
+    def __init__(self, message: str, result: "OptimizationResult"):
+        super().__init__(message)
+        self.result = result
+
+
+@dataclass(frozen=True)
+class OptimizationResult:
+    r"""The final point of a run and the per-iteration trace of what the theorems bound.
+
+    Attributes
+    ----------
+    method : str
+        ``"gd"`` or ``"gdnp"`` (or the name of another solver).
+    w_tilde : ndarray of shape (d,)
+        The final weights :math:`\tilde w_T = g_T w_T/\|w_T\|_S`.
+    g : float
+        The final length :math:`g_T`.
+    w : ndarray of shape (d,)
+        The final direction :math:`w_T` (for ``gd``: :math:`\tilde w_T/\|\tilde w_T\|_S`).
+    trace : dict of str to ndarray
+        State quantities have ``T + 1`` entries, entry ``t`` for the iterate after ``t`` steps
+        (entry 0 is the start): ``loss``, ``grad_norm_sq`` (:math:`\|\nabla f\|_{S^{-1}}^2`),
+        ``grad_norm_sq_length`` and ``grad_norm_sq_direction`` (its two parts, lemma
+        ``lem-norm-split``), ``rho_gap`` (:math:`\rho(w_t) - \rho^*`), ``length``
+        (:math:`g_t`), ``time`` (seconds since the start), and where they exist ``loss_gap``
+        (:math:`f - f^*`), ``c1``, ``bracket_width`` and ``length_bound``. Step quantities have
+        ``T`` entries, entry ``t`` for the step from ``t`` to ``t + 1``: ``step`` and, for
+        GDNP, ``eta`` (the Rayleigh step :math:`\eta_t`).
+    info : dict
+        Settings of the run (step size, bisection steps, how the length was found, ...).
+    """
+
+    method: str
+    w_tilde: np.ndarray
+    g: float
+    w: np.ndarray
+    trace: dict[str, np.ndarray]
+    info: dict = field(default_factory=dict)
+
+    @property
+    def iterations(self) -> int:
+        """The number of steps ``T`` that were taken."""
+        return len(self.trace["loss"]) - 1
+
+    def iterations_to(self, key: str, threshold: float) -> int | None:
+        """The first ``t`` with ``trace[key][t] <= threshold``, or ``None`` if never reached."""
+        if key not in self.trace:
+            raise KeyError(f"the trace has no {key!r}; it has {sorted(self.trace)}")
+        hits = np.flatnonzero(self.trace[key] <= threshold)
+        return int(hits[0]) if hits.size else None
+
+    def __repr__(self) -> str:
+        trace = self.trace
+        return (
+            f"OptimizationResult(method={self.method!r}, iterations={self.iterations}, "
+            f"loss={trace['loss'][-1]:.6g}, grad_norm_sq={trace['grad_norm_sq'][-1]:.3g}, "
+            f"g={self.g:.6g}, trace keys={sorted(trace)})"
+        )
