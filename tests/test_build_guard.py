@@ -1,0 +1,45 @@
+"""The book's build must fail when a notebook fails: the guarantee `make test` relies on."""
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _book_with(tmp_path: Path, code: str) -> Path:
+    book = tmp_path / "book"
+    (book / "book").mkdir(parents=True)
+    shutil.copy(ROOT / "_config.yml", book / "_config.yml")
+    (book / "book" / "references.bib").write_text("")
+    (book / "_toc.yml").write_text("format: jb-book\nroot: book/page\n")
+    notebook = nbformat.v4.new_notebook()
+    notebook.cells = [nbformat.v4.new_markdown_cell("# A page"), nbformat.v4.new_code_cell(code)]
+    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(notebook, book / "book" / "page.ipynb")
+    return book
+
+
+def _build(book: Path) -> subprocess.CompletedProcess:
+    jupyter_book = Path(sys.executable).parent / "jupyter-book"
+    return subprocess.run([str(jupyter_book), "build", "-W", "-n", "--keep-going", str(book)],
+                          capture_output=True, text=True, timeout=600)
+
+
+def test_a_failing_notebook_fails_the_build(tmp_path):
+    failing = _build(_book_with(tmp_path / "bad", "raise RuntimeError('this cell fails on purpose')"))
+    assert failing.returncode != 0, failing.stdout[-2000:]
+    assert "this cell fails on purpose" in failing.stdout + failing.stderr
+
+
+def test_a_warning_printed_by_a_cell_fails_the_build(tmp_path):
+    noisy = _build(_book_with(tmp_path / "noisy", "import numpy as np\nnp.exp(1000.0)"))
+    assert noisy.returncode != 0, noisy.stdout[-2000:]
+
+
+def test_a_clean_notebook_builds(tmp_path):
+    clean = _build(_book_with(tmp_path / "good", "print(1 + 1)"))
+    assert clean.returncode == 0, clean.stdout[-3000:] + clean.stderr[-3000:]

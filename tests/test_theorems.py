@@ -1,0 +1,57 @@
+"""Every lemma and theorem check of lib.checks, on seeds the book never uses, and negative controls.
+
+A check that cannot fail proves nothing: the second half of this file feeds the checks wrong
+solvers and wrong claims and asserts that they fail.
+"""
+
+import numpy as np
+import pytest
+
+import lib
+from lib import checks
+from lib.result import OptimizationResult
+
+from conftest import UNSEEN_SEEDS
+
+
+@pytest.mark.parametrize("label", sorted(checks.REGISTRY))
+def test_check_holds_on_unseen_seed(label):
+    result = checks.run(label, seed=UNSEEN_SEEDS[sorted(checks.REGISTRY).index(label) % len(UNSEEN_SEEDS)])
+    assert result.label == label
+    assert result.passed, str(result)
+
+
+def _rayleigh_gd_with_step_factor(factor):
+    """GDNP's direction update with its step multiplied by ``factor``: a wrong solver."""
+
+    def solver(problem, w0, iterations):
+        w, gaps = np.asarray(w0, float), []
+        for _ in range(iterations + 1):
+            gaps.append(problem.rho_gap(w))
+            eta = (w @ problem.S @ w) / (2 * problem.L * abs(problem.rho(w)))
+            w = w - factor * eta * problem.rho_grad(w)
+        g = problem.ray(w).exact_minimizer()
+        trace = {"rho_gap": np.array(gaps), "loss": np.zeros(iterations + 1)}
+        return OptimizationResult("broken", g * problem.ray(w).w_hat, g, w, trace)
+
+    return solver
+
+
+def test_rate_check_fails_for_a_too_small_step():
+    """Half the step contracts by about 1 - mu/(2L) only: the theorem's check must notice."""
+    result = checks.least_squares.ls_rate(seed=UNSEEN_SEEDS[0], instances=10,
+                                          solver=_rayleigh_gd_with_step_factor(0.5))
+    assert not result.passed and result.measured > 1.0
+
+
+def test_rate_check_passes_for_the_exact_step_written_out():
+    result = checks.least_squares.ls_rate(seed=UNSEEN_SEEDS[1], instances=10,
+                                          solver=_rayleigh_gd_with_step_factor(1.0))
+    assert result.passed, str(result)
+
+
+def test_require_raises_with_the_figures():
+    failing = checks.CheckResult("thm-x", "ratio 1.2 x bound", 1.2, 1.0, False)
+    with pytest.raises(AssertionError, match="thm-x: FAILS. ratio 1.2 x bound"):
+        failing.require()
+    assert checks.CheckResult("thm-x", "fine", 0.5, 1.0, True).require().passed
