@@ -6,8 +6,10 @@ module docstrings for the update rules each function implements.
 """
 
 from .bisection import BisectionResult, BracketError, bisection
+from .halfspace import Halfspace, HalfspaceSample
 from .decoupling import from_w_tilde, norm_split, s_norm, split_gradient, to_w_tilde
 from .least_squares import LeastSquares
+from .losses import Loss, logistic, sigmoid, squared_sigmoid
 from .moments import Evaluation, Moments
 from .rayleigh import rayleigh_gap, rayleigh_gradient, rayleigh_minimum, rayleigh_quotient
 from .result import DivergenceError, OptimizationResult
@@ -18,19 +20,25 @@ __all__ = [
     "BracketError",
     "DivergenceError",
     "Evaluation",
+    "Halfspace",
+    "HalfspaceSample",
     "LeastSquares",
+    "Loss",
     "Moments",
     "OptimizationResult",
     "bisection",
     "from_w_tilde",
     "gd",
     "gdnp",
+    "logistic",
     "norm_split",
     "rayleigh_gap",
     "rayleigh_gradient",
     "rayleigh_minimum",
     "rayleigh_quotient",
     "s_norm",
+    "sigmoid",
     "split_gradient",
+    "squared_sigmoid",
     "to_w_tilde",
 ]

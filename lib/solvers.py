@@ -21,8 +21,10 @@ from .result import DivergenceError, OptimizationResult
 
 __all__ = ["gd", "gdnp"]
 
-#: Bisection steps per length update when a problem has no closed-form optimal length.
-DEFAULT_BISECTION_STEPS = 30
+#: Bisection steps per length update when a problem has no closed-form optimal length. The
+#: warm-started bracket (see _start_bracket) shrinks with the length's changes, so a modest
+#: fixed number keeps the length term of theorem thm-halfspace-rate below the direction term.
+DEFAULT_BISECTION_STEPS = 5
 
 
 def _check_problem(problem) -> None:
@@ -139,9 +141,17 @@ def gd(problem, w0, iterations: int = 100, step: float | None = None) -> Optimiz
     return OptimizationResult("gd", w_tilde, norm, w_tilde / norm, trace.arrays(), info)
 
 
-def _start_bracket(g: float) -> tuple[float, float]:
-    """A bracket around the previous length; bisection widens it when it has no sign change."""
-    radius = 0.25 * max(abs(g), 1.0)
+def _start_bracket(g: float, last_change: float | None) -> tuple[float, float]:
+    """A bracket around the previous length ``g``; bisection widens it when it has no sign change.
+
+    Its radius is twice the last change of the length (a quarter of ``max(|g|, 1)`` before the
+    first change), never below 1e-12 ``max(|g|, 1)``. The length changes less and less as the
+    direction converges, so the bracket shrinks with it, and a fixed number of halvings keeps
+    the length error (lemma lem-bisection: at most the radius times 2^-T_s) proportional to the
+    progress of the direction.
+    """
+    scale = max(abs(g), 1.0)
+    radius = 0.25 * scale if last_change is None else max(2.0 * abs(last_change), 1e-12 * scale)
     return g - radius, g + radius
 
 
@@ -188,7 +198,8 @@ def gdnp(
         The starting length; by default it is found by the length search along ``w0``.
     bisection_steps : int, optional
         :math:`T_s`; default: closed form where there is one, else
-        ``DEFAULT_BISECTION_STEPS`` (30).
+        ``DEFAULT_BISECTION_STEPS`` (5). The bracket of each search is centred at the previous
+        length with a radius of twice its last change, and widened when it has no sign change.
     max_widenings : int, default 40
         Cap on the widenings of a bracket without a sign change (see :func:`lib.bisection`).
 
@@ -239,18 +250,19 @@ def gdnp(
     trace = _Trace(problem)
     psi = problem.length_curvature_bound
 
-    def search_length(ray, g_previous: float) -> float:
+    def search_length(ray, g_previous: float, last_change: float | None) -> float:
         if closed_form:
             return ray.exact_minimizer()
-        found = bisection(ray.derivative, _start_bracket(g_previous), bisection_steps,
+        found = bisection(ray.derivative, _start_bracket(g_previous, last_change), bisection_steps,
                           max_widenings=max_widenings)
         trace.add(bracket_width=found.width,
                   length_bound=psi**2 * 4.0 ** (-bisection_steps - 1) * found.width**2)
         return found.root
 
     ray = problem.ray(w)
+    last_change = None
     if g0 is None:
-        g = search_length(ray, 0.0)
+        g = search_length(ray, 0.0, None)
     else:
         g = as_finite_float("g0", g0)
         if not closed_form:
@@ -280,5 +292,6 @@ def gdnp(
             if not np.all(np.isfinite(w)):
                 raise _diverged("gdnp", t, "the direction left the floating-point range", trace, w_tilde, g, w, info)
             ray = problem.ray(w)
-            g = search_length(ray, g)
+            g_next = search_length(ray, g, last_change)
+            last_change, g = g_next - g, g_next
     return OptimizationResult("gdnp", w_tilde, g, w, trace.arrays(), info)

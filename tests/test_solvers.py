@@ -55,8 +55,12 @@ def test_gdnp_with_bisection_agrees_with_closed_form(least_squares, rng):
     assert closed.info["length_search"] == "closed form" and searched.info["length_search"] == "bisection"
     widths = searched.trace["bracket_width"]
     assert np.all(np.abs(searched.trace["length"] - closed.trace["length"]) <= 2.0**-21 * widths)
-    # the bisection lemma; with 20 halvings its bound (~1e-13) is far above rounding (~1e-30)
-    assert np.all(searched.trace["grad_norm_sq_length"] <= searched.trace["length_bound"])
+    # The bisection lemma. The warm-started brackets shrink with the length's changes, so the
+    # bound falls towards ~1e-30, the rounding level of the computed derivative (squared); the
+    # comparison means something only where the bound is far above that level.
+    meaningful = searched.trace["length_bound"] > 1e-20
+    assert meaningful.sum() >= 3
+    assert np.all(searched.trace["grad_norm_sq_length"][meaningful] <= searched.trace["length_bound"][meaningful])
 
 
 def test_gdnp_uses_a_given_starting_length(least_squares, rng):

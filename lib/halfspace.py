@@ -1,0 +1,288 @@
+r"""Learning a halfspace: the paper's Eq. (16) and the book's chapter 3.
+
+.. math:: f(\tilde w) = E[\phi(z^\top\tilde w)], \qquad z = -y\,x,
+
+with a smooth loss :math:`\phi` (:mod:`lib.losses`), :math:`u = E[z] = E[-yx]` and
+:math:`S = E[zz^\top] = E[xx^\top]` (labels :math:`y = \pm 1`), equation ``eq-halfspace``.
+
+:class:`Halfspace` is the **Gaussian model**: :math:`z \sim N(u, S - uu^\top)`. Then
+:math:`v = z^\top\tilde w \sim N(u^\top\tilde w,\ \tilde w^\top S\tilde w - (u^\top\tilde w)^2)`,
+every quantity is a one-dimensional Gaussian integral (:mod:`lib.gaussian`), and by Stein's
+lemma (lemma ``lem-gaussian-gradient``)
+
+.. math::
+
+   \nabla f(\tilde w) = c_1 u + c_2 S\tilde w, \qquad
+   c_1 = E[\phi'(v)] - E[\phi''(v)]\,u^\top\tilde w, \quad c_2 = E[\phi''(v)].
+
+:class:`HalfspaceSample` (from :meth:`Halfspace.from_data`) is the same objective on a finite
+sample, with :math:`S, u` the sample moments; there the decomposition does not hold exactly,
+and :math:`c_1` is the plug-in value that Algorithm ``alg-gdnp`` uses for its step size.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._validation import as_matrix, as_positive_int, as_vector
+from .bisection import bisection
+from .gaussian import gaussian_rule
+from .instances import rng_from
+from .losses import as_loss
+from .moments import Evaluation, Moments
+
+__all__ = ["HalfspaceObjective", "Halfspace", "HalfspaceSample"]
+
+
+class HalfspaceObjective(Moments):
+    r"""What the Gaussian and the sample halfspace problems share: the moments, the loss, the constants.
+
+    Subclasses provide ``evaluate(w_tilde)`` and ``ray(w)``.
+    """
+
+    closed_form_length = False
+
+    def __init__(self, S, u, loss):
+        super().__init__(S, u)
+        self.loss_function = as_loss(loss)
+
+    @property
+    def length_curvature_bound(self) -> float:
+        r""":math:`\Psi = \sup|\phi''| \ge |\partial_g^2 f(w, g)|` (since :math:`E[(z^\top\hat w)^2] = 1`)."""
+        return self.loss_function.second_bound
+
+    @property
+    def smoothness(self) -> float:
+        r""":math:`\zeta = \Psi L`, a Lipschitz constant of :math:`\nabla f` (:math:`|\nabla^2 f| \preceq \Psi S`)."""
+        return self.loss_function.second_bound * self.L
+
+    def loss(self, w_tilde) -> float:
+        r""":math:`f(\tilde w) = E[\phi(z^\top\tilde w)]`."""
+        return self.evaluate(w_tilde).loss
+
+    def grad(self, w_tilde) -> np.ndarray:
+        r""":math:`\nabla f(\tilde w) = E[\phi'(z^\top\tilde w)\,z]`."""
+        return self.evaluate(w_tilde).grad
+
+    def gradient_coefficients(self, w_tilde) -> tuple[float, float]:
+        r"""The scalars :math:`(c_1, c_2)`; in the Gaussian model :math:`\nabla f = c_1u + c_2S\tilde w` (lemma ``lem-gaussian-gradient``)."""
+        evaluation = self.evaluate(w_tilde)
+        return evaluation.c1, evaluation.c2
+
+
+class Halfspace(HalfspaceObjective):
+    r"""The population halfspace problem :math:`f(\tilde w) = E[\phi(z^\top\tilde w)]`, :math:`z \sim N(u, S - uu^\top)`.
+
+    Implements equation ``eq-halfspace`` in the Gaussian model of assumption ``asm-gaussian``.
+
+    Parameters
+    ----------
+    S : array_like of shape (d, d)
+        :math:`E[zz^\top] = E[xx^\top]`, symmetric positive definite.
+    u : array_like of shape (d,)
+        :math:`E[z] = E[-yx]`. A Gaussian :math:`z` with these moments exists only if the
+        covariance :math:`S - uu^\top` is positive semidefinite, that is if
+        :math:`u^\top S^{-1}u \le 1`; other moments are refused.
+    loss : str, Loss or tuple, default "logistic"
+        ``"logistic"``, ``"sigmoid"``, ``"squared_sigmoid"``, a :class:`lib.Loss`, or a tuple
+        ``(phi, dphi, d2phi)`` of vectorised functions.
+
+    Attributes
+    ----------
+    loss_function : lib.Loss
+    """
+
+    name = "halfspace (Gaussian model)"
+
+    def __init__(self, S, u, loss="logistic"):
+        super().__init__(S, u, loss)
+        self._check_gaussian_moments()
+
+    def _check_gaussian_moments(self) -> None:
+        energy = -self.rho_star  # u^T S^-1 u
+        if energy > 1.0 + 1e-12:
+            smallest = float(np.linalg.eigvalsh(self.S - np.outer(self.u, self.u))[0])
+            raise ValueError(
+                "no Gaussian z has E[z] = u and E[z z^T] = S: its covariance S - u u^T would have "
+                f"the negative eigenvalue {smallest:.3g} (equivalently u^T S^-1 u = {energy:.6g} > 1). "
+                "For labels y = +-1, S = E[x x^T] and u = E[-y x] always satisfy u^T S^-1 u <= 1"
+            )
+
+    # ------------------------------------------------------------------ the objective
+    def _projection_moments(self, w_tilde: np.ndarray) -> tuple[float, float]:
+        """Mean and standard deviation of v = z.w~ in the Gaussian model."""
+        mean = float(self.u @ w_tilde)
+        variance = float(w_tilde @ self.S @ w_tilde) - mean * mean
+        return mean, float(np.sqrt(max(variance, 0.0)))
+
+    def evaluate(self, w_tilde) -> Evaluation:
+        r"""Loss, gradient :math:`c_1u + c_2S\tilde w` and :math:`c_1, c_2`, by Gaussian quadrature."""
+        w_tilde = self.check_vector("w_tilde", w_tilde)
+        mean, std = self._projection_moments(w_tilde)
+        nodes, weights = gaussian_rule(mean, std)
+        phi = self.loss_function
+        loss = float(weights @ phi.value(nodes))
+        c2 = float(weights @ phi.second(nodes))
+        c1 = float(weights @ phi.first(nodes)) - c2 * mean
+        return Evaluation(loss, c1 * self.u + c2 * (self.S @ w_tilde), c1, c2)
+
+    def ray(self, w) -> "GaussianRay":
+        """The length problem along the direction ``w`` (see :class:`GaussianRay`)."""
+        return GaussianRay(self, self.check_direction("w", w))
+
+    # ------------------------------------------------------------------ solutions and samples
+    def critical_point(self, bisection_steps: int = 60) -> np.ndarray:
+        r"""The critical point on the line of :math:`S^{-1}u`: :math:`g^\circ S^{-1}u/\|S^{-1}u\|_S`.
+
+        By lemma ``lem-critical-line`` every critical point lies on this line; the length
+        :math:`g^\circ` solves :math:`\partial_g f = 0` and is found by bisection. For a convex
+        loss this is the global minimiser.
+
+        Raises
+        ------
+        BracketError
+            If the length problem has no finite minimiser (the sigmoid loss).
+        """
+        ray = self.ray(self.optimal_direction())
+        found = bisection(ray.derivative, (-1.0, 1.0), as_positive_int("bisection_steps", bisection_steps))
+        return found.root * ray.w_hat
+
+    def sample(self, n: int, seed=0) -> tuple[np.ndarray, np.ndarray]:
+        r"""Draw ``n`` labelled inputs :math:`(x_i, y_i)` of the Gaussian model.
+
+        :math:`z \sim N(u, S - uu^\top)`, :math:`y = \pm 1` with probability 1/2 each and
+        independent of :math:`z`, and :math:`x = -yz`: then :math:`E[xx^\top] = S`,
+        :math:`E[-yx] = u` and :math:`E[x] = 0`.
+        """
+        n = as_positive_int("n", n)
+        rng = rng_from(seed)
+        covariance = self.S - np.outer(self.u, self.u)
+        eigenvalues, vectors = np.linalg.eigh(0.5 * (covariance + covariance.T))
+        root = vectors * np.sqrt(np.clip(eigenvalues, 0.0, None))
+        z = self.u + rng.standard_normal((n, self.dim)) @ root.T
+        y = rng.choice([-1.0, 1.0], size=n)
+        return -y[:, None] * z, y
+
+    @classmethod
+    def from_data(cls, X, y, loss="logistic") -> "HalfspaceSample":
+        r"""The same objective on a sample: :math:`f(\tilde w) = \frac1n\sum_i \phi(-y_i x_i^\top\tilde w)`.
+
+        Parameters
+        ----------
+        X : array_like of shape (n, d)
+            Inputs, one row per sample (assumption ``asm-data`` asks for centred columns).
+        y : array_like of shape (n,)
+            Labels, each -1 or +1.
+        loss : as for :class:`Halfspace`
+        """
+        return HalfspaceSample(X, y, loss)
+
+
+class GaussianRay:
+    r"""The length problem :math:`g \mapsto f(g\hat w)` in the Gaussian model, :math:`\hat w = w/\|w\|_S`.
+
+    Along the ray, :math:`\xi = z^\top\hat w \sim N(\hat m, 1 - \hat m^2)` with
+    :math:`\hat m = u^\top\hat w`, so :math:`\partial_g f(w, g) = E[\phi'(g\xi)\,\xi]`, one
+    Gaussian integral per evaluation, computed in this direct form. (Stein's lemma rewrites it as
+    :math:`\hat m\,E[\phi'(g\xi)] + (1 - \hat m^2)\,g\,E[\phi''(g\xi)]`, but for large
+    :math:`|g|` the two terms nearly cancel and the difference loses its sign to rounding.)
+    """
+
+    def __init__(self, problem: Halfspace, w: np.ndarray):
+        self.problem = problem
+        self.w_hat = w / np.sqrt(w @ problem.S @ w)
+        self.slope = float(problem.u @ self.w_hat)
+        self.spread_sq = max(1.0 - self.slope**2, 0.0)
+
+    def _rule(self, g: float):
+        return gaussian_rule(g * self.slope, abs(g) * np.sqrt(self.spread_sq))
+
+    def value(self, g: float) -> float:
+        nodes, weights = self._rule(g)
+        return float(weights @ self.problem.loss_function.value(nodes))
+
+    def derivative(self, g: float) -> float:
+        first = self.problem.loss_function.first
+        if g == 0.0:
+            return float(first(np.zeros(1))[0]) * self.slope
+        nodes, weights = self._rule(g)  # nodes v = g xi
+        return float(weights @ (first(nodes) * nodes)) / g
+
+    def evaluate(self, g: float) -> Evaluation:
+        return self.problem.evaluate(g * self.w_hat)
+
+
+class HalfspaceSample(HalfspaceObjective):
+    r"""The halfspace objective on a finite sample, :math:`f(\tilde w) = \frac1n\sum_i\phi(z_i^\top\tilde w)`.
+
+    Built by :meth:`Halfspace.from_data`. One evaluation makes two passes over the data
+    (:math:`Z\tilde w` and :math:`Z^\top\phi'`); a ray stores the projections :math:`Z\hat w`
+    once, and its length derivatives cost :math:`O(n)` each without touching :math:`Z` again.
+    """
+
+    name = "halfspace (sample)"
+
+    def __init__(self, X, y, loss="logistic"):
+        X = as_matrix("X", X)
+        y = as_vector("y", y)
+        if y.shape[0] != X.shape[0]:
+            raise ValueError(f"X has {X.shape[0]} rows but y has {y.shape[0]} labels; expected one label per row")
+        labels = np.unique(y)
+        if not np.all(np.isin(labels, (-1.0, 1.0))):
+            raise ValueError(
+                f"labels must be -1 or +1, got the values {labels[:6].tolist()}"
+                + ("..." if labels.size > 6 else "")
+                + "; map the classes to -1 and +1 first (e.g. y = 2 * y01 - 1)"
+            )
+        n = X.shape[0]
+        self.Z = np.ascontiguousarray(-y[:, None] * X)
+        self.n = n
+        super().__init__(X.T @ X / n, self.Z.mean(axis=0), loss)
+        # Scratch space for the n projections: fresh arrays of this size would be allocated
+        # and returned to the system at every call (glibc trims them), costing page faults
+        # that are several times the arithmetic. Problems are not meant for use from threads.
+        self._buffers = (np.empty(n), np.empty(n))
+
+    def _apply(self, role: str, t: np.ndarray, out: np.ndarray) -> np.ndarray:
+        """phi, phi' or phi'' of t, written into the buffer ``out`` when the loss allows it."""
+        function = getattr(self.loss_function, role)
+        return function(t, out=out) if self.loss_function.supports_out else function(t)
+
+    def _evaluate_projections(self, p: np.ndarray, w_tilde: np.ndarray) -> Evaluation:
+        """Loss, gradient and plug-in c1, c2 from the projections p = Z w~ (one more pass for the gradient)."""
+        work = self._buffers[1]
+        loss = float(np.mean(self._apply("value", p, work)))
+        second_mean = float(np.mean(self._apply("second", p, work)))
+        first = self._apply("first", p, work)
+        c1 = float(np.mean(first)) - second_mean * float(self.u @ w_tilde)
+        return Evaluation(loss, self.Z.T @ first / self.n, c1, second_mean)
+
+    def evaluate(self, w_tilde) -> Evaluation:
+        w_tilde = self.check_vector("w_tilde", w_tilde)
+        return self._evaluate_projections(np.matmul(self.Z, w_tilde, out=self._buffers[0]), w_tilde)
+
+    def ray(self, w) -> "SampleRay":
+        return SampleRay(self, self.check_direction("w", w))
+
+
+class SampleRay:
+    r"""The length problem on a sample: :math:`\partial_g f(w, g) = \frac1n\sum_i \phi'(g q_i)\,q_i`, :math:`q = Z\hat w`."""
+
+    def __init__(self, problem: HalfspaceSample, w: np.ndarray):
+        self.problem = problem
+        self.w_hat = w / np.sqrt(w @ problem.S @ w)
+        self.projections = problem.Z @ self.w_hat  # the one pass over the data
+        self.slope = float(problem.u @ self.w_hat)
+
+    def value(self, g: float) -> float:
+        return float(np.mean(self.problem.loss_function.value(g * self.projections)))
+
+    def derivative(self, g: float) -> float:
+        q = self.projections
+        work = self.problem._buffers[1]
+        np.multiply(q, g, out=work)
+        return float(self.problem._apply("first", work, work) @ q) / self.problem.n
+
+    def evaluate(self, g: float) -> Evaluation:
+        p = np.multiply(self.projections, g, out=self.problem._buffers[0])
+        return self.problem._evaluate_projections(p, g * self.w_hat)
