@@ -45,7 +45,9 @@ class OptimizationResult:
         ``T`` entries, entry ``t`` for the step from ``t`` to ``t + 1``: ``step`` and, for
         GDNP, ``eta`` (the Rayleigh step :math:`\eta_t`).
     info : dict
-        Settings of the run (step size, bisection steps, how the length was found, ...).
+        Settings of the run (step size, bisection steps, how the length was found, ...); for
+        GDNP also ``w0_hat``, the unit start direction, so that ``trace["length"][0] * w0_hat``
+        is the first iterate.
     """
 
     method: str

@@ -141,17 +141,29 @@ def gd(problem, w0, iterations: int = 100, step: float | None = None) -> Optimiz
     return OptimizationResult("gd", w_tilde, norm, w_tilde / norm, trace.arrays(), info)
 
 
-def _start_bracket(g: float, last_change: float | None) -> tuple[float, float]:
+#: The adaptive bracket shrinks from one search to the next only with this many halvings: the
+#: last search leaves an error of at most r 2^-T_s, so the next radius, twice the observed
+#: change, is at most about 4 r 2^-T_s, which is below r only for T_s >= 3.
+ADAPTIVE_MIN_STEPS = 3
+
+
+def _start_bracket(g: float, last_change: float | None, fixed_radius: float | None) -> tuple[float, float]:
     """A bracket around the previous length ``g``; bisection widens it when it has no sign change.
 
-    Its radius is twice the last change of the length (a quarter of ``max(|g|, 1)`` before the
-    first change), never below 1e-12 ``max(|g|, 1)``. The length changes less and less as the
-    direction converges, so the bracket shrinks with it, and a fixed number of halvings keeps
-    the length error (lemma lem-bisection: at most the radius times 2^-T_s) proportional to the
-    progress of the direction.
+    With ``fixed_radius`` the bracket is ``g -+ fixed_radius``. Otherwise (adaptive) its radius is
+    twice the last change of the length (a quarter of ``max(|g|, 1)`` before the first change),
+    never below 1e-12 ``max(|g|, 1)``: the length changes less and less as the direction
+    converges, so the bracket shrinks with it, and a fixed number of halvings keeps the length
+    error (lemma lem-bisection: at most the radius times 2^-T_s) proportional to the progress
+    of the direction.
     """
     scale = max(abs(g), 1.0)
-    radius = 0.25 * scale if last_change is None else max(2.0 * abs(last_change), 1e-12 * scale)
+    if fixed_radius is not None:
+        radius = fixed_radius
+    elif last_change is None:
+        radius = 0.25 * scale
+    else:
+        radius = max(2.0 * abs(last_change), 1e-12 * scale)
     return g - radius, g + radius
 
 
@@ -162,6 +174,7 @@ def gdnp(
     g0: float | None = None,
     bisection_steps: int | None = None,
     max_widenings: int = 40,
+    bracket_radius: float | None = None,
 ) -> OptimizationResult:
     r"""Gradient descent in normalised parameters (GDNP), Algorithm ``alg-gdnp``.
 
@@ -202,6 +215,12 @@ def gdnp(
         length with a radius of twice its last change, and widened when it has no sign change.
     max_widenings : int, default 40
         Cap on the widenings of a bracket without a sign change (see :func:`lib.bisection`).
+    bracket_radius : float, optional
+        Start every length search from the bracket :math:`g_t \pm` ``bracket_radius`` (as in the
+        paper's algorithm, whose bracket does not shrink: the length term of theorem
+        ``thm-halfspace-rate`` then stays near :math:`\Psi^2 4^{-T_s-1}(2r)^2`). By default the
+        radius is adaptive, twice the last change of the length, which needs ``bisection_steps``
+        of at least 3 to shrink.
 
     Returns
     -------
@@ -238,13 +257,23 @@ def gdnp(
         )
 
     closed_form = bisection_steps is None and problem.closed_form_length
+    if bracket_radius is not None:
+        bracket_radius = as_positive_float("bracket_radius", bracket_radius)
     if not closed_form:
         bisection_steps = as_nonnegative_int(
             "bisection_steps", DEFAULT_BISECTION_STEPS if bisection_steps is None else bisection_steps
         )
+        if bracket_radius is None and bisection_steps < ADAPTIVE_MIN_STEPS:
+            raise ValueError(
+                f"bisection_steps = {bisection_steps} is too few for the adaptive bracket: it shrinks from "
+                f"one search to the next only with at least {ADAPTIVE_MIN_STEPS} halvings (with fewer, the "
+                "length error never falls); use more steps, or pass bracket_radius=... for a bracket of "
+                "fixed radius"
+            )
     info = dict(
         length_search="closed form" if closed_form else "bisection",
         bisection_steps=None if closed_form else bisection_steps,
+        bracket="closed form" if closed_form else ("adaptive" if bracket_radius is None else f"fixed radius {bracket_radius:g}"),
         g0=g0,
     )
     trace = _Trace(problem)
@@ -253,13 +282,14 @@ def gdnp(
     def search_length(ray, g_previous: float, last_change: float | None) -> float:
         if closed_form:
             return ray.exact_minimizer()
-        found = bisection(ray.derivative, _start_bracket(g_previous, last_change), bisection_steps,
-                          max_widenings=max_widenings)
+        found = bisection(ray.derivative, _start_bracket(g_previous, last_change, bracket_radius),
+                          bisection_steps, max_widenings=max_widenings)
         trace.add(bracket_width=found.width,
                   length_bound=psi**2 * 4.0 ** (-bisection_steps - 1) * found.width**2)
         return found.root
 
     ray = problem.ray(w)
+    info["w0_hat"] = ray.w_hat  # the start is w_tilde_0 = g_0 w0_hat
     last_change = None
     if g0 is None:
         g = search_length(ray, 0.0, None)

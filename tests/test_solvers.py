@@ -79,6 +79,8 @@ def test_gdnp_uses_a_given_starting_length(least_squares, rng):
         (dict(iterations=2.5), TypeError, "positive integer"),
         (dict(iterations=True), TypeError, "positive integer"),
         (dict(bisection_steps=-1), ValueError, "non-negative"),
+        (dict(bisection_steps=2), ValueError, "too few for the adaptive bracket"),
+        (dict(bisection_steps=5, bracket_radius=0.0), ValueError, "positive"),
     ],
 )
 def test_gdnp_refuses_bad_input(kwargs, error, words):
@@ -145,3 +147,11 @@ def test_bisection_without_sign_change_is_an_error():
         lib.bisection(lambda g: g, (1.0, -1.0), 10)
     with pytest.raises(TypeError, match="pair"):
         lib.bisection(lambda g: g, 1.0, 10)
+
+
+def test_fixed_bracket_keeps_the_length_part_under_its_constant_bound(least_squares, rng):
+    result = lib.gdnp(least_squares, rng.standard_normal(least_squares.dim), iterations=30,
+                      bisection_steps=2, bracket_radius=0.5)
+    assert result.info["bracket"] == "fixed radius 0.5"
+    assert np.all(result.trace["grad_norm_sq_length"][1:] <= result.trace["length_bound"][1:])
+    assert np.all(result.trace["length_bound"][1:] >= 4.0 * 4.0**-3 * 1.0**2 * (1 - 1e-12))  # Psi = 2, width >= 1
