@@ -19,6 +19,7 @@ __all__ = [
     "random_least_squares",
     "direction_at_angle",
     "worst_case_instance",
+    "random_halfspace",
 ]
 
 
@@ -125,3 +126,26 @@ def worst_case_instance(dim: int, kappa: float, angle: float = 1e-3, seed=0) -> 
     problem = LeastSquares(root @ root, root @ a)
     v = np.cos(angle) * a / np.linalg.norm(a) + np.sin(angle) * q[:, 0]
     return problem, np.linalg.solve(root, v)  # w = S^{-1/2} v
+
+
+def random_halfspace(dim: int, kappa: float, energy: float = 0.5, loss="logistic", seed=0):
+    r"""A Gaussian-model halfspace problem with :math:`\lambda(S)` log-spaced in :math:`[1, \kappa]`.
+
+    :math:`u = S^{1/2}a` with :math:`\|a\|^2 = u^\top S^{-1}u` equal to ``energy``, which must lie
+    in :math:`(0, 1)`: the covariance :math:`S - uu^\top` of :math:`z` is then positive
+    definite. Larger energies make the classes easier to separate.
+    """
+    from .halfspace import Halfspace  # here, not at the top: halfspace imports this module
+
+    dim = as_positive_int("dim", dim)
+    kappa = as_positive_float("kappa", kappa)
+    if not 0.0 < float(energy) < 1.0:
+        raise ValueError(f"energy = u^T S^-1 u must lie in (0, 1), got {energy}")
+    if kappa < 1 or (dim == 1 and kappa != 1):
+        raise ValueError(f"kappa must be at least 1 (and 1 in dimension 1), got {kappa}")
+    rng = rng_from(seed)
+    S = spd_with_spectrum(np.geomspace(1.0, kappa, dim), rng)
+    root, _ = _whitening(S)
+    a = rng.standard_normal(dim)
+    a *= np.sqrt(energy) / np.linalg.norm(a)
+    return Halfspace(S, root @ a, loss)
