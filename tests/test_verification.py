@@ -124,7 +124,7 @@ def test_markdown_table_links_each_statement_and_escapes_the_figures(tmp_path, m
              ["piped(seed=0)"])
     table = markdown_table(verify(find_statements(tmp_path)))
     lines = table.splitlines()
-    assert len(lines) == 4 and all(line.count(" | ") == 6 for line in lines[2:])  # 7 columns in every row
+    assert len(lines) == 4 and all(line.count(" | ") == 3 for line in lines[2:])  # 4 columns in every row
     assert "{prf:ref}`lem-piped` (Piped)" in table
     assert r"\|w.grad f\| \* 2 \<= bound\_1" in table
     assert "**MISSING**" in lines[3]

@@ -156,7 +156,8 @@ def _check_cell(verification: Verification) -> str:
     if verification.check is None:
         return "**MISSING**"
     cells = ", ".join(map(str, verification.cells)) or "none"
-    return f"`{verification.check.name}(seed=0)`, code cell {cells}"
+    test = verification.test_id.split("::")[-1]
+    return f"`{verification.check.name}`, called by code cell {cells}; test `{test}`"
 
 
 def _figure_cell(result: CheckResult | None) -> str:
@@ -165,29 +166,24 @@ def _figure_cell(result: CheckResult | None) -> str:
     return _cell_text(result.figure)
 
 
-def _ratio_cell(result: CheckResult | None) -> str:
-    if result is None:
-        return ""
-    return f"{result.measured:.6g} / {result.bound:.6g}"
-
-
 def _verdict_cell(verification: Verification) -> str:
+    result = verification.result
+    numbers = f" ({result.measured:.6g} against {result.bound:.6g})" if result is not None else ""
     if verification.verified:
-        return "holds"
-    return "**" + _cell_text("; ".join(verification.problems)) + "**"
+        return "holds" + numbers
+    return "**" + _cell_text("; ".join(verification.problems)) + "**" + numbers
 
 
 def markdown_table(verifications) -> str:
     """A MyST markdown table of the verifications, one row per statement, with links to each statement.
 
     The statement column is a ``{prf:ref}`` role, so the rendered table links to the numbered
-    statement; render the output with ``mystnb: markdown_format: myst``.
+    statement; render the output with ``mystnb: markdown_format: myst``. The verdict gives the
+    measured number and the bound it was compared with.
     """
-    header = ("| Statement | Checked by (chapter cell) | Test on an unseen seed | Measured figure (seed 0) "
-              "| Measured / bound | Verdict | Seconds |\n|---|---|---|---|---|---|---|")
-    rows = [
-        f"| {_statement_cell(v.statement)} | {_check_cell(v)} | `{v.test_id}` | {_figure_cell(v.result)} "
-        f"| {_ratio_cell(v.result)} | {_verdict_cell(v)} | {v.seconds:.1f} |"
-        for v in verifications
-    ]
+    test_file = TEST_ID.split("::")[0]
+    header = (f"| Statement | Check in `lib.checks`, and test in `{test_file}` | Measured with the book's seed "
+              "| Verdict (measured against bound) |\n|---|---|---|---|")
+    rows = [f"| {_statement_cell(v.statement)} | {_check_cell(v)} | {_figure_cell(v.result)} | {_verdict_cell(v)} |"
+            for v in verifications]
     return "\n".join([header, *rows])
