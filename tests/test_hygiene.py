@@ -15,14 +15,15 @@ ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "book").glob("*.ipynb"))
 
 
-def _toc_files() -> set[str]:
+def _toc_files() -> list[str]:
+    """The files of _toc.yml, without extension, in the order of the book."""
     toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
-    files = {toc["root"]}
+    files = [toc["root"]]
 
     def walk(entries):
         for entry in entries or []:
             if "file" in entry:
-                files.add(entry["file"])
+                files.append(entry["file"])
             walk(entry.get("sections"))
             walk(entry.get("chapters"))
 
