@@ -9,7 +9,7 @@ import pytest
 
 from lib import checks
 from lib.checks.statements import cells_calling, find_statements
-from lib.checks.verification import (TEST_ID, VerificationError, locate_check, markdown_table, require_verified,
+from lib.checks.verification import (TEST_ID, VerificationError, locate_check, markdown_report, require_verified,
                                      verify)
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -115,19 +115,21 @@ def test_require_verified_refuses_an_empty_book():
         require_verified([])
 
 
-def test_markdown_table_links_each_statement_and_escapes_the_figures(tmp_path, monkeypatch):
+def test_markdown_report_links_each_statement_and_escapes_the_figures(tmp_path, monkeypatch):
     def piped(seed=0):
-        return checks.CheckResult("lem-piped", "|w.grad f| * 2 <= bound_1", 0.5, 1.0, True)
+        return checks.CheckResult("lem-piped", "|w.grad f| * 2 <= bound_1.", 0.5, 1.0, True)
 
     monkeypatch.setitem(checks.REGISTRY, "lem-piped", checks.Check("lem-piped", "ch", "piped", piped))
     _chapter(tmp_path, "ch", "```{prf:lemma} Piped\n:label: lem-piped\n```\n```{prf:lemma} Lost\n:label: lem-lost\n```",
-             ["piped(seed=0)"])
-    table = markdown_table(verify(find_statements(tmp_path)))
-    lines = table.splitlines()
-    assert len(lines) == 4 and all(line.count(" | ") == 3 for line in lines[2:])  # 4 columns in every row
-    assert "{prf:ref}`lem-piped` (Piped)" in table
-    assert r"\|w.grad f\| \* 2 \<= bound\_1" in table
-    assert "**MISSING**" in lines[3]
+             ["piped(seed=0)", "piped(seed=1)"])
+    report = markdown_report(verify(find_statements(tmp_path)))
+    assert report.startswith("- ")
+    items = report[2:].split("\n- ")
+    assert len(items) == 2
+    assert items[0].startswith("{prf:ref}`lem-piped` (Piped): **holds**, measured 0.5 against the bound 1.")
+    assert r"\|w.grad f\| \* 2 \<= bound\_1." in items[0] and "1..\\" not in items[0]
+    assert "code cells 1, 2 of its chapter" in items[0] and "`test_check_holds_on_unseen_seed[lem-piped]`" in items[0]
+    assert items[1].startswith("{prf:ref}`lem-lost` (Lost): **MISSING: no check is registered in lib.checks**.")
 
 
 def test_the_appendix_notebook_fails_when_a_statement_has_no_check(tmp_path):

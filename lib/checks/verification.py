@@ -3,7 +3,7 @@
 :func:`verify` pairs each theorem, lemma and proposition found by
 :func:`lib.checks.statements.find_statements` with its registered check, the chapter cells
 that call the check and the test that runs it on unseen seeds; it runs the check with the
-book's seed and keeps the measured figure. :func:`markdown_table` renders the result for the
+book's seed and keeps the measured figure. :func:`markdown_report` renders the result for the
 book (``book/verification.ipynb`` runs both when the book is built), and
 :func:`require_verified` raises when a statement has no check, no cell calling it, or a check
 that fails, so that the appendix, and with it the build and the notebook tests, fails.
@@ -19,7 +19,7 @@ from . import REGISTRY, Check, CheckResult, run
 from .statements import Statement, cells_calling
 
 __all__ = ["TEST_ID", "Verification", "VerificationError", "locate_check", "verify", "require_verified",
-           "markdown_table"]
+           "markdown_report"]
 
 #: The test that runs the check of ``label`` on a seed the book never uses.
 TEST_ID = "tests/test_theorems.py::test_check_holds_on_unseen_seed[{label}]"
@@ -140,50 +140,43 @@ def require_verified(verifications) -> None:
 _MARKDOWN_PUNCTUATION = re.compile(r"([\\`*_{}\[\]<>|$~#])")
 
 
-def _cell_text(text: str) -> str:
-    """Plain text safe inside a markdown table cell: one line, markdown punctuation escaped."""
+def _plain(text: str) -> str:
+    """Text shown as written: one line, markdown punctuation escaped."""
     return _MARKDOWN_PUNCTUATION.sub(r"\\\1", " ".join(str(text).split()))
 
 
-def _statement_cell(statement: Statement) -> str:
+def _statement_line(verification: Verification) -> str:
+    statement, result = verification.statement, verification.result
     title = f" ({statement.title})" if statement.title else ""
     if statement.label is None:
-        return _cell_text(f"{statement.kind}{title} in {statement.chapter}, without a label")
-    return f"{{prf:ref}}`{statement.label}`" + title
+        name = _plain(f"{statement.kind.title()}{title} in {statement.chapter}, without a label")
+    else:
+        name = f"{{prf:ref}}`{statement.label}`{title}"
+    verdict = "holds" if verification.verified else _plain("; ".join(verification.problems))
+    bound = f", measured {result.measured:.6g} against the bound {result.bound:.6g}" if result is not None else ""
+    return f"{name}: **{verdict}**{bound}."
 
 
-def _check_cell(verification: Verification) -> str:
-    if verification.check is None:
-        return "**MISSING**"
-    cells = ", ".join(map(str, verification.cells)) or "none"
-    test = verification.test_id.split("::")[-1]
-    return f"`{verification.check.name}`, called by code cell {cells}; test `{test}`"
+def _evidence_lines(verification: Verification) -> list[str]:
+    lines = []
+    if verification.result is not None:
+        lines.append(f"Measured with the book's seed: {_plain(verification.result.figure.rstrip('.'))}.")
+    if verification.check is not None:
+        cells = ("code cells " if len(verification.cells) > 1 else "code cell ") + (", ".join(map(str, verification.cells)) or "none")
+        lines.append(f"Checked by `{verification.check.name}` in {cells} of its chapter; tested on an "
+                     f"unseen seed by `{verification.test_id.split('::')[-1]}`.")
+    return lines
 
 
-def _figure_cell(result: CheckResult | None) -> str:
-    if result is None:
-        return "not run"
-    return _cell_text(result.figure)
+def markdown_report(verifications) -> str:
+    """MyST markdown with one list item per statement: its verdict, measured figure, check and test.
 
-
-def _verdict_cell(verification: Verification) -> str:
-    result = verification.result
-    numbers = f" ({result.measured:.6g} against {result.bound:.6g})" if result is not None else ""
-    if verification.verified:
-        return "holds" + numbers
-    return "**" + _cell_text("; ".join(verification.problems)) + "**" + numbers
-
-
-def markdown_table(verifications) -> str:
-    """A MyST markdown table of the verifications, one row per statement, with links to each statement.
-
-    The statement column is a ``{prf:ref}`` role, so the rendered table links to the numbered
-    statement; render the output with ``mystnb: markdown_format: myst``. The verdict gives the
-    measured number and the bound it was compared with.
+    Each item starts with a ``{prf:ref}`` role, so the rendered page links to the numbered
+    statement; render the output with ``mystnb: markdown_format: myst``. (A table with these
+    columns does not fit the page: the names of checks and tests do not wrap.)
     """
-    test_file = TEST_ID.split("::")[0]
-    header = (f"| Statement | Check in `lib.checks`, and test in `{test_file}` | Measured with the book's seed "
-              "| Verdict (measured against bound) |\n|---|---|---|---|")
-    rows = [f"| {_statement_cell(v.statement)} | {_check_cell(v)} | {_figure_cell(v.result)} | {_verdict_cell(v)} |"
-            for v in verifications]
-    return "\n".join([header, *rows])
+    items = []
+    for verification in verifications:
+        lines = [_statement_line(verification), *_evidence_lines(verification)]
+        items.append("- " + "\\\n  ".join(lines))
+    return "\n".join(items)
