@@ -36,6 +36,10 @@ if ! [ -x "$chromium" ]; then
         exit 1
     fi
     apt_install chromium fonts-liberation fonts-dejavu-core
+    if ! [ -x "$chromium" ]; then
+        echo "install.sh: installed Debian's chromium, but there is still no $chromium (set CHROMIUM=)" >&2
+        exit 1
+    fi
 fi
 
 if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
