@@ -144,6 +144,23 @@ def test_every_theorem_and_proof_box_is_on_the_page(report, page):
     assert len(proofs) == _markdown_of(source).count("{prf:proof}"), f"{page}: proof boxes missing"
 
 
+@pytest.mark.parametrize("page", PAGES)
+def test_equations_and_figures_are_numbered(page):
+    """Every labelled equation and every named figure of the source has its number on the page."""
+    source = _source_of(page)
+    soup = BeautifulSoup((HTML / page).read_text(encoding="utf-8"), "html.parser")
+    for label in re.findall(r"\$\$[ \t]*\(([\w-]+)\)", _markdown_of(source)):
+        equation = soup.find(id=f"equation-{label}")
+        number = equation.find(class_="eqno") if equation else None
+        assert number and re.match(r"\(\d+\.\d+\)", number.get_text()), f"{page}: equation {label} has no number"
+    for cell in read_cells(source):
+        name = cell.get("metadata", {}).get("mystnb", {}).get("figure", {}).get("name")
+        if name:
+            figure = soup.find("figure", id=name)
+            number = figure.find(class_="caption-number") if figure else None
+            assert number and re.match(r"Fig\. \d+\.\d+", number.get_text()), f"{page}: figure {name} has no number"
+
+
 @functools.lru_cache(maxsize=None)
 def _anchors(file: Path) -> set:
     soup = BeautifulSoup(file.read_text(encoding="utf-8"), "html.parser")

@@ -62,7 +62,6 @@ function collectFacts() {
     boxes,
     errors,
     links: [...document.querySelectorAll('a[href]')].map((a) => a.href),
-    figures: document.querySelectorAll('figure').length,
   };
 }
 
