@@ -10,6 +10,7 @@ runs them alone); the set-up installs chromium and the npm packages when they ar
 import functools
 import json
 import re
+import shutil
 import subprocess
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -53,7 +54,8 @@ def report() -> dict:
     if not (HTML / "book").is_dir():
         pytest.fail(f"{HTML} is missing: build the book first (`make book`; `make test` does it)")
     subprocess.run([str(ROOT / "tests" / "browser" / "install.sh"), str(CACHE)], check=True)
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    shutil.rmtree(SCREENSHOTS, ignore_errors=True)  # only this run's screenshots are kept
+    SCREENSHOTS.mkdir(parents=True)
     out = ARTIFACTS / "browser-report.json"
     subprocess.run(["node", str(ROOT / "tests" / "browser" / "inspect_pages.mjs"), "--root", str(HTML),
                     "--pages", ",".join(PAGES), "--cache", str(CACHE), "--screenshots", str(SCREENSHOTS),
