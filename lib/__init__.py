@@ -11,6 +11,8 @@ from .decoupling import from_w_tilde, norm_split, s_norm, split_gradient, to_w_t
 from .least_squares import LeastSquares
 from .losses import Loss, logistic, sigmoid, squared_sigmoid
 from .moments import Evaluation, Moments
+from .network import HiddenLayerNetwork
+from .network_training import network_gd, unitwise_gdnp
 from .rayleigh import rayleigh_gap, rayleigh_gradient, rayleigh_minimum, rayleigh_quotient
 from .result import DivergenceError, OptimizationResult
 from .solvers import gd, gdnp
@@ -22,6 +24,7 @@ __all__ = [
     "Evaluation",
     "Halfspace",
     "HalfspaceSample",
+    "HiddenLayerNetwork",
     "LeastSquares",
     "Loss",
     "Moments",
@@ -31,6 +34,7 @@ __all__ = [
     "gd",
     "gdnp",
     "logistic",
+    "network_gd",
     "norm_split",
     "rayleigh_gap",
     "rayleigh_gradient",
@@ -41,4 +45,5 @@ __all__ = [
     "split_gradient",
     "squared_sigmoid",
     "to_w_tilde",
+    "unitwise_gdnp",
 ]
