@@ -6,6 +6,7 @@ module docstrings for the update rules each function implements.
 """
 
 from .bisection import BisectionResult, BracketError, bisection
+from .bngd import bngd
 from .halfspace import Halfspace, HalfspaceSample
 from .decoupling import from_w_tilde, norm_split, s_norm, split_gradient, to_w_tilde
 from .least_squares import LeastSquares
@@ -30,6 +31,7 @@ __all__ = [
     "Moments",
     "OptimizationResult",
     "bisection",
+    "bngd",
     "from_w_tilde",
     "gd",
     "gdnp",
