@@ -6,11 +6,14 @@ module docstrings for the update rules each function implements.
 """
 
 from .bisection import BisectionResult, BracketError, bisection
+from .bngd import bngd
 from .halfspace import Halfspace, HalfspaceSample
 from .decoupling import from_w_tilde, norm_split, s_norm, split_gradient, to_w_tilde
 from .least_squares import LeastSquares
 from .losses import Loss, logistic, sigmoid, squared_sigmoid
 from .moments import Evaluation, Moments
+from .network import HiddenLayerNetwork
+from .network_training import network_gd, unitwise_gdnp
 from .rayleigh import rayleigh_gap, rayleigh_gradient, rayleigh_minimum, rayleigh_quotient
 from .result import DivergenceError, OptimizationResult
 from .solvers import gd, gdnp
@@ -22,15 +25,18 @@ __all__ = [
     "Evaluation",
     "Halfspace",
     "HalfspaceSample",
+    "HiddenLayerNetwork",
     "LeastSquares",
     "Loss",
     "Moments",
     "OptimizationResult",
     "bisection",
+    "bngd",
     "from_w_tilde",
     "gd",
     "gdnp",
     "logistic",
+    "network_gd",
     "norm_split",
     "rayleigh_gap",
     "rayleigh_gradient",
@@ -41,4 +47,5 @@ __all__ = [
     "split_gradient",
     "squared_sigmoid",
     "to_w_tilde",
+    "unitwise_gdnp",
 ]

@@ -43,6 +43,10 @@ class _Trace:
         self.columns: dict[str, list[float]] = {}
         self.start = time.perf_counter()
 
+    def pause(self, seconds: float) -> None:
+        """Leave ``seconds`` (spent on work that is not the algorithm's) out of the time trace."""
+        self.start += seconds
+
     def add(self, **values: float) -> None:
         for key, value in values.items():
             self.columns.setdefault(key, []).append(float(value))
@@ -175,6 +179,7 @@ def gdnp(
     bisection_steps: int | None = None,
     max_widenings: int = 40,
     bracket_radius: float | None = None,
+    callback=None,
 ) -> OptimizationResult:
     r"""Gradient descent in normalised parameters (GDNP), Algorithm ``alg-gdnp``.
 
@@ -221,6 +226,9 @@ def gdnp(
         ``thm-halfspace-rate`` then stays near :math:`\Psi^2 4^{-T_s-1}(2r)^2`). By default the
         radius is adaptive, twice the last change of the length, which needs ``bisection_steps``
         of at least 3 to shrink.
+    callback : callable, optional
+        Called as ``callback(t, w_tilde, g, w)`` after each iterate is recorded, for monitoring;
+        the time it takes is left out of the ``time`` trace.
 
     Returns
     -------
@@ -304,6 +312,10 @@ def gdnp(
             evaluation = ray.evaluate(g)
             if not trace.record_state(evaluation, w_tilde, w, g):
                 raise _diverged("gdnp", t, "the loss or gradient is not finite", trace, w_tilde, g, w, info)
+            if callback is not None:
+                started = time.perf_counter()
+                callback(t, w_tilde, g, w)
+                trace.pause(time.perf_counter() - started)
             if t == iterations:
                 break
             norm = float(np.sqrt(w @ S @ w))

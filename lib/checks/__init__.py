@@ -103,4 +103,4 @@ def run(label: str, seed: int = 0, **sizes) -> CheckResult:
 
 
 # The chapters' check modules register themselves on import.
-from . import halfspaces, least_squares, reparametrization  # noqa: E402,F401
+from . import beyond, halfspaces, least_squares, networks, reparametrization  # noqa: E402,F401

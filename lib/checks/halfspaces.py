@@ -233,6 +233,24 @@ def length_existence(seed: int = 0, directions: int = 5) -> CheckResult:
     )
 
 
+def halfspace_bound(problem, trace: dict) -> tuple[np.ndarray, np.ndarray]:
+    r"""The bound of theorem ``thm-halfspace-rate`` at every iterate of a GDNP trace, and its direction part.
+
+    Returns :math:`(\Phi + \Psi|g_t|\|u\|_{S^{-1}})^2(1-\mu/L)^{2t}(\rho_0-\rho^*) + \Psi^2 4^{-T_s-1}(b_t-a_t)^2`
+    and the exact direction form :math:`c_1^2(1-\mu/L)^{2t}(\rho_0-\rho^*)`.
+    """
+    t = np.arange(len(trace["loss"]))
+    phi = problem.loss_function
+    decay = problem.rate**t * trace["rho_gap"][0]
+    c1_bound = phi.first_bound + phi.second_bound * np.abs(trace["length"]) * math.sqrt(-problem.rho_star)
+    return c1_bound**2 * decay + trace["length_bound"], trace["c1"] ** 2 * decay
+
+
+#: Bounds below this are at the rounding level of a squared gradient norm (~1e-32 relative to its
+#: terms); comparisons stop there.
+BOUND_FLOOR = 1e-24
+
+
 @verifies("thm-halfspace-rate", CHAPTER, "||grad f(w~_t)||^2 <= (Phi + Psi|g_t|)^2 (1 - mu/L)^(2t) (rho_0 - rho*) + Psi^2 4^(-T_s-1) (b_t - a_t)^2")
 def halfspace_rate(seed: int = 0) -> CheckResult:
     """Every iterate's gradient norm against the theorem's bound, on two losses, two kappas, two T_s."""
@@ -244,17 +262,12 @@ def halfspace_rate(seed: int = 0) -> CheckResult:
                 problem = random_halfspace(6, kappa, rng.uniform(0.2, 0.8), name, rng)
                 result = gdnp(problem, rng.standard_normal(6), iterations=int(6 * kappa), bisection_steps=steps)
                 trace = result.trace
-                t = np.arange(len(trace["loss"]))
-                phi = problem.loss_function
-                c1_bound = phi.first_bound + phi.second_bound * np.abs(trace["length"]) * math.sqrt(-problem.rho_star)
-                decay = problem.rate**t * trace["rho_gap"][0]
-                bound = c1_bound**2 * decay + trace["length_bound"]
-                meaningful = bound > 1e-24  # the squared gradient norm is computed to ~1e-32 relative to its terms
+                bound, direction_bound = halfspace_bound(problem, trace)
+                meaningful = bound > BOUND_FLOOR
                 compared += int(meaningful.sum())
                 worst = max(worst, float(np.max(trace["grad_norm_sq"][meaningful] / bound[meaningful])))
                 # the direction part alone against its exact form c1^2 (1 - mu/L)^(2t) (rho_0 - rho*)
-                direction_bound = trace["c1"] ** 2 * decay
-                keep = direction_bound > 1e-24
+                keep = direction_bound > BOUND_FLOOR
                 worst_direction = max(worst_direction, float(np.max(trace["grad_norm_sq_direction"][keep] / direction_bound[keep])))
     return CheckResult(
         "thm-halfspace-rate",

@@ -1,0 +1,155 @@
+r"""Training the hidden layer of chapter 4 in numpy: plain gradient descent and unit-wise GDNP.
+
+Both return an :class:`~lib.OptimizationResult` whose ``w_tilde`` is the matrix :math:`\tilde W`
+(one row per unit), ``g`` the vector of lengths and ``w`` the matrix of directions. Their traces
+share ``loss``, ``grad_norm_sq`` (:math:`\sum_i\|\nabla_{\tilde w_i}f\|_{S^{-1}}^2`), ``time``
+and ``unit_rho_gap`` (shape ``(T + 1, m)``: each unit's :math:`\rho(w_i) - \rho^*`).
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from ._validation import as_matrix, as_positive_float, as_positive_int, as_vector
+from .network import TANH_CURVATURE, HiddenLayerNetwork
+from .result import OptimizationResult
+from .solvers import gdnp
+
+__all__ = ["network_gd", "unitwise_gdnp", "network_smoothness"]
+
+
+def _check_network(network) -> None:
+    if not isinstance(network, HiddenLayerNetwork):
+        raise TypeError(f"network must be a lib.HiddenLayerNetwork, got {type(network).__name__}")
+
+
+def network_smoothness(network: HiddenLayerNetwork) -> float:
+    r"""A Lipschitz constant of :math:`\nabla f`: :math:`\zeta = (\Psi_\ell\|\theta\|^2 + \Phi_\ell \max_i|\theta_i|\,4/(3\sqrt3))\,L`.
+
+    Along a direction :math:`D = (D_1, \dots, D_m)`, the second derivative of ``eq-network`` is
+    :math:`E[\ell''(\sum_i\theta_i\mathrm{sech}^2(v_i)z^\top D_i)^2 + \ell'\sum_i\theta_i\tanh''(v_i)(z^\top D_i)^2]`,
+    at most the constant above times :math:`\sum_i E[(z^\top D_i)^2] \le L\|D\|^2` (Cauchy-Schwarz).
+    """
+    phi, theta = network.loss_function, network.theta
+    return (phi.second_bound * theta @ theta + phi.first_bound * np.max(np.abs(theta)) * TANH_CURVATURE) * network.L
+
+
+def _unit_rho_gaps(network: HiddenLayerNetwork, directions: np.ndarray) -> np.ndarray:
+    return np.array([network.rho_gap(w) for w in directions])
+
+
+def _split(network: HiddenLayerNetwork, W_tilde: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Lengths ||w~_i||_S and unit directions of the rows of W~ (a zero row keeps direction 0)."""
+    lengths = np.sqrt(np.einsum("ij,jk,ik->i", W_tilde, network.S, W_tilde))
+    directions = np.divide(W_tilde, lengths[:, None], out=np.zeros_like(W_tilde), where=lengths[:, None] > 0)
+    return lengths, directions
+
+
+def network_gd(network: HiddenLayerNetwork, W0, iterations: int = 100, step: float | None = None) -> OptimizationResult:
+    r"""Gradient descent on all hidden weights at once: :math:`\tilde W_{t+1} = \tilde W_t - s\,\nabla f(\tilde W_t)`.
+
+    The default step is :math:`1/\zeta` with :math:`\zeta` from :func:`network_smoothness`.
+    """
+    _check_network(network)
+    W_tilde = network.check_weights(W0)
+    if np.any(~W_tilde.any(axis=1)):
+        raise ValueError("every row of W0 must be nonzero: a unit with w~ = 0 has no direction")
+    iterations = as_positive_int("iterations", iterations)
+    step = 1.0 / network_smoothness(network) if step is None else as_positive_float("step", step)
+    columns = {"loss": [], "grad_norm_sq": [], "time": [], "unit_rho_gap": []}
+    start = time.perf_counter()
+    for t in range(iterations + 1):
+        evaluation = network.evaluate(W_tilde)
+        columns["loss"].append(evaluation.loss)
+        columns["grad_norm_sq"].append(network.grad_norm_sq(evaluation.grad))
+        columns["time"].append(time.perf_counter() - start)
+        columns["unit_rho_gap"].append(_unit_rho_gaps(network, W_tilde))
+        if t < iterations:
+            W_tilde = W_tilde - step * evaluation.grad
+    lengths, directions = _split(network, W_tilde)
+    trace = {key: np.asarray(value) for key, value in columns.items()}
+    trace["step"] = np.full(iterations, step)
+    return OptimizationResult("gd", W_tilde, lengths, directions, trace, dict(step=step))
+
+
+def unitwise_gdnp(
+    network: HiddenLayerNetwork,
+    W0,
+    lengths0=None,
+    sweeps: int = 1,
+    steps_per_unit: int = 50,
+    bisection_steps: int | None = None,
+) -> OptimizationResult:
+    r"""Unit-wise GDNP (Algorithm ``alg-unitwise-gdnp``): GDNP on one unit at a time, the others fixed.
+
+    For each sweep and each unit :math:`i = 1, \dots, m` in turn, run ``steps_per_unit`` steps of
+    :func:`lib.gdnp` on :meth:`HiddenLayerNetwork.unit` ``(i, W~)`` (its first length from a
+    search), then write the unit back. By default every unit starts switched off
+    (:math:`g_i = 0`, so :math:`\tilde w_i = 0` until its turn): in the first sweep every other
+    unit is then either off or already trained, the situation of proposition
+    ``prop-unit-decoupling`` in which each unit is a halfspace problem in its own right.
+
+    Parameters
+    ----------
+    network : HiddenLayerNetwork
+    W0 : array_like of shape (m, d)
+        Starting directions, one nonzero row per unit, each with :math:`u^\top w_i \ne 0`.
+    lengths0 : array_like of shape (m,), optional
+        Starting lengths; default all zero (units off).
+    sweeps : int, default 1
+    steps_per_unit : int, default 50
+    bisection_steps : int, optional
+        :math:`T_s` for every length search (default that of :func:`lib.gdnp`).
+
+    Returns
+    -------
+    OptimizationResult
+        The trace has one entry per state: the start, then for each unit's turn its first length
+        search and its direction steps. ``unit`` records which unit moved last (-1 at the start)
+        and ``unit_grad_norm_sq`` the squared gradient norm of that unit (of unit 0 at the
+        start); ``time`` leaves out the extra evaluations made only for the trace (the
+        network's full gradient at every state).
+    """
+    _check_network(network)
+    directions = network.check_weights(W0)
+    if np.any(~directions.any(axis=1)):
+        raise ValueError("every row of W0 must be a nonzero direction")
+    lengths = np.zeros(network.units) if lengths0 is None else as_vector("lengths0", lengths0, network.units)
+    sweeps = as_positive_int("sweeps", sweeps)
+    steps_per_unit = as_positive_int("steps_per_unit", steps_per_unit)
+    norms = np.sqrt(np.einsum("ij,jk,ik->i", directions, network.S, directions))
+    W_tilde = lengths[:, None] * directions / norms[:, None]
+    columns = {"loss": [], "grad_norm_sq": [], "time": [], "unit_rho_gap": [], "unit": [], "unit_grad_norm_sq": []}
+    clock = {"elapsed": 0.0}
+
+    def record(unit_index: int) -> None:
+        evaluation = network.evaluate(W_tilde)
+        active = evaluation.grad[max(unit_index, 0)]  # the unit's own gradient is its row of the network's
+        columns["loss"].append(evaluation.loss)
+        columns["grad_norm_sq"].append(network.grad_norm_sq(evaluation.grad))
+        columns["time"].append(clock["elapsed"])
+        columns["unit_rho_gap"].append(_unit_rho_gaps(network, directions))
+        columns["unit"].append(unit_index)
+        columns["unit_grad_norm_sq"].append(float(active @ network.S_inv @ active))
+
+    record(-1)
+    for _ in range(sweeps):
+        for i in range(network.units):
+            unit = network.unit(i, W_tilde)
+
+            def monitor(t, w_tilde, g, w, i=i):
+                W_tilde[i], directions[i] = w_tilde, w
+                record(i)
+
+            started = len(columns["loss"])
+            result = gdnp(unit, directions[i], iterations=steps_per_unit,
+                          g0=lengths[i] if lengths[i] != 0 else None, bisection_steps=bisection_steps,
+                          callback=monitor)
+            lengths[i], directions[i], W_tilde[i] = result.g, result.w, result.w_tilde
+            columns["time"][started:] = list(clock["elapsed"] + result.trace["time"])
+            clock["elapsed"] += float(result.trace["time"][-1])
+    trace = {key: np.asarray(value) for key, value in columns.items()}
+    info = dict(sweeps=sweeps, steps_per_unit=steps_per_unit, bisection_steps=bisection_steps)
+    return OptimizationResult("unitwise gdnp", W_tilde.copy(), lengths.copy(), directions.copy(), trace, info)

@@ -1,0 +1,202 @@
+r"""Deeper networks with and without Batch Normalization, for chapter 5.
+
+:func:`mlp` builds a multilayer perceptron whose hidden ``Linear`` layers are followed, if asked,
+by ``BatchNorm1d``; then the hidden weights are *scale invariant* (the loss does not change when a
+row of a hidden weight matrix is scaled), the situation of lemma ``lem-scale-invariance`` and of
+the auto rate-tuning result of Arora, Li and Lyu. :func:`train_classifier` trains it with full-batch
+gradient descent (two learning rates: one for the scale-invariant weights, one for the rest) and
+records the loss, the accuracy and the gradient norm of every layer. :func:`smoothness_along_gradient`
+measures how the loss and its gradient change along the gradient direction, the quantities with
+which Santurkar et al. describe BN's effect on the landscape.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+from torch import nn
+from tqdm.auto import tqdm
+
+from .._validation import as_matrix, as_positive_float, as_positive_int, as_vector
+from .training import pick_device
+
+__all__ = ["mlp", "scale_invariant_parameters", "train_classifier", "ClassifierRun", "smoothness_along_gradient"]
+
+_ACTIVATIONS = {"tanh": nn.Tanh, "relu": nn.ReLU}
+
+
+def mlp(inputs: int, hidden: list[int], classes: int, batch_norm: bool, activation: str = "tanh", seed: int = 0,
+        eps: float = 1e-5) -> nn.Sequential:
+    """``Linear -> [BatchNorm1d] -> activation`` for every hidden width, then a ``Linear`` output, in float64.
+
+    With ``batch_norm`` the hidden ``Linear`` layers have no bias (BN's shift replaces it), and BN
+    uses ``eps`` (torch's default 1e-5; the scale invariance of the hidden weights is exact only
+    up to about ``eps`` over the variance of a pre-activation). The initialisation is torch's
+    default, drawn after ``torch.manual_seed(seed)``.
+    """
+    if activation not in _ACTIVATIONS:
+        raise ValueError(f"activation must be one of {sorted(_ACTIVATIONS)}, got {activation!r}")
+    widths = [as_positive_int("inputs", inputs)] + [as_positive_int("hidden width", h) for h in hidden]
+    torch.manual_seed(seed)
+    layers: list[nn.Module] = []
+    for before, after in zip(widths[:-1], widths[1:]):
+        layers.append(nn.Linear(before, after, bias=not batch_norm, dtype=torch.float64))
+        if batch_norm:
+            layers.append(nn.BatchNorm1d(after, eps=as_positive_float("eps", eps), dtype=torch.float64))
+        layers.append(_ACTIVATIONS[activation]())
+    layers.append(nn.Linear(widths[-1], as_positive_int("classes", classes), dtype=torch.float64))
+    return nn.Sequential(*layers)
+
+
+def _linear_layers(model: nn.Sequential) -> list[nn.Linear]:
+    return [layer for layer in model if isinstance(layer, nn.Linear)]
+
+
+def scale_invariant_parameters(model: nn.Sequential) -> list[nn.Parameter]:
+    """The weights of the hidden ``Linear`` layers that a ``BatchNorm1d`` follows."""
+    layers = list(model)
+    return [layer.weight for layer, after in zip(layers[:-1], layers[1:])
+            if isinstance(layer, nn.Linear) and isinstance(after, nn.BatchNorm1d)]
+
+
+@dataclass
+class ClassifierRun:
+    """What :func:`train_classifier` recorded, one entry per step (entry 0 is the start).
+
+    Attributes
+    ----------
+    trace : dict of str to ndarray
+        ``loss``, ``accuracy``, ``time``, ``layer_grad_norms`` (shape ``(T + 1, layers)``: the
+        Frobenius norm of the loss gradient for each ``Linear`` weight), ``weight_norms`` (the
+        same for the weights themselves).
+    diverged_at : int or None
+        The step at which the loss stopped being finite (the trace ends there), or None.
+    info : dict
+    """
+
+    trace: dict = field(default_factory=dict)
+    diverged_at: int | None = None
+    info: dict = field(default_factory=dict)
+
+
+def train_classifier(model: nn.Sequential, X, y, lr: float, iterations: int, invariant_lr: float | None = None,
+                     device=None, progress: bool | None = None) -> ClassifierRun:
+    r"""Full-batch gradient descent on the cross-entropy of ``model``.
+
+    Parameters
+    ----------
+    model : nn.Sequential
+        From :func:`mlp`.
+    X : array_like of shape (n, d)
+    y : array_like of shape (n,)
+        Class indices 0, 1, ..., classes - 1.
+    lr : float
+        The step for every parameter that is not scale invariant (and for all of them when
+        ``invariant_lr`` is None).
+    iterations : int
+    invariant_lr : float, optional
+        The step for the scale-invariant weights (:func:`scale_invariant_parameters`).
+    device, progress
+        As for :func:`lib.torch_models.train`.
+
+    Returns
+    -------
+    ClassifierRun
+        A run whose loss overflows stops there and says so (``diverged_at``), rather than going on
+        with NaN.
+    """
+    X = as_matrix("X", X)
+    labels = as_vector("y", y, X.shape[0])
+    if np.any(labels != np.round(labels)) or labels.min() < 0:
+        raise ValueError("y must hold class indices 0, 1, 2, ...")
+    lr, iterations = as_positive_float("lr", lr), as_positive_int("iterations", iterations)
+    device = pick_device(device)
+    model = model.to(device)
+    X_t = torch.from_numpy(X).to(device)
+    y_t = torch.from_numpy(labels.astype(np.int64)).to(device)
+    invariant = scale_invariant_parameters(model) if invariant_lr is not None else []
+    invariant_ids = {id(p) for p in invariant}
+    groups = [{"params": [p for p in model.parameters() if id(p) not in invariant_ids], "lr": lr}]
+    if invariant:
+        groups.append({"params": invariant, "lr": as_positive_float("invariant_lr", invariant_lr)})
+    optimizer = torch.optim.SGD(groups, lr=lr)
+    linears = _linear_layers(model)
+    columns = {"loss": [], "accuracy": [], "time": [], "layer_grad_norms": [], "weight_norms": []}
+    run = ClassifierRun(info=dict(lr=lr, invariant_lr=invariant_lr, device=str(device)))
+    elapsed = 0.0
+    flushed = torch.set_flush_denormal(True)  # saturated units make subnormals, slow on CPUs
+    try:
+        bar = tqdm(total=iterations, disable=progress is False, delay=0 if progress else 5.0, desc="training")
+        for t in range(iterations + 1):
+            started = time.perf_counter()
+            optimizer.zero_grad()
+            logits = model(X_t)
+            loss = nn.functional.cross_entropy(logits, y_t)
+            if not torch.isfinite(loss):
+                run.diverged_at = t
+                break
+            loss.backward()
+            grad_norms = [float(layer.weight.grad.norm()) for layer in linears]
+            if t < iterations:
+                optimizer.step()
+            elapsed += time.perf_counter() - started
+            columns["loss"].append(float(loss.detach()))
+            columns["accuracy"].append(float((logits.argmax(dim=1) == y_t).double().mean()))
+            columns["time"].append(elapsed)
+            columns["layer_grad_norms"].append(grad_norms)
+            columns["weight_norms"].append([float(layer.weight.detach().norm()) for layer in linears])
+            bar.update()
+        bar.close()
+    finally:
+        if flushed:
+            torch.set_flush_denormal(False)
+    run.trace = {key: np.asarray(value) for key, value in columns.items()}
+    return run
+
+
+def smoothness_along_gradient(model: nn.Sequential, X, y, steps) -> dict:
+    r"""How the loss and its gradient change along the gradient, at the model's current parameters.
+
+    For each step :math:`\eta` in ``steps``, with :math:`g = \nabla L(\theta)`:
+    ``loss_change`` is :math:`L(\theta - \eta g) - L(\theta)` and ``gradient_change`` is
+    :math:`\|\nabla L(\theta - \eta g) - g\|`; ``gradient_norm`` is :math:`\|g\|`. The ratio
+    ``gradient_change / (eta * gradient_norm)`` estimates the curvature (the "effective
+    beta-smoothness") along the gradient. The parameters are restored afterwards.
+    """
+    parameters = [p for p in model.parameters() if p.requires_grad]
+    device = parameters[0].device
+    X_t = torch.from_numpy(as_matrix("X", X)).to(device)
+    y_t = torch.from_numpy(np.asarray(y, dtype=np.int64)).to(device)
+
+    def loss_and_gradient():
+        model.zero_grad()
+        loss = nn.functional.cross_entropy(model(X_t), y_t)
+        loss.backward()
+        return float(loss.detach()), torch.cat([p.grad.reshape(-1) for p in parameters]).clone()
+
+    saved = [p.detach().clone() for p in parameters]
+    base_loss, gradient = loss_and_gradient()
+    result = {"steps": np.asarray(steps, dtype=float), "loss_change": [], "gradient_change": [],
+              "gradient_norm": float(gradient.norm())}
+    try:
+        for eta in result["steps"]:
+            with torch.no_grad():
+                offset = 0
+                for p, original in zip(parameters, saved):
+                    size = p.numel()
+                    p.copy_(original - eta * gradient[offset:offset + size].reshape(p.shape))
+                    offset += size
+            loss, moved = loss_and_gradient()
+            result["loss_change"].append(loss - base_loss if math.isfinite(loss) else math.inf)
+            result["gradient_change"].append(float((moved - gradient).norm()))
+    finally:
+        with torch.no_grad():
+            for p, original in zip(parameters, saved):
+                p.copy_(original)
+    result["loss_change"] = np.asarray(result["loss_change"])
+    result["gradient_change"] = np.asarray(result["gradient_change"])
+    return result

@@ -1,0 +1,147 @@
+"""The hidden layer of chapter 4: numpy network, unit view, training, torch twin, quantities on the line."""
+
+import numpy as np
+import pytest
+import torch
+
+import lib
+from lib.checks.networks import unit_loss
+from lib.instances import random_halfspace
+from lib.network_line import NetworkOnLine
+from lib.torch_models import BNHiddenLayer, PlainHiddenLayer, pick_device, train
+
+THETA = np.array([1.0, 0.6, -0.4])
+
+
+@pytest.fixture
+def network(rng):
+    model = random_halfspace(5, 8.0, 0.5, "logistic", seed=rng)
+    X, y = model.sample(3000, seed=rng)
+    return lib.HiddenLayerNetwork(X - X.mean(axis=0), y, THETA)
+
+
+def test_gradient_matches_finite_differences(network, rng):
+    W, h = rng.standard_normal((3, network.dim)), 1e-6
+    grad = network.grad(W)
+    for i, j in [(0, 0), (1, 3), (2, 4)]:
+        E = np.zeros_like(W)
+        E[i, j] = h
+        assert abs((network.loss(W + E) - network.loss(W - E)) / (2 * h) - grad[i, j]) <= 1e-8
+
+
+def test_unit_view_is_the_network_with_the_others_fixed(network, rng):
+    W = rng.standard_normal((3, network.dim))
+    unit = network.unit(1, W)
+    evaluation = unit.evaluate(W[1])
+    assert np.isclose(evaluation.loss, network.loss(W), rtol=1e-13)
+    np.testing.assert_allclose(evaluation.grad, network.grad(W)[1], rtol=1e-12, atol=1e-15)
+    ray, h = unit.ray(rng.standard_normal(network.dim)), 1e-6
+    for g in (-2.0, 0.3, 1.5):
+        assert abs(ray.derivative(g) - (ray.value(g + h) - ray.value(g - h)) / (2 * h)) <= 1e-8
+        assert abs(ray.derivative(g) - ray.evaluate(g).grad @ ray.w_hat) <= 1e-13
+
+
+def test_a_unit_with_the_others_off_is_the_halfspace_problem(network, rng):
+    unit = network.unit(0, np.zeros((3, network.dim)))
+    halfspace = lib.Halfspace.from_data(network.X, network.y, unit_loss(THETA[0]))
+    w_tilde = rng.standard_normal(network.dim)
+    ours, theirs = unit.evaluate(w_tilde), halfspace.evaluate(w_tilde)
+    assert np.isclose(ours.loss, theirs.loss, rtol=1e-13)
+    np.testing.assert_allclose(ours.grad, theirs.grad, rtol=1e-11, atol=1e-15)
+    assert np.isclose(ours.c1, theirs.c1, rtol=1e-10) and np.isclose(ours.c2, theirs.c2, rtol=1e-10)
+    assert np.isclose(unit.length_curvature_bound, halfspace.length_curvature_bound, rtol=1e-12)
+
+
+def test_unitwise_gdnp_first_turn_is_gdnp_on_the_first_unit(network, rng):
+    W0 = rng.standard_normal((3, network.dim))
+    result = lib.unitwise_gdnp(network, W0, steps_per_unit=20)
+    alone = lib.gdnp(network.unit(0, np.zeros((3, network.dim))), W0[0], iterations=20)
+    np.testing.assert_allclose(result.trace["loss"][1:22], alone.trace["loss"], rtol=1e-12)
+    assert result.trace["unit"].tolist() == [-1] + [0] * 21 + [1] * 21 + [2] * 21
+    assert result.trace["unit_rho_gap"].shape == (64, 3)
+    assert result.trace["time"][-1] > 0 and np.all(np.diff(result.trace["time"]) >= 0)
+
+
+def test_network_gd_descends_with_its_default_step(network, rng):
+    result = lib.network_gd(network, rng.standard_normal((3, network.dim)), iterations=200)
+    assert np.all(np.diff(result.trace["loss"]) <= 1e-15)  # a step of 1/zeta never increases f
+    assert result.trace["grad_norm_sq"][-1] < result.trace["grad_norm_sq"][0]
+
+
+def test_torch_network_equals_numpy_to_1e_10(network, rng):
+    directions, lengths = rng.standard_normal((3, network.dim)), rng.uniform(-2, 2, 3)
+    model = BNHiddenLayer(directions, lengths, THETA)
+    objective = torch.nn.functional.softplus(-torch.from_numpy(network.y) * model(torch.from_numpy(network.X))).mean()
+    objective.backward()
+    W_tilde = model.effective_weights(network.S)
+    evaluation = network.evaluate(W_tilde)
+    assert abs(objective.item() - evaluation.loss) <= 1e-10
+    for i in range(3):
+        dg, dw = lib.split_gradient(evaluation.grad[i], lengths[i], directions[i], network.S)
+        assert abs(model.bn.weight.grad[i].item() - dg) <= 1e-10
+        assert np.max(np.abs(model.linear.weight.grad[i].numpy() - dw)) <= 1e-10
+    plain = PlainHiddenLayer(W_tilde, THETA)
+    torch.nn.functional.softplus(-torch.from_numpy(network.y) * plain(torch.from_numpy(network.X))).mean().backward()
+    assert np.max(np.abs(plain.W_tilde.grad.numpy() - evaluation.grad)) <= 1e-10
+
+
+@pytest.mark.parametrize("optimizer, model_type", [("sgd", "bn"), ("adam", "plain")])
+def test_train_records_a_trace_on_the_cpu(network, rng, optimizer, model_type):
+    W = rng.standard_normal((3, network.dim))
+    model = BNHiddenLayer(W, np.ones(3), THETA) if model_type == "bn" else PlainHiddenLayer(W, THETA)
+    result = train(model, network, optimizer=optimizer, lr=0.05, iterations=30, device="cpu", progress=False)
+    assert result.info["device"] == "cpu" and result.iterations == 30
+    assert result.trace["loss"][-1] < result.trace["loss"][0]
+    assert result.trace["unit_rho_gap"].shape == (31, 3)
+    assert np.isclose(result.trace["loss"][-1], network.loss(result.w_tilde), rtol=1e-12)
+
+
+def test_pick_device_and_bad_training_arguments(network):
+    assert pick_device("cpu").type == "cpu"
+    assert pick_device().type in ("cpu", "cuda")
+    with pytest.raises(ValueError, match="device"):
+        pick_device("quantum")
+    model = PlainHiddenLayer(np.ones((3, network.dim)), THETA)
+    with pytest.raises(ValueError, match="optimizer"):
+        train(model, network, optimizer="lbfgs")
+    with pytest.raises(TypeError, match="HiddenLayerNetwork"):
+        train(model, "data")
+    with pytest.raises(TypeError, match="BNHiddenLayer"):
+        train(torch.nn.Linear(2, 1), network)
+
+
+@pytest.mark.parametrize(
+    "kwargs, words",
+    [
+        (dict(theta=[1.0, 0.0]), "nonzero"),
+        (dict(y=np.zeros(4)), "labels"),
+        (dict(y=np.ones(3)), "one label per row"),
+    ],
+)
+def test_network_refuses_bad_input(kwargs, words):
+    arguments = dict(X=np.arange(8.0).reshape(4, 2) - 3.5, y=np.array([1.0, -1.0, 1.0, -1.0]), theta=[1.0, 0.5])
+    arguments.update(kwargs)
+    with pytest.raises(ValueError, match=words):
+        lib.HiddenLayerNetwork(**arguments)
+
+
+def test_weights_of_the_wrong_shape_are_refused(network):
+    with pytest.raises(ValueError, match="rows"):
+        network.loss(np.ones((2, network.dim)))
+    with pytest.raises(ValueError, match="unit index"):
+        network.unit(5, np.ones((3, network.dim)))
+    with pytest.raises(ValueError, match="nonzero"):
+        lib.network_gd(network, np.zeros((3, network.dim)))
+
+
+def test_line_quantities(rng):
+    model = random_halfspace(6, 10.0, rng.uniform(0.2, 0.8), "logistic", seed=rng)
+    line = NetworkOnLine(model, THETA)
+    lengths = line.critical_lengths(-2.0 * np.sign(THETA))
+    assert np.max(np.abs(line.length_gradient(lengths))) <= 1e-12
+    assert np.min(np.linalg.eigvalsh(line.length_hessian(lengths))) > 0  # a minimum
+    h = 1e-6
+    fd = [(line.loss_value(lengths + h * e) - line.loss_value(lengths - h * e)) / (2 * h) for e in np.eye(3)]
+    np.testing.assert_allclose(fd, line.length_gradient(lengths), atol=1e-9)
+    with pytest.raises(ArithmeticError, match="ran away"):
+        line.critical_lengths(2.0 * np.sign(THETA))
