@@ -15,7 +15,8 @@ import { launch, loadAllImages, loadDependencies, parseArguments, serve, waitFor
 // Runs in the page: the facts of one page.
 function collectFacts() {
   const outsideCode = 'pre, code, script, style, mjx-container, .highlight, textarea, kbd, samp, mjx-assistive-mml';
-  const rawMath = /\$[^$\s][^$]*\$|\$\$|\\\(|\\\)|\\\[|\\\]|\\begin\{/;
+  // a dollar before a non-blank, a TeX delimiter, or a TeX command: none belongs in typeset prose
+  const rawMath = /\$\S|\\\(|\\\)|\\\[|\\\]|\\[a-zA-Z]{2,}/;
   const raw = [];
   const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
   while (walker.nextNode()) {
