@@ -30,8 +30,8 @@ An exercise is written in cells of the chapter notebook, in this order::
   starts with the directive; the cell that closes it holds only the directive.
 * Inside a solution, code between ``### BEGIN SOLUTION`` and ``### END SOLUTION`` (nbgrader's
   markers) is what the student writes: the student edition keeps the rest of the cell (the
-  signature and the docstring) and puts a stub that raises :class:`NotImplementedError` in its
-  place. Code cells of a solution without markers (a numerical confirmation, a figure) are
+  signature and the docstring) and the markers, and puts a stub that raises
+  :class:`NotImplementedError` between them. Code cells of a solution without markers (a numerical confirmation, a figure) are
   solution only and are dropped. Markers outside a solution are an error: the book would show
   the code unfolded.
 * A coding exercise is followed, after its solution, by a self-check cell that calls
@@ -51,6 +51,7 @@ __all__ = [
     "BEGIN",
     "END",
     "KINDS",
+    "STUB",
     "Exercise",
     "ExerciseStructureError",
     "Solution",
@@ -62,6 +63,8 @@ __all__ = [
 
 BEGIN = "### BEGIN SOLUTION"
 END = "### END SOLUTION"
+#: What stands between the markers in the student edition (nbgrader's stub, with a message).
+STUB = ("# YOUR CODE HERE", 'raise NotImplementedError("{label}: replace this line by your code")')
 KINDS = ("pencil", "coding", "experiment")
 
 _EXERCISE = re.compile(r"^```\{exercise\}[ \t]*(?P<title>[^\n]*)\n(?P<options>(?:[ \t]*:[\w-]+:[^\n]*\n)*)", re.M)
@@ -118,10 +121,11 @@ def check_calls(source: str) -> list[str]:
 
 
 def stub_solution_code(source: str, label: str) -> str:
-    """Replace every BEGIN/END SOLUTION region of ``source`` by a stub raising NotImplementedError.
+    """Replace the code of every BEGIN/END SOLUTION region of ``source`` by a stub raising NotImplementedError.
 
-    The stub keeps the indentation of the BEGIN marker, so a function keeps its signature and
-    docstring and the name stays defined.
+    The markers stay around the stub, which has the indentation of the BEGIN marker: a function
+    keeps its signature and docstring, the name stays defined, and nbgrader, given the result
+    as its source, replaces only the stub. Stubbing a stub changes nothing.
 
     Raises
     ------
@@ -137,12 +141,12 @@ def stub_solution_code(source: str, label: str) -> str:
                 raise ExerciseStructureError(f"{label}: a second {BEGIN!r} before {END!r} (line {number})")
             inside = True
             indent = line[: len(line) - len(line.lstrip())]
-            output += [f"{indent}# YOUR CODE HERE",
-                       f'{indent}raise NotImplementedError("{label}: replace this line by your code")']
+            output += [line, *(indent + stub_line.format(label=label) for stub_line in STUB)]
         elif stripped == END:
             if not inside:
                 raise ExerciseStructureError(f"{label}: {END!r} without {BEGIN!r} (line {number})")
             inside = False
+            output.append(line)
         elif BEGIN in line or END in line:
             raise ExerciseStructureError(f"{label}: a solution marker must stand alone on its line (line {number})")
         elif not inside:

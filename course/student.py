@@ -7,7 +7,9 @@ book, a copy in ``student/`` in which
   its code cells without solution markers;
 * its code cells with ``### BEGIN SOLUTION`` / ``### END SOLUTION`` stay, with the code between
   the markers replaced by ``raise NotImplementedError(...)``: a function keeps its signature
-  and docstring, so the self-check after it runs and says "not written yet";
+  and docstring, so the self-check after it runs and says "not written yet". The markers stay,
+  to show where the answer goes and so that nbgrader, if the edition is its source, replaces
+  only the stub;
 * a pencil-and-paper or experiment exercise gets an answer cell ("YOUR ANSWER HERE");
 * the self-check cells stay.
 

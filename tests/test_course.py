@@ -9,7 +9,7 @@ import pytest
 
 import lib
 from course import student
-from course.exercise_cells import (BEGIN, END, ExerciseStructureError, check_calls, read_exercises,
+from course.exercise_cells import (BEGIN, END, STUB, ExerciseStructureError, check_calls, read_exercises,
                                    stub_solution_code)
 from lib import exercises
 
@@ -145,7 +145,12 @@ def test_the_student_edition_contains_no_solution(edition, chapter):
     assert [c.source for c in copied] == [c.source for i, c in enumerate(book.cells) if i not in inside]
     # ...but stubs and answer cells, in which no line and no paragraph of a solution survives
     written = "\n".join(c.source for c in handout.cells if c not in copied)
-    assert BEGIN not in written and END not in written and "{solution-" not in written
+    assert "{solution-" not in written
+    for cell in handout.cells:
+        if "stub" in cell.metadata.get("tags", []):  # between the markers stands nbgrader's stub, nothing else
+            label = cell.metadata["nbgrader"]["grade_id"].rsplit("-code-", 1)[0]
+            for region in _marked_regions(cell.source):
+                assert [line.strip() for line in region.splitlines()] == [STUB[0], STUB[1].format(label=label)]
     for exercise in STRUCTURE[chapter]:
         for cell in book.cells[exercise.solution.start:exercise.solution.end + 1]:
             if cell.cell_type == "markdown":
@@ -282,7 +287,8 @@ def test_broken_exercise_cells_are_refused(cells, complaint):
 
 def test_a_stub_keeps_the_signature_docstring_and_indentation():
     stub = stub_solution_code(CODE, "ex-a")
-    assert stub.startswith("def f(x):\n    '''Doc.'''\n    # YOUR CODE HERE\n    raise NotImplementedError(")
+    assert stub.startswith(f"def f(x):\n    '''Doc.'''\n    {BEGIN}\n    # YOUR CODE HERE\n    raise NotImplementedError(")
+    assert stub.endswith(f"\n    {END}") and stub_solution_code(stub, "ex-a") == stub
     namespace = {}
     exec(stub, namespace)  # noqa: S102
     with pytest.raises(NotImplementedError, match="ex-a"):
