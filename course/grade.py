@@ -74,8 +74,9 @@ def _exercises_of(notebook) -> tuple[str | None, list[str]]:
     from lib import exercises
     from .exercise_cells import check_calls
 
-    chapter = (notebook.metadata.get("course") or {}).get("chapter")
-    if not chapter:
+    course = notebook.metadata.get("course")
+    chapter = course.get("chapter") if isinstance(course, dict) else None
+    if not isinstance(chapter, str) or not exercises.for_chapter(chapter):
         by_check = {f"check_{e.function_name}": e.chapter for e in exercises.EXERCISES.values()}
         called = [name for cell in notebook.cells if cell.cell_type == "code" for name in check_calls(cell.source)]
         chapter = next((by_check[name] for name in called if name in by_check), None)
@@ -136,13 +137,13 @@ def grade_notebook(path: Path, cell_timeout: float) -> list[Row]:
             return [Row(student, NOTEBOOK_ROW, False, f"could not be run: {type(error).__name__}: {str(error)[:300]}")] + [
                 Row(student, label, False, "not graded: the notebook could not be run") for label in labels]
     seconds = time.perf_counter() - started
+    printed = "".join(output.get("text", "") for output in notebook.cells[-1].get("outputs", [])
+                      if output.get("output_type") == "stream" and output.get("name") == "stdout")
     results = {}
-    for output in notebook.cells[-1].get("outputs", []):
-        if output.get("output_type") == "stream":
-            for line in output.get("text", "").splitlines():
-                if line.startswith(marker):
-                    result = json.loads(line[len(marker):])
-                    results[result["exercise"]] = result
+    for line in printed.splitlines():
+        if line.startswith(marker):
+            result = json.loads(line[len(marker):])
+            results[result["exercise"]] = result
     raised = [f"cell {index + 1} ({name})" for index, name in sorted(errors.items()) if index < student_cells]
     where = f"chapter {chapter}" if chapter else "no chapter found (no course metadata, no self-check calls)"
     summary = f"ran in {seconds:.1f} s; {where}; " + (f"errors in {', '.join(raised)}" if raised else "no cell raised")

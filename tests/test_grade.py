@@ -16,7 +16,6 @@ CHAPTER = "02-least-squares"
 BOOK = nbformat.read(ROOT / "book" / f"{CHAPTER}.ipynb", as_version=4)
 CODING = [e for e in read_exercises(BOOK, CHAPTER) if e.kind == "coding"]
 
-pytestmark = pytest.mark.slow
 
 
 def _submission(path: Path, sources: list[str], chapter: str | None = CHAPTER) -> None:
@@ -59,6 +58,7 @@ def graded(tmp_path_factory):
     return folder, out
 
 
+@pytest.mark.slow
 def test_a_correct_submission_passes_every_exercise(graded):
     _, out = graded
     rows = _rows(out / "grades.csv")
@@ -69,6 +69,7 @@ def test_a_correct_submission_passes_every_exercise(graded):
         assert row["message"].endswith("cases)") and ": correct (" in row["message"]
 
 
+@pytest.mark.slow
 def test_a_submission_that_raises_and_loops_is_still_graded(graded):
     _, out = graded
     rows = _rows(out / "grades.csv")
@@ -84,6 +85,7 @@ def test_a_submission_that_raises_and_loops_is_still_graded(graded):
     assert stub["result"] == "fail" and "not written yet" in stub["message"]
 
 
+@pytest.mark.slow
 def test_files_that_are_not_notebooks_are_recorded_as_failures(graded):
     _, out = graded
     rows = _rows(out / "grades.csv")
@@ -93,6 +95,7 @@ def test_files_that_are_not_notebooks_are_recorded_as_failures(graded):
     assert not any(student.startswith(".") for student, _ in rows)
 
 
+@pytest.mark.slow
 def test_the_markdown_table_counts_each_students_passes(graded):
     _, out = graded
     table = (out / "grades.md").read_text()
@@ -101,6 +104,7 @@ def test_the_markdown_table_counts_each_students_passes(graded):
     assert "| garbage | 0 of 0 |" in table
 
 
+@pytest.mark.slow
 def test_existing_tables_are_not_overwritten_without_force(graded, capsys):
     folder, out = graded
     before = (out / "grades.csv").read_text()
@@ -109,6 +113,7 @@ def test_existing_tables_are_not_overwritten_without_force(graded, capsys):
     assert (out / "grades.csv").read_text() == before
 
 
+@pytest.mark.slow
 def test_a_notebook_that_ignores_interrupts_is_stopped_with_its_kernel(tmp_path):
     pid_file = tmp_path / "kernel.pid"
     path = tmp_path / "stubborn.ipynb"
@@ -127,6 +132,7 @@ def test_a_notebook_that_ignores_interrupts_is_stopped_with_its_kernel(tmp_path)
     assert not psutil.pid_exists(kernel) or psutil.Process(kernel).status() == psutil.STATUS_ZOMBIE
 
 
+@pytest.mark.slow
 def test_a_kernel_that_dies_is_recorded(tmp_path):
     path = tmp_path / "dies.ipynb"
     _submission(path, ["import os\nos._exit(3)"])
@@ -134,3 +140,32 @@ def test_a_kernel_that_dies_is_recorded(tmp_path):
     assert rows[0].exercise == "(notebook)" and not rows[0].passed and "kernel died" in rows[0].message
     assert {r.exercise for r in rows[1:]} == {e.label for e in CODING}
     assert not any(r.passed for r in rows)
+
+
+def _notebook_with(metadata: dict, sources: list[str]) -> nbformat.NotebookNode:
+    notebook = nbformat.v4.new_notebook()
+    notebook.cells = [nbformat.v4.new_code_cell(source) for source in sources]
+    notebook.metadata.update(metadata)
+    return notebook
+
+
+def test_the_chapter_comes_from_the_metadata_or_else_from_the_self_checks():
+    labels = [e.label for e in CODING]
+    assert grade._exercises_of(_notebook_with({"course": {"chapter": CHAPTER}}, [])) == (CHAPTER, labels)
+    by_checks = _notebook_with({}, ["x = 1", "lib.exercises.check_gdnp_step(gdnp_step)"])
+    assert grade._exercises_of(by_checks) == (CHAPTER, labels)  # every exercise of the chapter, not only those called
+    for broken in ({"course": "02"}, {"course": {"chapter": 2}}, {"course": {"chapter": "99-unknown"}}):
+        assert grade._exercises_of(_notebook_with(broken, ["lib.exercises.check_gdnp_step(gdnp_step)"])) == (CHAPTER, labels)
+    assert grade._exercises_of(_notebook_with({}, ["print('no checks')"])) == (None, [])
+
+
+def test_the_tables_have_full_messages_in_csv_and_one_line_in_markdown(tmp_path):
+    rows = [grade.Row("ann", "(notebook)", True, "ran"), grade.Row("ann", "ex-a", False, "wrong | here\n  details"),
+            grade.Row("ann", "ex-b", True, "f: correct (5 cases)")]
+    csv_path, md_path = grade.write_tables(rows, tmp_path)
+    assert _rows(csv_path)["ann", "ex-a"]["message"] == "wrong | here\n  details"
+    table = md_path.read_text()
+    assert "| ann | ex-a | fail | wrong \\| here |" in table and "details" not in table
+    assert "| ann | 1 of 2 |" in table
+    with pytest.raises(FileExistsError):
+        grade.write_tables(rows, tmp_path)
