@@ -51,6 +51,24 @@ def _bisect_unchecked(h, a, b, steps):
 
 #: Plausible mistakes, by exercise: each must fail its self-check.
 WRONG = {
+    "ex-nn-unit-gradients": {
+        "forgot the factor theta_i": lambda W_tilde, theta, X, y: lib.HiddenLayerNetwork(X, y, theta).grad(W_tilde)
+        / theta[:, None],
+        "x instead of z = -y x": lambda W_tilde, theta, X, y: lib.HiddenLayerNetwork(X, -np.asarray(y), theta).grad(W_tilde),
+        "no error for labels 0/1": lambda W_tilde, theta, X, y: lib.HiddenLayerNetwork(
+            X, np.where(np.asarray(y) > 0, 1.0, -1.0), theta).grad(W_tilde),
+    },
+    "ex-nn-coupling-matrix": {
+        "without the diagonal (tanh'') term": lambda W_tilde, theta, X, y: _without_diagonal(
+            lib.HiddenLayerNetwork(X, y, theta).coupling_matrix(W_tilde)),
+        "|theta| instead of theta": lambda W_tilde, theta, X, y: lib.HiddenLayerNetwork(
+            X, y, np.abs(theta)).coupling_matrix(W_tilde),
+    },
+    "ex-beyond-bngd-step": {
+        "updates g first, then uses it": lambda w, g, S, u, direction_step, length_step: _bngd_g_first(w, g, S, u, direction_step, length_step),
+        "Euclidean norm instead of the S-norm": lambda w, g, S, u, direction_step, length_step: _bngd_euclidean(
+            w, g, S, u, direction_step, length_step),
+    },
     "ex-reparam-gradients": {
         "Euclidean norm instead of the S-norm": lambda G, g, w, S: (
             G @ w / np.linalg.norm(w), g / np.linalg.norm(w) * (G - (G @ w) / (w @ w) * w)),
@@ -91,6 +109,30 @@ WRONG = {
         "no special case for g h = 0": lambda w, g, c1, S, u: -(w @ S @ w) ** 1.5 / (np.linalg.eigvalsh(S)[-1] * g * c1 * (u @ w)),
     },
 }
+
+
+def _without_diagonal(B):
+    return B - np.diag(np.diag(B))
+
+
+def _bngd_g_first(w, g, S, u, direction_step, length_step):
+    """A wrong BNGD step: the length is updated first and the direction step uses the new length."""
+    w = np.asarray(w, float)
+    if not np.any(w):
+        raise ValueError("w = 0")
+    w_hat = w / np.sqrt(w @ S @ w)
+    g_next = g - length_step * (2.0 * (u + S @ (g * w_hat))) @ w_hat
+    _, grad_w = lib.split_gradient(2.0 * (u + S @ (g_next * w_hat)), g_next, w, S)
+    return w - direction_step * grad_w, g_next
+
+
+def _bngd_euclidean(w, g, S, u, direction_step, length_step):
+    """A wrong BNGD step: the direction is normalised in the Euclidean norm."""
+    w = np.asarray(w, float)
+    if not np.any(w):
+        raise ValueError("w = 0")
+    return lib.bngd(lib.LeastSquares(S, u), w, iterations=1, direction_step=direction_step,
+                    length_step=length_step, g0=g * np.sqrt(w @ S @ w) / np.linalg.norm(w)).w, g
 
 
 def test_every_exercise_has_wrong_solutions_to_fail():

@@ -101,6 +101,8 @@ def grade(namespace: dict, labels: Iterable[str], marker: str = RESULT_MARKER) -
 from .reparametrization import check_length_and_direction_gradients, check_norm_split_parts  # noqa: E402
 from .least_squares import check_gdnp_step, check_optimal_length, check_rayleigh_gradient  # noqa: E402
 from .halfspaces import check_bisect, check_gdnp_step_size, check_squared_sigmoid_derivatives  # noqa: E402
+from .networks import check_coupling_matrix, check_unit_gradients  # noqa: E402
+from .beyond import check_bngd_step  # noqa: E402
 
 __all__ += [
     "check_bisect",
