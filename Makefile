@@ -10,7 +10,7 @@ BOOK_BUILD := $(BIN)/jupyter-book build -W -n --keep-going .
 BROWSER_DEPS := .cache/browser
 PDF := _build/pdf/length-and-direction.pdf
 
-.PHONY: all book pdf test test-lib test-notebooks test-build test-published browser-deps lab benchmark venv clean
+.PHONY: all book pdf test test-lib test-notebooks test-build test-published browser-deps lab benchmark venv clean student grade
 
 all: book
 
@@ -60,6 +60,18 @@ lab: $(STAMP)
 ## Print the benchmark tables (benchmarks/*.py)
 benchmark: $(STAMP)
 	for script in benchmarks/*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
+
+## Course kit (see book/lecturers.md): the student edition, and grading of submitted notebooks
+## make student [FORCE=1]: write student/*.ipynb (solutions replaced by stubs); never overwrites without FORCE=1
+student: $(STAMP)
+	$(BIN)/python -m course.student --out student $(if $(FORCE),--force)
+
+## make grade SUBMISSIONS=folder [GRADES=folder] [FORCE=1] [TIMEOUT=600] [CELL_TIMEOUT=120]
+TIMEOUT ?= 600
+CELL_TIMEOUT ?= 120
+grade: $(STAMP)
+	@test -n "$(SUBMISSIONS)" || { echo "usage: make grade SUBMISSIONS=folder [GRADES=folder] [FORCE=1] [TIMEOUT=600] [CELL_TIMEOUT=120]"; exit 2; }
+	$(BIN)/python -m course.grade "$(SUBMISSIONS)" $(if $(GRADES),--out "$(GRADES)") --timeout $(TIMEOUT) --cell-timeout $(CELL_TIMEOUT) $(if $(FORCE),--force)
 
 clean:
 	rm -rf _build

@@ -102,6 +102,21 @@ class HiddenLayerNetwork(Moments):
     def grad(self, W_tilde) -> np.ndarray:
         return self.evaluate(W_tilde).grad
 
+    def coupling_matrix(self, W_tilde) -> np.ndarray:
+        r"""The sample estimate of :math:`B` in lemma ``lem-network-gradient``.
+
+        :math:`b_{ij} = \theta_i\theta_j\,\overline{\ell''(F)\,\mathrm{sech}^2 v_i\,\mathrm{sech}^2 v_j}
+        + \delta_{ij}\,\theta_i\,\overline{\ell'(F)\,\tanh''(v_i)}`, with sample means.
+        """
+        W_tilde = self.check_weights(W_tilde)
+        activations = np.tanh(self.Z @ W_tilde.T)
+        slopes = (1.0 - activations**2) * self.theta  # theta_i sech^2(v_i)
+        outputs = activations @ self.theta
+        second = self.loss_function.second(outputs)
+        matrix = (slopes * second[:, None]).T @ slopes / self.n
+        curvature = self.loss_function.first(outputs)[:, None] * (-2.0 * activations * (1.0 - activations**2))
+        return matrix + np.diag(self.theta * curvature.mean(axis=0))
+
     def grad_norm_sq(self, grad: np.ndarray) -> float:
         r""":math:`\sum_i \|\nabla_{\tilde w_i} f\|_{S^{-1}}^2`, the gradient norm of the book."""
         return float(np.einsum("ij,jk,ik->", grad, self.S_inv, grad))

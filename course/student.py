@@ -1,0 +1,194 @@
+r"""The student edition: the chapter notebooks without their solutions.
+
+``make student`` (``python -m course.student``) writes, for every chapter notebook of the
+book, a copy in ``student/`` in which
+
+* each gated solution (``{solution-start}`` ... ``{solution-end}``) is removed: its text, and
+  its code cells without solution markers;
+* its code cells with ``### BEGIN SOLUTION`` / ``### END SOLUTION`` stay, with the code between
+  the markers replaced by ``raise NotImplementedError(...)``: a function keeps its signature
+  and docstring, so the self-check after it runs and says "not written yet". The markers stay,
+  to show where the answer goes and so that nbgrader, if the edition is its source, replaces
+  only the stub;
+* a pencil-and-paper or experiment exercise gets an answer cell ("YOUR ANSWER HERE");
+* the self-check cells stay.
+
+The cells carry nbgrader's metadata (answer cells and stubs are ``solution`` cells,
+self-checks are autograded ``grade`` cells worth one point, locked) and a tag (``answer``,
+``stub``, ``self-check``), so that a lecturer who uses nbgrader can collect and grade the
+notebooks as they are. The notebook's metadata names its chapter (``course.chapter``), which
+the grading command reads.
+
+Nothing is overwritten unless ``--force`` is given; the command says what it wrote.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import sys
+from pathlib import Path
+
+import nbformat
+import yaml
+
+from .exercise_cells import Exercise, read_exercises, stub_solution_code
+
+__all__ = ["student_edition", "chapter_notebooks", "write_student_edition", "main"]
+
+ROOT = Path(__file__).resolve().parents[1]
+ANSWER_TEXT = "**Your answer.** YOUR ANSWER HERE"
+
+
+def _nbgrader(grade_id: str, *, solution: bool, grade: bool, points: int | None = None) -> dict:
+    metadata = {"grade": grade, "grade_id": grade_id, "locked": not solution, "schema_version": 3,
+                "solution": solution, "task": False}
+    if points is not None:
+        metadata["points"] = points
+    return metadata
+
+
+def _mark(cell, tag: str, nbgrader: dict) -> None:
+    tags = [t for t in cell.metadata.get("tags", []) if t != tag]
+    cell.metadata["tags"] = tags + [tag]
+    cell.metadata["nbgrader"] = nbgrader
+
+
+def _replacement(notebook, exercise: Exercise) -> list:
+    """The cells that stand in the student edition where the solution of ``exercise`` stood."""
+    cells = []
+    for number, index in enumerate(exercise.marked_cells, start=1):
+        stub = copy.deepcopy(notebook.cells[index])
+        stub.source = stub_solution_code(stub.source, exercise.label)
+        stub.outputs, stub.execution_count = [], None
+        _mark(stub, "stub", _nbgrader(f"{exercise.label}-code-{number}", solution=True, grade=False))
+        cells.append(stub)
+    if exercise.kind in ("pencil", "experiment"):
+        answer = nbformat.v4.new_markdown_cell(ANSWER_TEXT, id=f"{exercise.label}-answer")
+        _mark(answer, "answer", _nbgrader(f"{exercise.label}-answer", solution=True, grade=True, points=1))
+        cells.append(answer)
+    return cells
+
+
+def student_edition(notebook, chapter: str):
+    """Return the student edition of a chapter notebook (a new notebook; the input is not changed).
+
+    Parameters
+    ----------
+    notebook : nbformat.NotebookNode
+        A chapter notebook of the book, as :mod:`course.exercise_cells` describes.
+    chapter : str
+        Its name without suffix (``"02-least-squares"``), recorded in the metadata.
+
+    Raises
+    ------
+    ExerciseStructureError
+        If the notebook's exercise cells break a rule of :mod:`course.exercise_cells`.
+    """
+    exercises = read_exercises(notebook, chapter)
+    by_start = {e.solution.start: e for e in exercises if e.solution is not None}
+    inside = {i for e in exercises if e.solution is not None for i in range(e.solution.start, e.solution.end + 1)}
+    checks = {e.check_cell: e for e in exercises if e.check_cell is not None}
+    edition = copy.deepcopy(notebook)
+    cells = []
+    for index, cell in enumerate(notebook.cells):
+        if index in by_start:
+            cells += _replacement(notebook, by_start[index])
+        if index in inside:
+            continue
+        cell = copy.deepcopy(cell)
+        if cell.cell_type == "code":
+            cell.outputs, cell.execution_count = [], None
+        if index in checks:
+            label = checks[index].label
+            _mark(cell, "self-check", _nbgrader(f"{label}-check", solution=False, grade=True, points=1))
+        cells.append(cell)
+    edition.cells = cells
+    edition.metadata["course"] = {
+        "chapter": chapter,
+        "edition": "student",
+        "exercises": [{"label": e.label, "kind": e.kind, "title": e.title} for e in exercises],
+    }
+    return edition
+
+
+def _toc_files(node):
+    """Every ``file:`` entry of a table of contents, in order, at any depth (parts, chapters, sections)."""
+    if isinstance(node, dict):
+        if "file" in node:
+            yield node["file"]
+        for key, value in node.items():
+            if key != "file":
+                yield from _toc_files(value)
+    elif isinstance(node, list):
+        for item in node:
+            yield from _toc_files(item)
+
+
+def chapter_notebooks(root: Path = ROOT) -> list[Path]:
+    """The notebooks of the book's table of contents, in its order."""
+    toc = yaml.safe_load((root / "_toc.yml").read_text())
+    entries = [toc["root"], *_toc_files(toc)]
+    return [root / f"{entry}.ipynb" for entry in entries if (root / f"{entry}.ipynb").exists()]
+
+
+def write_student_edition(notebooks: list[Path], out: Path, force: bool = False, say=print) -> list[Path]:
+    """Write the student edition of ``notebooks`` into the folder ``out``.
+
+    Every notebook is converted before anything is written, and nothing is written if a
+    target exists and ``force`` is false.
+
+    Returns
+    -------
+    list of Path
+        The files written.
+
+    Raises
+    ------
+    FileExistsError
+        If a target exists and ``force`` is false.
+    """
+    editions = []
+    for path in notebooks:
+        notebook = nbformat.read(path, as_version=4)
+        editions.append((path, student_edition(notebook, path.stem)))
+    targets = [out / path.name for path, _ in editions]
+    existing = [t for t in targets if t.exists()]
+    if existing and not force:
+        raise FileExistsError(
+            f"{len(existing)} of the files to write exist already ({', '.join(str(t) for t in existing)}); "
+            "nothing was written. Pass --force (make student FORCE=1) to overwrite them, or choose "
+            "another folder with --out")
+    out.mkdir(parents=True, exist_ok=True)
+    for (path, edition), target in zip(editions, targets):
+        nbformat.validate(edition)
+        nbformat.write(edition, target)
+        kinds = [e["kind"] for e in edition.metadata["course"]["exercises"]]
+        summary = ", ".join(f"{kinds.count(k)} {k}" for k in ("pencil", "coding", "experiment") if k in kinds)
+        say(f"wrote {target} ({len(kinds)} exercises{': ' + summary if kinds else ''}) from {path}")
+    return targets
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m course.student", description=(
+        "Write the student edition of the book's chapters: solutions removed, solution code replaced by "
+        "stubs that raise NotImplementedError, self-checks kept."))
+    parser.add_argument("notebooks", nargs="*", type=Path,
+                        help="chapter notebooks (default: every notebook of _toc.yml)")
+    parser.add_argument("--out", type=Path, default=Path("student"), help="the folder to write to (default: student)")
+    parser.add_argument("--force", action="store_true", help="overwrite files that exist")
+    args = parser.parse_args(argv)
+    notebooks = args.notebooks or chapter_notebooks()
+    missing = [p for p in notebooks if not p.is_file() or p.suffix != ".ipynb"]
+    if missing:
+        parser.error(f"not a notebook file: {', '.join(map(str, missing))} (expected existing .ipynb files)")
+    try:
+        write_student_edition(notebooks, args.out, force=args.force)
+    except (FileExistsError, ValueError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,163 @@
+r"""The coding exercises of chapter 3, learning halfspaces.
+
+``squared_sigmoid_derivatives(t)``
+    :math:`\phi'(t) = 2\sigma\sigma'` and :math:`\phi''(t) = 2\sigma\sigma'(2 - 3\sigma)` for
+    :math:`\phi = \sigma^2`, without overflow for any :math:`t`; reference
+    :data:`lib.squared_sigmoid`.
+``bisect(derivative, a, b, steps)``
+    The midpoint after ``steps`` halvings of a bracket with :math:`h(a) < 0 < h(b)`, and a
+    ``ValueError`` for a bracket without that sign change (lemma ``lem-bisection``); reference
+    :func:`lib.bisection` with no widening.
+``gdnp_step_size(w, g, c1, S, u)``
+    :math:`s = -\|w\|_S^3/(L\,g\,h)` with :math:`h = c_1 u^\top w`, and 0 where :math:`g h = 0`
+    (Algorithm ``alg-gdnp``). :func:`lib.gdnp` computes it inside its loop; the reference
+    :func:`gdnp_step_size_reference` below is the same formula, and ``tests/test_exercises.py``
+    checks that it reproduces the steps :func:`lib.gdnp` takes.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .._validation import as_finite_float, as_spd_matrix, as_vector
+from ..bisection import bisection
+from ..instances import random_halfspace, rng_from
+from ..losses import squared_sigmoid
+from . import register
+from .checker import Case, CodingExercise, Described
+
+CHAPTER = "03-halfspaces"
+
+
+# --------------------------------------------------------------------------- squared sigmoid
+def _squared_sigmoid_reference(t) -> tuple[np.ndarray, np.ndarray]:
+    t = np.asarray(t, dtype=float)
+    return squared_sigmoid.first(t), squared_sigmoid.second(t)
+
+
+def _squared_sigmoid_cases() -> list[Case]:
+    return [
+        Case("a grid on [-6, 6]", dict(t=np.linspace(-6.0, 6.0, 13))),
+        Case("t = 0, where phi'(0) = 1/4 and phi''(0) = 1/8", dict(t=np.array([0.0]))),
+        Case("large positive t: sigma = 1 to rounding", dict(t=np.array([20.0, 40.0, 700.0, 800.0]))),
+        Case("large negative t", dict(t=np.array([-20.0, -40.0, -700.0, -800.0]))),
+        Case("|t| = 1e4: no overflow, no warning", dict(t=np.array([-1e4, 1e4]))),
+        Case("a 2-d array of t: the result has its shape", dict(t=np.array([[-1.0, 0.5], [2.0, -3.0]]))),
+    ]
+
+
+SQUARED_SIGMOID = register(CodingExercise(
+    "ex-hs-squared-sigmoid", CHAPTER, "squared_sigmoid_derivatives", _squared_sigmoid_reference,
+    _squared_sigmoid_cases, rtol=1e-9, atol=1e-300, names=("phi'", "phi''"),
+))
+
+
+def check_squared_sigmoid_derivatives(function) -> None:
+    r"""Check ``squared_sigmoid_derivatives(t)`` against :data:`lib.squared_sigmoid`.
+
+    A case fails if the function prints an overflow warning. Prints
+    ``squared_sigmoid_derivatives: correct (6 cases)`` or the first wrong case, and raises as
+    :meth:`lib.exercises.CodingExercise.check` does.
+    """
+    SQUARED_SIGMOID.check(function)
+
+
+# --------------------------------------------------------------------------- bisection
+def _bisect_reference(derivative, a, b, steps) -> float:
+    return bisection(derivative, (a, b), steps, max_widenings=0).root
+
+
+def _bisect_cases() -> list[Case]:
+    rng = rng_from(301)
+    problem = random_halfspace(4, 10.0, 0.5, "logistic", seed=rng)
+    ray = problem.ray(rng.standard_normal(4))
+    logistic_length = Described(ray.derivative, "h(g) = the length derivative of the logistic loss along a "
+                                                "random direction (lib.random_halfspace(4, 10.0, seed=...))")
+    line = Described(lambda g: g - 0.3, "h(g) = g - 0.3")
+    return [
+        Case("a line, 10 halvings", dict(derivative=line, a=0.0, b=1.0, steps=10)),
+        Case("the logistic length problem, 30 halvings", dict(derivative=logistic_length, a=-20.0, b=20.0, steps=30)),
+        Case("a cubic", dict(derivative=Described(lambda g: g**3 - 2.0, "h(g) = g^3 - 2"), a=0.0, b=2.0, steps=25)),
+        Case("steps = 0: the midpoint of the bracket", dict(derivative=line, a=-1.0, b=1.0, steps=0)),
+        Case("h vanishes exactly at the first midpoint: return it",
+             dict(derivative=Described(lambda g: g - 1.0, "h(g) = g - 1"), a=0.0, b=2.0, steps=5)),
+        Case("h > 0 at both ends: no sign change", dict(derivative=line, a=0.5, b=1.0, steps=10)),
+        Case("h falls from + to -: a local maximum, not a minimum",
+             dict(derivative=Described(lambda g: 0.3 - g, "h(g) = 0.3 - g"), a=0.0, b=1.0, steps=10)),
+        Case("a > b: not a bracket", dict(derivative=line, a=1.0, b=0.0, steps=10)),
+        Case("a negative number of steps", dict(derivative=line, a=0.0, b=1.0, steps=-1)),
+    ]
+
+
+BISECT = register(CodingExercise(
+    "ex-hs-bisection", CHAPTER, "bisect", _bisect_reference, _bisect_cases, rtol=1e-12, atol=1e-15,
+))
+
+
+def check_bisect(function) -> None:
+    r"""Check ``bisect(derivative, a, b, steps)`` against :func:`lib.bisection` (without widening).
+
+    Prints ``bisect: correct (9 cases)`` or the first wrong case, and raises as
+    :meth:`lib.exercises.CodingExercise.check` does.
+    """
+    BISECT.check(function)
+
+
+# --------------------------------------------------------------------------- GDNP step size
+def gdnp_step_size_reference(w, g, c1, S, u) -> float:
+    r"""The step size :math:`s = -\|w\|_S^3/(L\,g\,c_1\,u^\top w)` of Algorithm ``alg-gdnp``, 0 where :math:`g c_1 u^\top w = 0`.
+
+    The formula :func:`lib.gdnp` uses inside its loop (its trace records it as ``step``).
+
+    Parameters
+    ----------
+    w : array_like of shape (d,), nonzero
+    g, c1 : float
+        The length and the coefficient :math:`c_1(\tilde w)` at :math:`\tilde w = g w/\|w\|_S`.
+    S : array_like of shape (d, d), symmetric positive definite
+    u : array_like of shape (d,)
+    """
+    S, eigenvalues = as_spd_matrix("S", S)
+    w = as_vector("w", w, S.shape[0])
+    u = as_vector("u", u, S.shape[0])
+    if not np.any(w):
+        raise ValueError("the direction w must be nonzero")
+    g, c1 = as_finite_float("g", g), as_finite_float("c1", c1)
+    h = c1 * float(u @ w)
+    if g * h == 0.0:
+        return 0.0
+    return -float(w @ S @ w) ** 1.5 / (eigenvalues[-1] * g * h)
+
+
+def _step_size_cases() -> list[Case]:
+    rng = rng_from(302)
+    cases = []
+    for loss, g in (("logistic", 1.5), ("squared_sigmoid", 0.8), ("logistic", -2.0)):
+        problem = random_halfspace(4, 10.0, 0.5, loss, seed=rng)
+        w = rng.standard_normal(4)
+        c1 = problem.evaluate(g * w / np.sqrt(w @ problem.S @ w)).c1
+        cases.append(Case(f"a Gaussian halfspace, {loss.replace('_', ' ')} loss, g = {g:g}",
+                          dict(w=w, g=g, c1=c1, S=problem.S, u=problem.u)))
+    first = cases[0].arguments
+    cases += [
+        Case("w scaled by 1000: s scales by 1000^2", dict(first, w=1e3 * first["w"])),
+        Case("g = 0: no step", dict(first, g=0.0)),
+        Case("u.w = 0: no step", dict(w=np.array([0.0, 1.0, 1.0]), g=1.0, c1=0.4, S=np.diag([1.0, 2.0, 4.0]),
+                                      u=np.array([0.5, 0.0, 0.0]))),
+    ]
+    return cases
+
+
+STEP_SIZE = register(CodingExercise(
+    "ex-hs-step-size", CHAPTER, "gdnp_step_size", gdnp_step_size_reference, _step_size_cases,
+    rtol=1e-10, atol=1e-14,
+))
+
+
+def check_gdnp_step_size(function) -> None:
+    r"""Check ``gdnp_step_size(w, g, c1, S, u)`` against the step size of :func:`lib.gdnp`.
+
+    Prints ``gdnp_step_size: correct (6 cases)`` or the first wrong case, and raises as
+    :meth:`lib.exercises.CodingExercise.check` does.
+    """
+    STEP_SIZE.check(function)

@@ -1,0 +1,130 @@
+r"""The coding exercises of chapter 2, least squares and the generalized Rayleigh quotient.
+
+``optimal_length(w, S, u)``
+    :math:`g^*(w) = -u^\top w/\|w\|_S` (lemma ``lem-ls-length``); reference: the closed form
+    of :meth:`lib.LeastSquares.ray`.
+``rayleigh_gradient(w, S, u)``
+    :math:`\nabla\rho(w)` (lemma ``lem-rayleigh-grad``); reference :func:`lib.rayleigh_gradient`.
+``gdnp_step(w, S, u)``
+    One step :math:`w - \eta\nabla\rho(w)` of Algorithm ``alg-gdnp-ls`` with
+    :math:`\eta = \|w\|_S^2/(2L|\rho(w)|)`; reference: one iteration of :func:`lib.gdnp`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .. import rayleigh
+from ..instances import random_least_squares, rng_from
+from ..least_squares import LeastSquares
+from ..solvers import gdnp
+from . import register
+from .checker import Case, CodingExercise
+
+CHAPTER = "02-least-squares"
+
+def _instance(seed: int, dim: int = 4, kappa: float = 10.0):
+    """A random least-squares problem and a random direction, both seeded."""
+    rng = rng_from(seed)
+    problem = random_least_squares(dim, kappa, seed=rng)
+    return problem.S, problem.u, rng.standard_normal(dim)
+
+
+def _orthogonal_to(u: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """The part of ``w`` orthogonal to ``u`` (Euclidean), so that u.w = 0."""
+    return w - (u @ w) / (u @ u) * u
+
+
+# --------------------------------------------------------------------------- optimal length
+def _optimal_length_reference(w, S, u) -> float:
+    return LeastSquares(S, u).ray(w).exact_minimizer()
+
+
+def _optimal_length_cases() -> list[Case]:
+    S, u, w = _instance(201)
+    return [
+        Case("a random 4-dimensional problem", dict(w=w, S=S, u=u)),
+        Case("S = I", dict(w=np.array([1.0, 2.0]), S=np.eye(2), u=np.array([0.5, -1.5]))),
+        Case("a tiny w, 1e-8 times the first: g* does not depend on the scale of w", dict(w=1e-8 * w, S=S, u=u)),
+        Case("-w: the sign of g* flips", dict(w=-w, S=S, u=u)),
+        Case("w orthogonal to u: g* = 0", dict(w=_orthogonal_to(u, w), S=S, u=u)),
+        Case("w = S^-1 u, the optimal direction", dict(w=np.linalg.solve(S, u), S=S, u=u)),
+        Case("w = 0 has no direction", dict(w=np.zeros(4), S=S, u=u)),
+    ]
+
+
+OPTIMAL_LENGTH = register(CodingExercise(
+    "ex-ls-optimal-length", CHAPTER, "optimal_length", _optimal_length_reference, _optimal_length_cases,
+    rtol=1e-10, atol=1e-13,
+))
+
+
+def check_optimal_length(function) -> None:
+    r"""Check ``optimal_length(w, S, u)``, :math:`g^*(w) = -u^\top w/\|w\|_S`, against :mod:`lib`.
+
+    Prints ``optimal_length: correct (7 cases)`` or the first wrong case, and raises as
+    :meth:`lib.exercises.CodingExercise.check` does.
+    """
+    OPTIMAL_LENGTH.check(function)
+
+
+# --------------------------------------------------------------------------- Rayleigh gradient
+def _rayleigh_gradient_cases() -> list[Case]:
+    S, u, w = _instance(202)
+    return [
+        Case("a random 4-dimensional problem", dict(w=w, S=S, u=u)),
+        Case("S = I", dict(w=np.array([1.0, 2.0]), S=np.eye(2), u=np.array([0.5, -1.5]))),
+        Case("w scaled by 1000: the gradient scales by 1/1000", dict(w=1e3 * w, S=S, u=u)),
+        Case("w = S^-1 u, the minimizer: the gradient vanishes", dict(w=np.linalg.solve(S, u), S=S, u=u)),
+        Case("w orthogonal to u, a maximizer: the gradient vanishes", dict(w=_orthogonal_to(u, w), S=S, u=u)),
+        Case("dimension 1: rho is constant", dict(w=np.array([2.0]), S=np.array([[3.0]]), u=np.array([-1.0]))),
+        Case("w = 0, where rho is not defined", dict(w=np.zeros(4), S=S, u=u)),
+    ]
+
+
+RAYLEIGH_GRADIENT = register(CodingExercise(
+    "ex-ls-rayleigh-gradient", CHAPTER, "rayleigh_gradient", rayleigh.rayleigh_gradient, _rayleigh_gradient_cases,
+    rtol=1e-9, atol=1e-12,
+))
+
+
+def check_rayleigh_gradient(function) -> None:
+    r"""Check ``rayleigh_gradient(w, S, u)`` against :func:`lib.rayleigh_gradient`.
+
+    Prints ``rayleigh_gradient: correct (7 cases)`` or the first wrong case, and raises as
+    :meth:`lib.exercises.CodingExercise.check` does.
+    """
+    RAYLEIGH_GRADIENT.check(function)
+
+
+# --------------------------------------------------------------------------- one GDNP step
+def _gdnp_step_reference(w, S, u) -> np.ndarray:
+    return gdnp(LeastSquares(S, u), w, iterations=1).w
+
+
+def _gdnp_step_cases() -> list[Case]:
+    S, u, w = _instance(203, dim=5, kappa=20.0)
+    return [
+        Case("a random 5-dimensional problem, kappa = 20", dict(w=w, S=S, u=u)),
+        Case("S = I: one step lands on the optimal direction", dict(w=np.array([1.0, 0.0, 1.0]), S=np.eye(3),
+                                                                    u=np.array([1.0, 2.0, 3.0]))),
+        Case("w scaled by 1e5: the step scales with it", dict(w=1e5 * w, S=S, u=u)),
+        Case("S = diag(1, 4), by hand", dict(w=np.array([1.0, 1.0]), S=np.diag([1.0, 4.0]), u=np.array([1.0, 1.0]))),
+        Case("w = S^-1 u, the minimizer: the step keeps it", dict(w=np.linalg.solve(S, u), S=S, u=u)),
+        Case("w orthogonal to u: rho(w) = 0 and the step size is not defined",
+             dict(w=_orthogonal_to(u, w), S=S, u=u)),
+    ]
+
+
+GDNP_STEP = register(CodingExercise(
+    "ex-ls-gdnp-step", CHAPTER, "gdnp_step", _gdnp_step_reference, _gdnp_step_cases, rtol=1e-8, atol=1e-10,
+))
+
+
+def check_gdnp_step(function) -> None:
+    r"""Check ``gdnp_step(w, S, u)``, one step of Algorithm ``alg-gdnp-ls``, against :func:`lib.gdnp`.
+
+    Prints ``gdnp_step: correct (6 cases)`` or the first wrong case, and raises as
+    :meth:`lib.exercises.CodingExercise.check` does.
+    """
+    GDNP_STEP.check(function)

@@ -1,0 +1,315 @@
+"""The self-checks of the coding exercises (lib.exercises): they pass the references and fail wrong code."""
+
+import json
+
+import numpy as np
+import pytest
+
+import lib
+from lib import exercises
+from lib.exercises import ExerciseFailure
+from lib.exercises.checker import Case, CodingExercise
+from lib.exercises.comparison import describe_difference
+from lib.exercises.halfspaces import gdnp_step_size_reference
+from lib.instances import random_halfspace, random_least_squares
+
+EXERCISES = list(exercises.EXERCISES.values())
+
+
+def _sigmoid(t):
+    e = np.exp(-np.abs(t))
+    return np.where(t >= 0, 1 / (1 + e), e / (1 + e)), e / (1 + e) ** 2
+
+
+def _overflowing_squared_sigmoid(t):
+    """Right formulas, but exp(-t) overflows for t < -709."""
+    s, slope = 1 / (1 + np.exp(-t)), np.exp(-t) / (1 + np.exp(-t)) ** 2
+    return 2 * s * slope, 2 * s * slope * (2 - 3 * s)
+
+
+def _bisect_without_zero_rule(h, a, b, steps):
+    if not (a < b and steps >= 0 and h(a) < 0 < h(b)):
+        raise ValueError("not a bracket")
+    for _ in range(steps):
+        m = 0.5 * (a + b)
+        a, b = (m, b) if h(m) < 0 else (a, m)
+    return 0.5 * (a + b)
+
+
+def _bisect_one_step_too_many(h, a, b, steps):
+    return lib.bisection(h, (a, b), steps + 1, max_widenings=0).root
+
+
+def _bisect_unchecked(h, a, b, steps):
+    for _ in range(max(steps, 0)):
+        m = 0.5 * (a + b)
+        if h(m) == 0:
+            return m
+        a, b = (m, b) if h(m) < 0 else (a, m)
+    return 0.5 * (a + b)
+
+
+#: Plausible mistakes, by exercise: each must fail its self-check.
+WRONG = {
+    "ex-nn-unit-gradients": {
+        "forgot the factor theta_i": lambda W_tilde, theta, X, y: lib.HiddenLayerNetwork(X, y, theta).grad(W_tilde)
+        / theta[:, None],
+        "x instead of z = -y x": lambda W_tilde, theta, X, y: lib.HiddenLayerNetwork(X, -np.asarray(y), theta).grad(W_tilde),
+        "no error for labels 0/1": lambda W_tilde, theta, X, y: lib.HiddenLayerNetwork(
+            X, np.where(np.asarray(y) > 0, 1.0, -1.0), theta).grad(W_tilde),
+    },
+    "ex-nn-coupling-matrix": {
+        "without the diagonal (tanh'') term": lambda W_tilde, theta, X, y: _without_diagonal(
+            lib.HiddenLayerNetwork(X, y, theta).coupling_matrix(W_tilde)),
+        "|theta| instead of theta": lambda W_tilde, theta, X, y: lib.HiddenLayerNetwork(
+            X, y, np.abs(theta)).coupling_matrix(W_tilde),
+    },
+    "ex-beyond-bngd-step": {
+        "updates g first, then uses it": lambda w, g, S, u, direction_step, length_step: _bngd_g_first(w, g, S, u, direction_step, length_step),
+        "Euclidean norm instead of the S-norm": lambda w, g, S, u, direction_step, length_step: _bngd_euclidean(
+            w, g, S, u, direction_step, length_step),
+    },
+    "ex-reparam-gradients": {
+        "Euclidean norm instead of the S-norm": lambda G, g, w, S: (
+            G @ w / np.linalg.norm(w), g / np.linalg.norm(w) * (G - (G @ w) / (w @ w) * w)),
+        "without the factor g": lambda G, g, w, S: lib.split_gradient(G, 1.0, w, S),
+        "no error for w = 0": lambda G, g, w, S: lib.split_gradient(G, g, w, S) if np.any(w) else (0.0, 0 * w),
+    },
+    "ex-reparam-norm-split": {
+        "direction part as a difference": lambda G, w, S: (
+            lib.norm_split(G, w, S)[0], G @ np.linalg.solve(S, G) - lib.norm_split(G, w, S)[0]),
+        "the parts swapped": lambda G, w, S: lib.norm_split(G, w, S)[::-1],
+    },
+    "ex-ls-optimal-length": {
+        "divides by ||w||_S^2": lambda w, S, u: -(u @ w) / (w @ S @ w) if np.any(w) else 1 / 0,
+        "the sign flipped": lambda w, S, u: (u @ w) / np.sqrt(w @ S @ w) if np.any(w) else 1 / 0,
+    },
+    "ex-ls-rayleigh-gradient": {
+        "without the factor 2": lambda w, S, u: lib.rayleigh_gradient(w, S, u) / 2,
+        "without the projection": lambda w, S, u: -2 * (u @ w) / (w @ S @ w) * u,
+    },
+    "ex-ls-gdnp-step": {
+        "eta with L = trace(S)": lambda w, S, u: w - (w @ S @ w) / (2 * np.trace(S) * abs(lib.rayleigh_quotient(w, S, u)))
+        * lib.rayleigh_gradient(w, S, u),
+        "a step up the gradient": lambda w, S, u: 2 * w - lib.gdnp(lib.LeastSquares(S, u), w, iterations=1).w,
+    },
+    "ex-hs-squared-sigmoid": {
+        "sigma written with exp(-t), overflowing": _overflowing_squared_sigmoid,
+        "phi'' as 2 sigma sigma' (1 - 2 sigma)": lambda t: (
+            2 * _sigmoid(t)[0] * _sigmoid(t)[1], 2 * _sigmoid(t)[0] * _sigmoid(t)[1] * (1 - 2 * _sigmoid(t)[0])),
+    },
+    "ex-hs-bisection": {
+        "no early return at an exact zero": _bisect_without_zero_rule,
+        "one halving too many": _bisect_one_step_too_many,
+        "no check of the bracket": _bisect_unchecked,
+    },
+    "ex-hs-step-size": {
+        "||w||_S^2 instead of ||w||_S^3": lambda w, g, c1, S, u: (
+            -(w @ S @ w) / (np.linalg.eigvalsh(S)[-1] * g * c1 * (u @ w)) if g * c1 * (u @ w) else 0.0),
+        "no special case for g h = 0": lambda w, g, c1, S, u: -(w @ S @ w) ** 1.5 / (np.linalg.eigvalsh(S)[-1] * g * c1 * (u @ w)),
+    },
+}
+
+
+def _without_diagonal(B):
+    return B - np.diag(np.diag(B))
+
+
+def _bngd_g_first(w, g, S, u, direction_step, length_step):
+    """A wrong BNGD step: the length is updated first and the direction step uses the new length."""
+    w = np.asarray(w, float)
+    if not np.any(w):
+        raise ValueError("w = 0")
+    w_hat = w / np.sqrt(w @ S @ w)
+    g_next = g - length_step * (2.0 * (u + S @ (g * w_hat))) @ w_hat
+    _, grad_w = lib.split_gradient(2.0 * (u + S @ (g_next * w_hat)), g_next, w, S)
+    return w - direction_step * grad_w, g_next
+
+
+def _bngd_euclidean(w, g, S, u, direction_step, length_step):
+    """A wrong BNGD step: the direction is normalised in the Euclidean norm."""
+    w = np.asarray(w, float)
+    if not np.any(w):
+        raise ValueError("w = 0")
+    return lib.bngd(lib.LeastSquares(S, u), w, iterations=1, direction_step=direction_step,
+                    length_step=length_step, g0=g * np.sqrt(w @ S @ w) / np.linalg.norm(w)).w, g
+
+
+def test_every_exercise_has_wrong_solutions_to_fail():
+    assert set(WRONG) == set(exercises.EXERCISES)
+
+
+@pytest.mark.parametrize("exercise", EXERCISES, ids=lambda e: e.label)
+def test_the_reference_passes_its_own_check(exercise):
+    result = exercise.evaluate(exercise.reference)
+    assert result.passed, result.message
+    assert result.message == f"{exercise.function_name}: correct ({len(exercise.cases)} cases)"
+
+
+@pytest.mark.parametrize("exercise", EXERCISES, ids=lambda e: e.label)
+def test_each_exercise_has_several_cases_and_an_error_case(exercise):
+    assert len(exercise.cases) >= 5
+    assert len({case.description for case in exercise.cases}) == len(exercise.cases)
+    assert exercise.label.startswith("ex-") and exercise.chapter
+
+
+@pytest.mark.parametrize("exercise", EXERCISES, ids=lambda e: e.label)
+def test_each_exercise_has_its_check_function(exercise):
+    """The notebooks call lib.exercises.check_<function name>; the course tools rely on the name."""
+    check = getattr(exercises, f"check_{exercise.function_name}")
+    assert check.__doc__ and callable(check)
+
+
+@pytest.mark.parametrize("label, mistake", [(label, m) for label, ms in WRONG.items() for m in ms])
+def test_a_wrong_solution_fails_with_a_useful_message(label, mistake):
+    exercise = exercises.EXERCISES[label]
+    result = exercise.evaluate(WRONG[label][mistake])
+    assert not result.passed and result.status == "wrong", f"{mistake!r} passed the check of {label}"
+    lines = result.message.splitlines()
+    assert lines[0].startswith(f"{exercise.function_name}: wrong on case ")
+    assert lines[1] == "  input:"
+    for part in ("expected:", "returned:", "what is wrong:"):
+        assert any(line.strip().startswith(part) for line in lines), result.message
+    case = exercise.cases[result.cases_passed]
+    assert case.description in lines[0]
+    for name in case.arguments:
+        assert f"    {name} =" in result.message
+
+
+def test_check_prints_correct_and_returns_nothing(capsys):
+    assert exercises.check_rayleigh_gradient(lib.rayleigh_gradient) is None
+    assert capsys.readouterr().out == "rayleigh_gradient: correct (7 cases)\n"
+
+
+def test_check_prints_the_case_and_raises_on_a_wrong_function(capsys):
+    with pytest.raises(ExerciseFailure, match="wrong on case 1 of 7"):
+        exercises.check_rayleigh_gradient(lambda w, S, u: lib.rayleigh_gradient(w, S, u) / 2)
+    printed = capsys.readouterr().out
+    assert "first wrong entry: index 0" in printed and "expected:" in printed and "returned:" in printed
+
+
+def test_check_of_a_stub_raises_not_implemented(capsys):
+    def stub(w, S, u):
+        raise NotImplementedError("write me")
+
+    with pytest.raises(NotImplementedError):
+        exercises.check_rayleigh_gradient(stub)
+    assert "not written yet" in capsys.readouterr().out
+
+
+def test_a_function_that_raises_is_reported_with_the_error():
+    result = exercises.EXERCISES["ex-ls-optimal-length"].evaluate(lambda w, S, u: 1 / 0)
+    assert not result.passed and "it raised ZeroDivisionError: division by zero" in result.message
+
+
+def test_an_error_case_needs_an_error_of_the_same_builtin_kind():
+    exercise = exercises.EXERCISES["ex-hs-bisection"]
+    # lib raises BracketError, a ValueError: a TypeError is not accepted, a ValueError is
+    wrong_kind = exercise.evaluate(lambda h, a, b, steps: _raise(TypeError("no")) if h(a) >= 0 else
+                                   lib.bisection(h, (a, b), steps, max_widenings=0).root)
+    assert not wrong_kind.passed and "must raise ValueError" in wrong_kind.message
+
+
+def _raise(error):
+    raise error
+
+
+def test_an_endless_loop_is_stopped_by_the_time_limit():
+    looping = CodingExercise("ex-test-loop", "test", "f", lambda x: x, lambda: [Case("a number", dict(x=1.0))] * 5,
+                             rtol=0.0, atol=0.0, time_limit=0.2)
+
+    def endless(x):
+        while True:
+            try:
+                pass
+            except Exception:  # an except clause cannot swallow the time-out
+                pass
+
+    result = looping.evaluate(endless)
+    assert not result.passed and "did not return within 0.2 s" in result.message
+
+
+def test_a_warning_fails_the_case_and_is_not_printed(recwarn):
+    result = exercises.EXERCISES["ex-hs-squared-sigmoid"].evaluate(_overflowing_squared_sigmoid)
+    assert not result.passed and result.cases_passed == 3, result.message  # right until t = -800
+    assert "it printed a warning, RuntimeWarning: overflow encountered in exp" in result.message
+    assert not [w for w in recwarn if issubclass(w.category, RuntimeWarning)]
+
+
+def test_a_missing_return_and_a_call_instead_of_the_function_are_explained():
+    exercise = exercises.EXERCISES["ex-ls-optimal-length"]
+    assert "forget to `return`" in exercise.evaluate(lambda w, S, u: None).message
+    assert "pass `optimal_length`, not `optimal_length(...)`" in exercise.evaluate(0.5).message
+
+
+def test_a_function_that_edits_its_inputs_does_not_change_the_cases():
+    exercise = exercises.EXERCISES["ex-ls-rayleigh-gradient"]
+    before = [case.arguments["w"].copy() for case in exercise.cases]
+
+    def editing(w, S, u):
+        result = lib.rayleigh_gradient(w, S, u)
+        w *= 0.0
+        return result
+
+    assert exercise.evaluate(editing).passed
+    assert all(np.array_equal(case.arguments["w"], w) for case, w in zip(exercise.cases, before))
+
+
+@pytest.mark.parametrize("expected, returned, found", [
+    (np.array([1.0, 2.0]), np.array([1.0, 2.5]), "first wrong entry: index 1, expected 2.0, returned 2.5"),
+    (np.array([1.0, 2.0]), np.array([1.0, 2.0, 3.0]), "has shape (3,), expected shape (2,)"),
+    (np.array([1.0, 2.0]), np.array([1.0, np.nan]), "NaN entries, the first at index 1"),
+    (np.eye(2), np.array([[1.0, 0.0], [0.1, 1.0]]), "index (1, 0)"),
+    (1.5, np.array([1.5]), "expected a single number"),
+    (1.5, "1.5", "expected a single number"),
+    ((1.0, np.zeros(2)), (1.0,), "has 1 values, expected 2"),
+    ((1.0, np.zeros(2)), 1.0, "expected a tuple of 2 values"),
+    ((1.0, np.zeros(2)), (1.0, np.ones(2)), "the result[1]"),
+])
+def test_describe_difference_names_the_first_difference(expected, returned, found):
+    message = describe_difference(expected, returned, rtol=1e-9, atol=1e-12)
+    assert message is not None and found in message, message
+
+
+def test_describe_difference_accepts_what_is_within_the_tolerance():
+    assert describe_difference((1.0, np.array([1.0, 2.0])), [1.0 + 1e-12, [1.0, 2.0 + 1e-12]], rtol=1e-9, atol=0) is None
+    assert describe_difference(np.array([np.inf, 0.0]), np.array([np.inf, 1e-14]), rtol=1e-9, atol=1e-12) is None
+
+
+def test_the_step_size_reference_is_the_step_lib_gdnp_takes():
+    rng = np.random.default_rng(20261124)
+    for loss in ("logistic", "squared_sigmoid"):
+        problem = random_halfspace(5, 20.0, 0.5, loss, seed=rng)
+        w, g = rng.standard_normal(5), 1.1
+        run = lib.gdnp(problem, w, iterations=3, g0=g)
+        for t in range(3):
+            c1 = problem.evaluate(g * w / np.sqrt(w @ problem.S @ w)).c1
+            step = gdnp_step_size_reference(w, g, c1, problem.S, problem.u)
+            assert np.isclose(step, run.trace["step"][t], rtol=1e-12)
+            grad = problem.evaluate(g * w / np.sqrt(w @ problem.S @ w)).grad
+            w = w - step * lib.split_gradient(grad, g, w, problem.S)[1]
+            g = run.trace["length"][t + 1]
+
+
+def test_the_gdnp_step_reference_is_the_rayleigh_step():
+    problem = random_least_squares(6, 15.0, seed=31337)
+    w = np.random.default_rng(31337).standard_normal(6)
+    eta = (w @ problem.S @ w) / (2 * problem.L * abs(problem.rho(w)))
+    by_hand = w - eta * problem.rho_grad(w)
+    assert np.allclose(exercises.EXERCISES["ex-ls-gdnp-step"].reference(w, problem.S, problem.u), by_hand, rtol=1e-10)
+
+
+def test_grade_prints_one_json_line_per_exercise(capsys):
+    labels = ["ex-ls-optimal-length", "ex-ls-rayleigh-gradient"]
+    results = exercises.grade({"rayleigh_gradient": lib.rayleigh_gradient}, labels, marker="MARK")
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split(" ", 1)[0] for line in lines] == ["MARK", "MARK"]
+    first, second = (json.loads(line.split(" ", 1)[1]) for line in lines)
+    assert first["status"] == "missing" and not first["passed"] and "optimal_length is not defined" in first["message"]
+    assert second["passed"] and second["exercise"] == "ex-ls-rayleigh-gradient"
+    assert [r.status for r in results] == ["missing", "correct"]
+
+
+def test_registering_twice_is_refused():
+    with pytest.raises(ValueError, match="already registered"):
+        exercises.register(exercises.EXERCISES["ex-hs-bisection"])
