@@ -10,6 +10,8 @@ The rules, as enforced here:
 * **Numbered figures.** Every code cell that shows a figure on the page (``plt.show()``, output
   not removed) carries ``mystnb.figure`` metadata with a ``fig-`` name and a caption, so that
   the figure is numbered and can be cited with ``{numref}``.
+* **Inline math.** No line of a formula written across lines starts like a list item (``+ ``,
+  ``- ``, ``* ``, ``1. ``): markdown would end the paragraph there and leave the TeX raw.
 * **Citations.** Every key cited with ``{cite}`` (any variant) in a page or notebook is in
   ``book/references.bib``.
 * **Widgets.** A code cell that uses ipywidgets is tagged ``remove-output`` (a widget means
@@ -130,6 +132,55 @@ def test_figure_names_are_unique_in_the_book():
     names = [_figure_options(cell).get("name") for path in NOTEBOOKS for cell in _code_cells(path)]
     names = [name for name in names if name]
     assert len(names) == len(set(names)), f"figure names used twice: {sorted(n for n in names if names.count(n) > 1)}"
+
+
+# --- inline math ---------------------------------------------------------------------------
+
+FENCE = re.compile(r"^\s*(`{3,}|:{3,})(.*)$")
+LIST_ITEM = re.compile(r"^\s*(?:[-+*]|\d+[.)])\s")
+
+
+def _prose_lines(text: str):
+    """The lines of markdown outside code blocks (directive bodies such as proofs are prose)."""
+    open_fences = []  # (marker, is_code)
+    for line in text.splitlines():
+        fence = FENCE.match(line)
+        in_code = bool(open_fences) and open_fences[-1][1]
+        if fence:
+            marker, rest = fence.groups()
+            top = open_fences[-1][0] if open_fences else ""
+            if open_fences and not rest.strip() and marker[0] == top[0] and len(marker) >= len(top):
+                open_fences.pop()
+                continue
+            if not in_code:
+                open_fences.append((marker, not rest.strip().startswith("{")))
+                continue
+        if not in_code:
+            yield line
+
+
+def _list_items_inside_inline_math(text: str) -> list[str]:
+    prose = re.sub(r"\$\$.*?\$\$", "", "\n".join(_prose_lines(text)), flags=re.S)
+    inside, found = False, []
+    for line in prose.splitlines():
+        if inside and LIST_ITEM.match(line):
+            found.append(line.strip())
+        inside ^= len(re.findall(r"(?<!\\)\$", line)) % 2 == 1
+    return found
+
+
+def test_the_inline_math_rule_sees_a_broken_formula():
+    broken = "```{prf:lemma} L\nwith $a = b\n+ c$ and\n```\n```python\nx = '$'\n+ 1\n```"
+    assert _list_items_inside_inline_math(broken) == ["+ c$ and"]
+    assert not _list_items_inside_inline_math("with $a = b +\nc$ and\n\n- a list item, $x$")
+
+
+@pytest.mark.parametrize("path", SOURCES, ids=lambda p: p.name)
+def test_no_line_of_an_inline_formula_starts_a_list(path):
+    broken = [line for cell in read_cells(path) if cell["cell_type"] == "markdown"
+              for line in _list_items_inside_inline_math(cell["source"])]
+    assert not broken, (f"{path.name}: these lines of an inline formula start like a list item, so the "
+                        f"formula is shown raw; move the sign to the end of the line before: {broken}")
 
 
 # --- citations -----------------------------------------------------------------------------
