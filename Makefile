@@ -6,8 +6,11 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 BOOK_BUILD := $(BIN)/jupyter-book build -W -n --keep-going .
+# headless Chromium, playwright-core and MathJax for the browser test and the PDF (gitignored)
+BROWSER_DEPS := .cache/browser
+PDF := _build/pdf/length-and-direction.pdf
 
-.PHONY: all book test test-lib test-notebooks test-build lab benchmark venv clean student grade
+.PHONY: all book pdf test test-lib test-notebooks test-build test-published browser-deps lab benchmark venv clean student grade
 
 all: book
 
@@ -24,17 +27,31 @@ venv: $(STAMP)
 book: $(STAMP)
 	$(BOOK_BUILD)
 
-## Run every test: lib and hygiene tests, every notebook under nbval, and the -W build
-test: test-lib test-notebooks test-build
+## Print the whole book to one PDF: the single-page HTML build, printed by headless Chromium
+pdf: $(STAMP) browser-deps
+	$(BOOK_BUILD) --builder singlehtml
+	node tests/browser/print_pdf.mjs --root _build/singlehtml --page book.html --cache $(BROWSER_DEPS) --out $(PDF)
+
+## Run every test: lib and hygiene tests, every notebook under nbval, the -W build, then the
+## built book in a browser and its PDF
+test: test-lib test-notebooks test-build test-published
 
 test-lib: $(STAMP)
-	$(BIN)/python -m pytest tests
+	$(BIN)/python -m pytest -m "not published" tests
 
 test-notebooks: $(STAMP)
 	$(BIN)/python -m pytest --nbval-lax --nbval-current-env --nbval-cell-timeout=300 book
 
 test-build: $(STAMP)
 	$(BOOK_BUILD)
+
+# the pages of _build/html in headless Chromium (screenshots in artifacts/screenshots) and the PDF
+test-published: $(STAMP) test-build pdf
+	$(BIN)/python -m pytest -m published tests
+
+# chromium (apt-get) and the pinned npm packages, when missing
+browser-deps:
+	tests/browser/install.sh $(BROWSER_DEPS)
 
 ## Open the notebooks in JupyterLab (the kernel is this environment's Python)
 lab: $(STAMP)

@@ -126,9 +126,18 @@ def _toc_files(node):
 
 
 def chapter_notebooks(root: Path = ROOT) -> list[Path]:
-    """The notebooks of the book's table of contents, in its order."""
+    """The notebooks of the book's chapters, in the order of its table of contents.
+
+    When the table of contents has parts, the chapters are the entries of its numbered parts:
+    the unnumbered appendices (the generated verification page, for instance) are not chapters.
+    """
     toc = yaml.safe_load((root / "_toc.yml").read_text())
-    entries = [toc["root"], *_toc_files(toc)]
+    if "parts" in toc:
+        numbered_by_default = toc.get("options", {}).get("numbered", False)
+        toc = [part for part in toc["parts"] if part.get("numbered", numbered_by_default)]
+        entries = list(_toc_files(toc))
+    else:
+        entries = [toc["root"], *_toc_files(toc)]
     return [root / f"{entry}.ipynb" for entry in entries if (root / f"{entry}.ipynb").exists()]
 
 

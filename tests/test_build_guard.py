@@ -14,6 +14,7 @@ def _book_with(tmp_path: Path, code: str) -> Path:
     book = tmp_path / "book"
     (book / "book").mkdir(parents=True)
     shutil.copy(ROOT / "_config.yml", book / "_config.yml")
+    shutil.copytree(ROOT / "_ext", book / "_ext")  # the local Sphinx extensions _config.yml loads
     (book / "book" / "references.bib").write_text("")
     (book / "_toc.yml").write_text("format: jb-book\nroot: book/page\n")
     notebook = nbformat.v4.new_notebook()

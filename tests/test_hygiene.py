@@ -8,20 +8,22 @@ import pytest
 import yaml
 
 from lib import checks
+from lib.checks.statements import find_statements
+from lib.checks.verification import locate_check
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "book").glob("*.ipynb"))
-STATEMENT = re.compile(r"```\{prf:(theorem|lemma|proposition|corollary)\}[^\n]*\n:label: ([\w-]+)")
 
 
-def _toc_files() -> set[str]:
+def _toc_files() -> list[str]:
+    """The files of _toc.yml, without extension, in the order of the book."""
     toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
-    files = {toc["root"]}
+    files = [toc["root"]]
 
     def walk(entries):
         for entry in entries or []:
             if "file" in entry:
-                files.add(entry["file"])
+                files.append(entry["file"])
             walk(entry.get("sections"))
             walk(entry.get("chapters"))
 
@@ -68,28 +70,20 @@ def test_randomness_is_seeded(path):
 
 
 def _statements():
-    found = []
-    for path in NOTEBOOKS:
-        for cell in _cells(path):
-            if cell["cell_type"] == "markdown":
-                found += [(path, kind, label) for kind, label in STATEMENT.findall("".join(cell["source"]))]
-    return found
+    """Every theorem, lemma, proposition and corollary of the book's notebooks and pages."""
+    return find_statements(ROOT / "book")
 
 
 def test_every_statement_has_a_check_called_in_its_chapter():
     """Each theorem, lemma and proposition is followed, in its own chapter, by a cell running its check."""
     statements = _statements()
     assert statements, "no prf:theorem or prf:lemma found in the book"
-    for path, kind, label in statements:
-        assert label in checks.REGISTRY, f"{kind} {label} ({path.name}) has no check in lib.checks"
-        check = checks.REGISTRY[label]
-        assert check.chapter == path.stem, f"{label} is checked for chapter {check.chapter}, but stated in {path.stem}"
-        call = check.function.__name__ + "("
-        code = "\n".join("".join(c["source"]) for c in _cells(path) if c["cell_type"] == "code")
-        assert call in code, f"{path.name} states {label} but no cell calls {check.name}"
+    unchecked = [f"{s.kind} {s.label or s.title!r} ({s.source.name}): {'; '.join(problems)}"
+                 for s in statements for problems in [locate_check(s)[2]] if problems]
+    assert not unchecked, "statements without a check called in their chapter:\n" + "\n".join(unchecked)
 
 
 def test_every_check_belongs_to_a_statement():
-    labels = {label for _, _, label in _statements()}
+    labels = {statement.label for statement in _statements()}
     orphans = sorted(set(checks.REGISTRY) - labels)
     assert not orphans, f"checks without a statement in the book: {orphans}"
