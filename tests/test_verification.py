@@ -1,5 +1,6 @@
 """The statement scanner and the verification appendix: a statement without a passing check fails them."""
 
+import json
 import shutil
 from pathlib import Path
 
@@ -68,7 +69,7 @@ def test_find_statements_refuses_a_missing_directory(tmp_path):
 
 def test_cells_calling_counts_code_cells_from_one(tmp_path):
     path = _chapter(tmp_path, "ch", "# title", ["a = 1", "norm_split(seed=0)", "b = 2", "x.norm_split(seed=1)"])
-    assert cells_calling(path, "norm_split") == [2, 4]
+    assert cells_calling(path, "norm_split") == [2]  # x.norm_split is another object's norm_split
     assert cells_calling(path, "split") == []  # whole names only
 
 
@@ -119,9 +120,10 @@ def test_markdown_report_links_each_statement_and_escapes_the_figures(tmp_path, 
     def piped(seed=0):
         return checks.CheckResult("lem-piped", "|w.grad f| * 2 <= bound_1.", 0.5, 1.0, True)
 
+    piped.__module__ = "lib.checks.fake"  # chapters call checks as checks.<module>.<function>(...)
     monkeypatch.setitem(checks.REGISTRY, "lem-piped", checks.Check("lem-piped", "ch", "piped", piped))
     _chapter(tmp_path, "ch", "```{prf:lemma} Piped\n:label: lem-piped\n```\n```{prf:lemma} Lost\n:label: lem-lost\n```",
-             ["piped(seed=0)", "piped(seed=1)"])
+             ["checks.fake.piped(seed=0)", "lib.checks.fake.piped(seed=1)"])
     report = markdown_report(verify(find_statements(tmp_path)))
     assert report.startswith("- ")
     items = report[2:].split("\n- ")
@@ -142,3 +144,13 @@ def test_the_appendix_notebook_fails_when_a_statement_has_no_check(tmp_path):
     client = nbclient.NotebookClient(notebook, timeout=120, resources={"metadata": {"path": str(book)}})
     with pytest.raises(nbclient.exceptions.CellExecutionError, match="thm-not-checked-anywhere"):
         client.execute()
+
+
+def test_the_calling_cell_is_found_by_the_qualified_name(tmp_path):
+    """lib.rayleigh_gradient(...) in a cell is not a call of the check checks.least_squares.rayleigh_gradient."""
+    path = tmp_path / "02-least-squares.ipynb"
+    path.write_text(json.dumps({"cells": [
+        {"cell_type": "code", "source": "g = lib.rayleigh_gradient(w, S, u)"},
+        {"cell_type": "code", "source": "checks.least_squares.rayleigh_gradient(seed=0).require()"},
+    ]}))
+    assert cells_calling(path, "checks.least_squares.rayleigh_gradient") == [2]

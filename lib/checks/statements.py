@@ -125,9 +125,13 @@ def find_statements(sources, kinds=CHECKED_KINDS) -> list[Statement]:
 def cells_calling(path: Path, function_name: str) -> list[int]:
     """The 1-based numbers, among the code cells of a notebook, of the cells that call ``function_name``.
 
+    ``function_name`` is matched whole, dotted names included (``checks.least_squares.ls_rate``,
+    with or without a leading ``lib.``); ``x.ls_rate(`` is not a call of ``ls_rate``.
+
     The number is the execution count a cell shows when the notebook runs from the top, so a
     reader can find it. A markdown page has no code cells: the list is empty.
     """
     code_cells = [cell for cell in read_cells(path) if cell["cell_type"] == "code"]
-    call = re.compile(rf"\b{re.escape(function_name)}\(")
+    # the whole dotted name, optionally after "lib.", and not the tail of another name (x.name)
+    call = re.compile(rf"(?<![\w.])(?:lib\.)?{re.escape(function_name)}\(")
     return [number for number, cell in enumerate(code_cells, start=1) if call.search(cell["source"])]

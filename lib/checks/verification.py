@@ -86,7 +86,8 @@ def locate_check(statement: Statement) -> tuple[Check | None, tuple[int, ...], l
     problems = []
     if check.chapter != statement.chapter:
         problems.append(f"the check is registered for chapter {check.chapter}, the statement is in {statement.chapter}")
-    cells = tuple(cells_calling(statement.source, check.function.__name__))
+    # the qualified name: a bare function name such as rayleigh_gradient also matches lib.rayleigh_gradient
+    cells = tuple(cells_calling(statement.source, check.name))
     if not cells:
         problems.append(f"no cell of {statement.chapter} calls {check.name}")
     return check, cells, problems
