@@ -64,14 +64,14 @@ benchmark: $(STAMP)
 ## Course kit (see book/lecturers.md): the student edition, and grading of submitted notebooks
 ## make student [FORCE=1]: write student/*.ipynb (solutions replaced by stubs); never overwrites without FORCE=1
 student: $(STAMP)
-	$(BIN)/python -m course.student --out student $(if $(FORCE),--force)
+	$(BIN)/python -m course.student --out student $(if $(filter 1 yes true,$(FORCE)),--force)
 
 ## make grade SUBMISSIONS=folder [GRADES=folder] [FORCE=1] [TIMEOUT=600] [CELL_TIMEOUT=120]
 TIMEOUT ?= 600
 CELL_TIMEOUT ?= 120
 grade: $(STAMP)
 	@test -n "$(SUBMISSIONS)" || { echo "usage: make grade SUBMISSIONS=folder [GRADES=folder] [FORCE=1] [TIMEOUT=600] [CELL_TIMEOUT=120]"; exit 2; }
-	$(BIN)/python -m course.grade "$(SUBMISSIONS)" $(if $(GRADES),--out "$(GRADES)") --timeout $(TIMEOUT) --cell-timeout $(CELL_TIMEOUT) $(if $(FORCE),--force)
+	$(BIN)/python -m course.grade "$(SUBMISSIONS)" $(if $(GRADES),--out "$(GRADES)") --timeout $(TIMEOUT) --cell-timeout $(CELL_TIMEOUT) $(if $(filter 1 yes true,$(FORCE)),--force)
 
 clean:
 	rm -rf _build

@@ -130,7 +130,7 @@ def test_markdown_report_links_each_statement_and_escapes_the_figures(tmp_path, 
     assert len(items) == 2
     assert items[0].startswith("{prf:ref}`lem-piped` (Piped): **holds**, measured 0.5 against the bound 1.")
     assert r"\|w.grad f\| \* 2 \<= bound\_1." in items[0] and "1..\\" not in items[0]
-    assert "code cells 1, 2 of its chapter" in items[0] and "`test_check_holds_on_unseen_seed[lem-piped]`" in items[0]
+    assert "1st and 2nd code cells of its chapter" in items[0] and "`test_check_holds_on_unseen_seed[lem-piped]`" in items[0]
     assert items[1].startswith("{prf:ref}`lem-lost` (Lost): **MISSING: no check is registered in lib.checks**.")
 
 

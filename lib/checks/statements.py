@@ -128,8 +128,8 @@ def cells_calling(path: Path, function_name: str) -> list[int]:
     ``function_name`` is matched whole, dotted names included (``checks.least_squares.ls_rate``,
     with or without a leading ``lib.``); ``x.ls_rate(`` is not a call of ``ls_rate``.
 
-    The number is the execution count a cell shows when the notebook runs from the top, so a
-    reader can find it. A markdown page has no code cells: the list is empty.
+    The number counts code cells only (markdown cells are skipped), from the top of the notebook:
+    the 3rd code cell is number 3. A markdown page has no code cells: the list is empty.
     """
     code_cells = [cell for cell in read_cells(path) if cell["cell_type"] == "code"]
     # the whole dotted name, optionally after "lib.", and not the tail of another name (x.name)

@@ -65,6 +65,12 @@ class Verification:
         return TEST_ID.format(label=self.statement.label)
 
 
+def _ordinal(number: int) -> str:
+    """1 -> "1st", 2 -> "2nd", 11 -> "11th": the N-th code cell of a chapter."""
+    suffix = "th" if 10 <= number % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(number % 10, "th")
+    return f"{number}{suffix}"
+
+
 def locate_check(statement: Statement) -> tuple[Check | None, tuple[int, ...], list[str]]:
     """Find what checks ``statement``, without running it.
 
@@ -163,7 +169,8 @@ def _evidence_lines(verification: Verification) -> list[str]:
     if verification.result is not None:
         lines.append(f"Measured with the book's seed: {_plain(verification.result.figure.rstrip('.'))}.")
     if verification.check is not None:
-        cells = ("code cells " if len(verification.cells) > 1 else "code cell ") + (", ".join(map(str, verification.cells)) or "none")
+        numbers = [_ordinal(n) for n in verification.cells]
+        cells = (" and ".join(numbers) + (" code cells" if len(numbers) > 1 else " code cell")) if numbers else "no code cell"
         lines.append(f"Checked by `{verification.check.name}` in {cells} of its chapter; tested on an "
                      f"unseen seed by `{verification.test_id.split('::')[-1]}`.")
     return lines

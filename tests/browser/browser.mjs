@@ -8,6 +8,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 
+// Debian's chromium, unless CHROMIUM names another (install.sh uses the same default).
+export const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
+
 // Without these flags chromium tries to reach Google's hosts (the machine is offline).
 export const CHROMIUM_FLAGS = [
   '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',

@@ -10,7 +10,7 @@
 // the figure stays readable on the dark page. It judges nothing itself.
 import fs from 'node:fs';
 import path from 'node:path';
-import { launch, loadAllImages, loadDependencies, parseArguments, serve, waitForMath } from './browser.mjs';
+import { CHROMIUM, launch, loadAllImages, loadDependencies, parseArguments, serve, waitForMath } from './browser.mjs';
 
 // Runs in the page: the facts of one page.
 function collectFacts() {
@@ -116,7 +116,7 @@ async function main() {
   fs.mkdirSync(path.join(options.screenshots, 'figures'), { recursive: true });
   const server = await serve(options.root);
   const browser = await launch(chromium, {
-    origin: server.origin, mathjaxDirectory, executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+    origin: server.origin, mathjaxDirectory, executablePath: CHROMIUM,
   });
   const report = { chromium: browser.context.browser()?.version() || '', pages: [] };
   try {

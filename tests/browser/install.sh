@@ -16,10 +16,11 @@ chromium="${CHROMIUM:-/usr/bin/chromium}"
 as_root() {
     if [ "$(id -u)" -eq 0 ]; then
         "$@"
-    elif command -v sudo >/dev/null 2>&1; then
+    elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
         sudo -n "$@"
     else
-        echo "install.sh: '$*' needs root; run it as root or install the package yourself" >&2
+        echo "install.sh: '$*' needs root (and sudo asks for a password or is missing); run" \
+             "'make test' as root, or install the package yourself and set CHROMIUM=/path/to/chromium" >&2
         exit 1
     fi
 }
@@ -33,6 +34,13 @@ apt_install() {
 if ! [ -x "$chromium" ]; then
     if ! command -v apt-get >/dev/null 2>&1; then
         echo "install.sh: no chromium at $chromium and no apt-get to install it; set CHROMIUM=/path/to/chromium" >&2
+        exit 1
+    fi
+    # Debian packages a real chromium; Ubuntu's apt 'chromium' is a stub for a snap, which does not
+    # run in containers and installs elsewhere
+    if ! grep -qi '^ID=debian' /etc/os-release 2>/dev/null; then
+        echo "install.sh: no chromium at $chromium, and this is not Debian, whose apt package this script" \
+             "installs; install Chromium or Chrome yourself and set CHROMIUM=/path/to/it" >&2
         exit 1
     fi
     apt_install chromium fonts-liberation fonts-dejavu-core

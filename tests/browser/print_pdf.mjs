@@ -1,21 +1,21 @@
 // Print the single-page HTML build of the book to PDF with headless Chromium (`make pdf`).
 //
-//   node tests/browser/print_pdf.mjs --root _build/singlehtml --page book/intro.html \
-//        --cache .cache/browser --out _build/pdf/book.pdf
+//   node tests/browser/print_pdf.mjs --root _build/singlehtml --page book.html \
+//        --cache .cache/browser --out _build/pdf/length-and-direction.pdf
 //
 // The page is served locally, MathJax comes from the npm package (the machine may be offline),
 // and the PDF is printed only after every image is decoded and every formula typeset: a formula
 // left as TeX stops the print with an error instead of reaching the PDF.
 import fs from 'node:fs';
 import path from 'node:path';
-import { launch, loadAllImages, loadDependencies, parseArguments, serve, waitForMath } from './browser.mjs';
+import { CHROMIUM, launch, loadAllImages, loadDependencies, parseArguments, serve, waitForMath } from './browser.mjs';
 
 async function main() {
   const options = parseArguments(process.argv.slice(2), ['root', 'page', 'cache', 'out']);
   const { chromium, mathjaxDirectory } = loadDependencies(options.cache);
   const server = await serve(options.root);
   const browser = await launch(chromium, {
-    origin: server.origin, mathjaxDirectory, executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+    origin: server.origin, mathjaxDirectory, executablePath: CHROMIUM,
   });
   try {
     const page = await browser.context.newPage();
