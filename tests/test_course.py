@@ -349,6 +349,12 @@ def test_a_well_formed_exercise_is_read():
 
 
 @pytest.mark.parametrize("cells, complaint", [
+    ((EXERCISE.replace("```{exercise}", ":::{exercise}").replace("\n```", "\n:::"), START, END_CELL), "cannot read"),
+    ((EXERCISE.replace("```", "````"), START, END_CELL), "cannot read the line '````{exercise} A title'"),
+    ((EXERCISE, "md:```{solution} ex-a\n:class: dropdown\nWhy.\n```"), "cannot read the line '```{solution} ex-a'"),
+    ((EXERCISE, "md::::{solution-start} ex-a\n:::\nWhy.", END_CELL), "cannot read"),
+    ((EXERCISE + "\n\n" + EXERCISE[3:].replace("ex-a", "ex-b"), START, END_CELL), "one per cell"),
+    ((EXERCISE, START, "md:```{solution-end}"), "cannot read the line '```{solution-end}'"),
     ((EXERCISE, CODE), "outside a solution"),
     ((EXERCISE, START, CODE), "never closed"),
     ((EXERCISE, START, START, END_CELL), "opens inside"),
