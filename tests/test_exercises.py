@@ -260,11 +260,19 @@ def test_a_function_that_edits_its_inputs_does_not_change_the_cases():
     (np.array([1.0, 2.0]), np.array([1.0, 2.0, 3.0]), "has shape (3,), expected shape (2,)"),
     (np.array([1.0, 2.0]), np.array([1.0, np.nan]), "NaN entries, the first at index 1"),
     (np.eye(2), np.array([[1.0, 0.0], [0.1, 1.0]]), "index (1, 0)"),
-    (1.5, np.array([1.5]), "expected a single number"),
-    (1.5, "1.5", "expected a single number"),
+    (1.5, np.array([1.5]), "is an array of shape (1,), expected a single real number"),
+    (1.5, "1.5", "is a str, expected a single real number"),
     ((1.0, np.zeros(2)), (1.0,), "has 1 values, expected 2"),
     ((1.0, np.zeros(2)), 1.0, "expected a tuple of 2 values"),
     ((1.0, np.zeros(2)), (1.0, np.ones(2)), "the result[1]"),
+    # complex numbers and booleans are wrong results, never converted to floats
+    (1.0, 1.0 + 1e-3j, "the result is a complex number, expected a single real number"),
+    (1.0, np.array(1.0 + 0j), "is an array of complex numbers, expected a single real number"),
+    (1.0, True, "is a bool, expected a single real number"),
+    (np.array([1.0, 2.0]), np.array([1.0, 2.0 + 1.0j]), "is an array of complex numbers, expected an array of real"),
+    (np.array([1.0, 0.0]), np.array([True, False]), "is an array of booleans, expected an array of real numbers"),
+    (np.array([1.0, 0.0]), ["1.0", "0.0"], "is a list of strings"),
+    (np.array([1.0, 0.0]), [1.0, [0.0, 0.0]], "is a list of entries of different shapes"),
 ])
 def test_describe_difference_names_the_first_difference(expected, returned, found):
     message = describe_difference(expected, returned, rtol=1e-9, atol=1e-12)
@@ -273,6 +281,14 @@ def test_describe_difference_names_the_first_difference(expected, returned, foun
 
 def test_describe_difference_accepts_what_is_within_the_tolerance():
     assert describe_difference((1.0, np.array([1.0, 2.0])), [1.0 + 1e-12, [1.0, 2.0 + 1e-12]], rtol=1e-9, atol=0) is None
+    assert describe_difference(np.array([1.0, 2.0]), [1, 2], rtol=0, atol=0) is None  # integers are real numbers
+    assert describe_difference(2.0, np.int64(2), rtol=0, atol=0) is None
+
+
+def test_a_complex_result_with_the_right_real_part_fails():
+    exercise = exercises.EXERCISES["ex-ls-rayleigh-gradient"]
+    result = exercise.evaluate(lambda w, S, u: lib.rayleigh_gradient(w, S, u) + 1e-3j)
+    assert not result.passed and "is an array of complex numbers" in result.message
     assert describe_difference(np.array([np.inf, 0.0]), np.array([np.inf, 1e-14]), rtol=1e-9, atol=1e-12) is None
 
 
