@@ -202,6 +202,13 @@ def test_a_function_that_raises_is_reported_with_the_error():
     assert not result.passed and "it raised ZeroDivisionError: division by zero" in result.message
 
 
+@pytest.mark.parametrize("exiting", [lambda w, S, u: exit(), lambda w, S, u: _raise(SystemExit(3))])
+def test_a_function_that_exits_fails_its_case_and_ends_nothing(exiting):
+    result = exercises.EXERCISES["ex-ls-optimal-length"].evaluate(exiting)
+    assert not result.passed and result.cases_passed == 0 and "it raised SystemExit" in result.message
+    assert "returned: nothing, it raised SystemExit" in result.message
+
+
 def test_an_error_case_needs_an_error_of_the_same_builtin_kind():
     exercise = exercises.EXERCISES["ex-hs-bisection"]
     # lib raises BracketError, a ValueError: a TypeError is not accepted, a ValueError is

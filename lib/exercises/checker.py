@@ -16,7 +16,8 @@ test in nbgrader):
 
 The reference's behaviour is the specification, errors included: where the reference raises
 (a ``ValueError`` for an input outside the domain), the student's function must raise an
-exception of the same built-in kind. A case also fails when the function prints a numpy
+exception of the same built-in kind. A function that calls ``exit()`` or ``sys.exit()`` fails
+its case (it does not end the check or the grading). A case also fails when the function prints a numpy
 warning (an overflow, a division by zero), when it does not return within a time limit (an
 endless loop; the limit needs the main thread of a Unix process, as in a Jupyter kernel),
 or when it returns something that is not a result (``None``: a forgotten ``return``).
@@ -174,7 +175,8 @@ def _call(function: Callable, arguments: dict, time_limit: float | None) -> _Out
                     value = function(*inputs)
         except CaseTimeout as timeout:
             return _Outcome(error=timeout)
-        except Exception as error:  # noqa: BLE001 - any error of the student's code is reported
+        # any error of the student's code is reported, sys.exit() included; KeyboardInterrupt still stops the check
+        except (Exception, SystemExit) as error:  # noqa: BLE001
             return _Outcome(error=error)
     shown = [w for w in caught if issubclass(w.category, (RuntimeWarning, UserWarning, DeprecationWarning))]
     warning = f"{shown[0].category.__name__}: {shown[0].message}" if shown else None
