@@ -10,8 +10,8 @@ from lib import exercises
 from lib.exercises import ExerciseFailure
 from lib.exercises.checker import Case, CodingExercise
 from lib.exercises.comparison import describe_difference
-from lib.exercises.halfspaces import gdnp_step_size_reference
 from lib.instances import random_halfspace, random_least_squares
+from lib.solvers import gdnp_step_size
 
 EXERCISES = list(exercises.EXERCISES.values())
 
@@ -299,19 +299,30 @@ def test_a_complex_result_with_the_right_real_part_fails():
     assert describe_difference(np.array([np.inf, 0.0]), np.array([np.inf, 1e-14]), rtol=1e-9, atol=1e-12) is None
 
 
-def test_the_step_size_reference_is_the_step_lib_gdnp_takes():
+def test_gdnp_takes_the_step_of_gdnp_step_size():
+    """The reference of ex-hs-step-size, lib.solvers.gdnp_step_size, is the step lib.gdnp records."""
     rng = np.random.default_rng(20261124)
     for loss in ("logistic", "squared_sigmoid"):
         problem = random_halfspace(5, 20.0, 0.5, loss, seed=rng)
-        w, g = rng.standard_normal(5), 1.1
-        run = lib.gdnp(problem, w, iterations=3, g0=g)
-        for t in range(3):
-            c1 = problem.evaluate(g * w / np.sqrt(w @ problem.S @ w)).c1
-            step = gdnp_step_size_reference(w, g, c1, problem.S, problem.u)
-            assert np.isclose(step, run.trace["step"][t], rtol=1e-12)
-            grad = problem.evaluate(g * w / np.sqrt(w @ problem.S @ w)).grad
-            w = w - step * lib.split_gradient(grad, g, w, problem.S)[1]
-            g = run.trace["length"][t + 1]
+        states = []
+        run = lib.gdnp(problem, rng.standard_normal(5), iterations=3, g0=1.1,
+                       callback=lambda t, w_tilde, g, w: states.append((w_tilde, g, w.copy())))
+        steps = [gdnp_step_size(w, g, problem.evaluate(w_tilde).c1, problem.S, problem.u, problem.L)
+                 for w_tilde, g, w in states[:-1]]
+        assert steps == list(run.trace["step"]) and all(step != 0.0 for step in steps)
+
+
+@pytest.mark.parametrize("arguments, complaint", [
+    (dict(w=np.zeros(2)), "w must be nonzero"),
+    (dict(w=np.ones(3)), "w has length 3"),
+    (dict(S=np.ones((2, 3))), "must be a square matrix"),
+    (dict(L=0.0), "L must be a finite positive number"),
+    (dict(g=np.nan), "g must be finite"),
+])
+def test_gdnp_step_size_refuses_bad_input(arguments, complaint):
+    good = dict(w=np.array([1.0, 2.0]), g=1.0, c1=0.5, S=np.eye(2), u=np.array([1.0, 0.0]), L=1.0)
+    with pytest.raises(ValueError, match=complaint):
+        gdnp_step_size(**{**good, **arguments})
 
 
 def test_the_gdnp_step_reference_is_the_rayleigh_step():
