@@ -150,10 +150,6 @@ def test_the_reference_passes_its_own_check(exercise):
 WITHOUT_ERROR_CASE = {
     # phi' and phi'' are defined for every real t, and the cases already include |t| = 1e4
     "ex-hs-squared-sigmoid",
-    # the chapter's text asks for 0.0 wherever g h = 0, and w = 0 gives u.w = 0: the book's solution
-    # returns 0.0 there, while the reference raises (w = 0 has no direction). A w = 0 case that must
-    # raise needs the text and the solution of ex-hs-step-size in 03-halfspaces.ipynb changed first.
-    "ex-hs-step-size",
 }
 
 
@@ -349,15 +345,51 @@ def test_the_gdnp_step_reference_is_the_rayleigh_step():
     assert np.allclose(exercises.EXERCISES["ex-ls-gdnp-step"].reference(w, problem.S, problem.u), by_hand, rtol=1e-10)
 
 
-def test_grade_prints_one_json_line_per_exercise(capsys):
+def test_grade_writes_the_results_to_the_file_it_is_given(tmp_path, capsys):
     labels = ["ex-ls-optimal-length", "ex-ls-rayleigh-gradient"]
-    results = exercises.grade({"rayleigh_gradient": lib.rayleigh_gradient}, labels, marker="MARK")
-    lines = capsys.readouterr().out.splitlines()
-    assert [line.split(" ", 1)[0] for line in lines] == ["MARK", "MARK"]
-    first, second = (json.loads(line.split(" ", 1)[1]) for line in lines)
+    path = tmp_path / "results.json"
+
+    def rayleigh_gradient(w, S, u):  # right, and prints without ending its line
+        print("\rno newline", end="")
+        return lib.rayleigh_gradient(w, S, u)
+
+    results = exercises.grade({"rayleigh_gradient": rayleigh_gradient}, labels, path)
+    first, second = json.loads(path.read_text(encoding="utf-8"))
     assert first["status"] == "missing" and not first["passed"] and "optimal_length is not defined" in first["message"]
     assert second["passed"] and second["exercise"] == "ex-ls-rayleigh-gradient"
     assert [r.status for r in results] == ["missing", "correct"]
+    assert "{" not in capsys.readouterr().out  # nothing for the grader goes through the output
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["results.json"]
+
+
+def test_grade_keeps_the_results_so_far_when_an_exercise_stops_it(tmp_path):
+    path = tmp_path / "results.json"
+
+    def rayleigh_gradient(w, S, u):
+        raise KeyboardInterrupt  # not an error of the function: it stops the grading
+
+    with pytest.raises(KeyboardInterrupt):
+        exercises.grade({"rayleigh_gradient": rayleigh_gradient}, ["ex-ls-optimal-length", "ex-ls-rayleigh-gradient"], path)
+    assert [r["exercise"] for r in json.loads(path.read_text(encoding="utf-8"))] == ["ex-ls-optimal-length"]
+
+
+def test_grade_refuses_an_unknown_label_before_evaluating(tmp_path):
+    with pytest.raises(KeyError, match="ex-unknown"):
+        exercises.grade({}, ["ex-ls-optimal-length", "ex-unknown"], tmp_path / "results.json")
+    assert not (tmp_path / "results.json").exists()
+
+
+def test_every_check_function_of_the_chapter_modules_is_public():
+    import importlib
+    import pkgutil
+
+    helpers = {"checker", "comparison"}
+    defined = {name for info in pkgutil.iter_modules(exercises.__path__) if info.name not in helpers
+               for name, value in vars(importlib.import_module(f"lib.exercises.{info.name}")).items()
+               if name.startswith("check_") and getattr(value, "__module__", "") == f"lib.exercises.{info.name}"}
+    assert {"check_coupling_matrix", "check_unit_gradients", "check_bngd_step"} <= defined
+    assert defined == {name for name in exercises.__all__ if name.startswith("check_")}
+    assert all(callable(getattr(exercises, name)) for name in defined)
 
 
 def test_registering_twice_is_refused():
