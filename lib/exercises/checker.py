@@ -8,7 +8,7 @@ reference on copies of every input and returns an :class:`ExerciseResult`; it ne
 the function is wrong, so that a failing self-check shows as a failing cell (and as a failing
 test in nbgrader):
 
-* all cases right: it prints one line, ``rayleigh_gradient: correct (6 cases)``;
+* all cases right: it prints one line, ``rayleigh_gradient: correct (7 cases)``;
 * the function still raises :class:`NotImplementedError` (the stub of the student edition):
   it says so and raises :class:`NotImplementedError` again;
 * a case is wrong: it prints the case (its inputs), the expected and the returned value and

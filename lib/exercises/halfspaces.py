@@ -124,6 +124,7 @@ def _step_size_cases() -> list[Case]:
         Case("g = 0: no step", dict(first, g=0.0)),
         Case("u.w = 0: no step", dict(w=np.array([0.0, 1.0, 1.0]), g=1.0, c1=0.4, S=np.diag([1.0, 2.0, 4.0]),
                                       u=np.array([0.5, 0.0, 0.0]))),
+        Case("w = 0 has no direction: must raise ValueError", dict(first, w=np.zeros_like(first["w"]))),
     ]
     return cases
 
@@ -137,7 +138,7 @@ STEP_SIZE = register(CodingExercise(
 def check_gdnp_step_size(function) -> None:
     r"""Check ``gdnp_step_size(w, g, c1, S, u)`` against the step size of :func:`lib.gdnp`.
 
-    Prints ``gdnp_step_size: correct (6 cases)`` or the first wrong case, and raises as
+    Prints ``gdnp_step_size: correct (7 cases)`` or the first wrong case, and raises as
     :meth:`lib.exercises.CodingExercise.check` does.
     """
     STEP_SIZE.check(function)
