@@ -20,6 +20,11 @@ An exercise is written in cells of the chapter notebook, in this order::
                 ```
     [code]      lib.exercises.check_rayleigh_gradient(rayleigh_gradient)
 
+* The directives are written exactly so: three backticks, one exercise per cell, and the
+  solution between ``{solution-start}`` and ``{solution-end}``. Any other way of opening an
+  exercise or a solution (a ``:::`` colon fence, four backticks, sphinx-exercise's own
+  ``{solution}``) is an error: the course kit would not see it, and its solution would reach
+  the student edition.
 * The label is ``ex-`` followed by lowercase words joined by ``-`` (Sphinx lowercases labels, so
   a capital would break the references to it).
 * ``:class:`` names the kind: ``pencil`` (a derivation or a step of a proof), ``coding`` (a
@@ -71,6 +76,8 @@ _EXERCISE = re.compile(r"^```\{exercise\}[ \t]*(?P<title>[^\n]*)\n(?P<options>(?
 _OPTION = re.compile(r"^[ \t]*:(?P<key>[\w-]+):[ \t]*(?P<value>[^\n]*)$", re.M)
 _SOLUTION_START = re.compile(r"^```\{solution-start\}[ \t]*(?P<label>[\w-]*)[ \t]*$", re.M)
 _SOLUTION_END = re.compile(r"^```\{solution-end\}[ \t]*\n```[ \t]*$", re.M)
+#: Any line that opens an exercise or solution directive, in any fence (backticks or colons).
+_ANY_DIRECTIVE = re.compile(r"^(?:`{3,}|:{3,})\{(?:exercise|solution[\w-]*)\}.*$", re.M)
 _LABEL = re.compile(r"ex-[a-z0-9]+(?:-[a-z0-9]+)*")
 _CHECK_CALL = re.compile(r"\bexercises\.(check_\w+)\(")
 
@@ -95,7 +102,6 @@ class Exercise:
     label: str
     kind: str
     title: str
-    cell: int
     solution: Solution | None = None
     #: Indices of the solution's code cells with BEGIN/END SOLUTION markers.
     marked_cells: list[int] = field(default_factory=list)
@@ -156,8 +162,7 @@ def stub_solution_code(source: str, label: str) -> str:
     return "\n".join(output)
 
 
-def _parse_exercise(source: str, index: int, name: str) -> Exercise | None:
-    found = _EXERCISE.search(source)
+def _parse_exercise(found: re.Match | None, index: int, name: str) -> Exercise | None:
     if found is None:
         return None
     options = {m["key"]: m["value"].strip() for m in _OPTION.finditer(found["options"])}
@@ -170,7 +175,18 @@ def _parse_exercise(source: str, index: int, name: str) -> Exercise | None:
         raise ExerciseStructureError(
             f"{name}, cell {index}: exercise {label} needs exactly one kind among {KINDS} in its :class: "
             f"option, got {options.get('class', '(none)')!r}")
-    return Exercise(label, kinds[0], found["title"].strip(), index)
+    return Exercise(label, kinds[0], found["title"].strip())
+
+
+def _unread_directive(source: str, read: list[re.Match | None]) -> str | None:
+    """The first line of ``source`` that opens an exercise or a solution but is not one of the ``read`` matches.
+
+    Such a line (a colon fence, four backticks, a ``{solution}`` directive, a second exercise
+    in one cell) would be invisible to the course kit, and its solution would reach the student
+    edition.
+    """
+    taken = {match.start() for match in read if match is not None}
+    return next((m.group(0) for m in _ANY_DIRECTIVE.finditer(source) if m.start() not in taken), None)
 
 
 def read_exercises(notebook, name: str = "the notebook") -> list[Exercise]:
@@ -190,10 +206,12 @@ def read_exercises(notebook, name: str = "the notebook") -> list[Exercise]:
     Raises
     ------
     ExerciseStructureError
-        If a rule of this module is broken: a solution that is not closed or that opens inside
-        another, a solution of an unknown exercise or before its exercise, an opening cell with
-        text before the directive, a closing cell with anything but the directive, solution
-        markers outside a solution, or a check cell before its exercise's solution.
+        If a rule of this module is broken: an exercise or solution directive written in
+        another form (a colon fence, four backticks, ``{solution}``, two exercises in one
+        cell), a solution that is not closed or that opens inside another, a solution of an
+        unknown exercise or before its exercise, an opening cell with text before the
+        directive, a closing cell with anything but the directive, solution markers outside a
+        solution, or a check cell before its exercise's solution.
     """
     exercises: dict[str, Exercise] = {}
     open_solution: Solution | None = None
@@ -204,7 +222,15 @@ def read_exercises(notebook, name: str = "the notebook") -> list[Exercise]:
         if cell["cell_type"] == "markdown":
             start = _SOLUTION_START.search(source)
             end = _SOLUTION_END.search(source)
-            exercise = _parse_exercise(source, index, name)
+            opening = _EXERCISE.search(source)
+            exercise = _parse_exercise(opening, index, name)
+            unread = _unread_directive(source, [opening, start, end])
+            if unread is not None:
+                raise ExerciseStructureError(
+                    f"{where}: the course kit cannot read the line {unread!r}. Write an exercise as ```{{exercise}} "
+                    "<title> (three backticks, not a colon fence or four backticks), one per cell, and its "
+                    "solution between ```{solution-start} <label> and ```{solution-end} in cells of their own "
+                    "(not ```{solution})")
             if exercise is not None:
                 if open_solution is not None:
                     raise ExerciseStructureError(f"{where}: exercise {exercise.label} inside the solution of {open_solution.label}")

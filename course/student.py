@@ -26,17 +26,19 @@ from __future__ import annotations
 
 import argparse
 import copy
+import json
 import sys
 from pathlib import Path
 
 import nbformat
-import yaml
+from nbformat.validator import get_validator
 
+from . import layout
 from .exercise_cells import Exercise, read_exercises, stub_solution_code
 
 __all__ = ["student_edition", "chapter_notebooks", "write_student_edition", "main"]
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = layout.ROOT
 ANSWER_TEXT = "**Your answer.** YOUR ANSWER HERE"
 
 
@@ -112,40 +114,85 @@ def student_edition(notebook, chapter: str):
     return edition
 
 
-def _toc_files(node):
-    """Every ``file:`` entry of a table of contents, in order, at any depth (parts, chapters, sections)."""
-    if isinstance(node, dict):
-        if "file" in node:
-            yield node["file"]
-        for key, value in node.items():
-            if key != "file":
-                yield from _toc_files(value)
-    elif isinstance(node, list):
-        for item in node:
-            yield from _toc_files(item)
-
-
 def chapter_notebooks(root: Path = ROOT) -> list[Path]:
     """The notebooks of the book's chapters, in the order of its table of contents.
 
-    When the table of contents has parts, the chapters are the entries of its numbered parts:
-    the unnumbered appendices (the generated verification page, for instance) are not chapters.
+    The chapters are the entries of the numbered parts of ``_toc.yml`` (see
+    :mod:`course.layout`): the unnumbered appendices (the generated verification page, for
+    instance) are not chapters.
+
+    Parameters
+    ----------
+    root : Path
+        The repository's root, which holds ``_toc.yml``.
+
+    Returns
+    -------
+    list of Path
+        The chapters' ``.ipynb`` files (a chapter written as a markdown page has no exercises
+        to hand out and is left out). Errors are those of :func:`course.layout.chapters`.
     """
-    toc = yaml.safe_load((root / "_toc.yml").read_text())
-    if "parts" in toc:
-        numbered_by_default = toc.get("options", {}).get("numbered", False)
-        toc = [part for part in toc["parts"] if part.get("numbered", numbered_by_default)]
-        entries = list(_toc_files(toc))
-    else:
-        entries = [toc["root"], *_toc_files(toc)]
-    return [root / f"{entry}.ipynb" for entry in entries if (root / f"{entry}.ipynb").exists()]
+    return [path for path in layout.chapters(root) if path.suffix == ".ipynb"]
+
+
+def _schema_problem(notebook: dict) -> str | None:
+    """What makes ``notebook`` (plain JSON data) an invalid nbformat 4 notebook, or None."""
+    validator = get_validator(version=4, version_minor=notebook.get("nbformat_minor"))
+    error = next(iter(validator.iter_errors(notebook)), None)
+    return None if error is None else error.message
+
+
+def _read_chapter(path: Path):
+    """Read a chapter notebook; a file that is not one is a ValueError that names it.
+
+    Raises
+    ------
+    ValueError
+        If ``path`` is not UTF-8 text, not JSON, or not a valid notebook of nbformat 4.
+    """
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as error:
+        raise ValueError(f"{path}: not UTF-8 text (byte {error.start} cannot be decoded); expected a "
+                         "notebook, which is JSON in UTF-8") from error
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise ValueError(f"{path}: not JSON ({error}); expected a Jupyter notebook") from error
+    if not isinstance(data, dict) or data.get("nbformat") != 4:
+        raise ValueError(f"{path}: not a notebook of nbformat 4; expected a JSON object with \"nbformat\": 4, "
+                         "\"cells\" and \"metadata\"")
+    problem = _schema_problem(data)
+    if problem is not None:
+        raise ValueError(f"{path}: not a valid notebook of nbformat 4: {problem}")
+    return nbformat.reads(text, as_version=4)
+
+
+def _edition_of(path: Path):
+    """The student edition of the chapter notebook at ``path``, validated (ValueError otherwise)."""
+    edition = student_edition(_read_chapter(path), path.stem)
+    problem = _schema_problem(edition)
+    if problem is not None:  # pragma: no cover - a bug of student_edition, not of the chapter
+        raise ValueError(f"{path}: its student edition is not a valid notebook: {problem}")
+    return edition
 
 
 def write_student_edition(notebooks: list[Path], out: Path, force: bool = False, say=print) -> list[Path]:
     """Write the student edition of ``notebooks`` into the folder ``out``.
 
-    Every notebook is converted before anything is written, and nothing is written if a
-    target exists and ``force`` is false.
+    Every notebook is read, converted and validated before anything is written: if one fails,
+    or if a target exists and ``force`` is false, nothing is written.
+
+    Parameters
+    ----------
+    notebooks : list of Path
+        Chapter notebooks of the book.
+    out : Path
+        The folder to write to (created if missing); each edition keeps its notebook's name.
+    force : bool, default False
+        Overwrite files that exist.
+    say : callable, default print
+        Called with one line per file written.
 
     Returns
     -------
@@ -154,13 +201,20 @@ def write_student_edition(notebooks: list[Path], out: Path, force: bool = False,
 
     Raises
     ------
+    ValueError
+        If a notebook cannot be read or converted (one line per such notebook, each starting
+        with its path); :class:`~course.exercise_cells.ExerciseStructureError` is one.
     FileExistsError
         If a target exists and ``force`` is false.
     """
-    editions = []
+    editions, errors = [], []
     for path in notebooks:
-        notebook = nbformat.read(path, as_version=4)
-        editions.append((path, student_edition(notebook, path.stem)))
+        try:
+            editions.append((path, _edition_of(path)))
+        except ValueError as error:
+            errors.append(str(error))
+    if errors:
+        raise ValueError("nothing was written:\n" + "\n".join(errors))
     targets = [out / path.name for path, _ in editions]
     existing = [t for t in targets if t.exists()]
     if existing and not force:
@@ -170,7 +224,6 @@ def write_student_edition(notebooks: list[Path], out: Path, force: bool = False,
             "another folder with --out")
     out.mkdir(parents=True, exist_ok=True)
     for (path, edition), target in zip(editions, targets):
-        nbformat.validate(edition)
         nbformat.write(edition, target)
         kinds = [e["kind"] for e in edition.metadata["course"]["exercises"]]
         summary = ", ".join(f"{kinds.count(k)} {k}" for k in ("pencil", "coding", "experiment") if k in kinds)
@@ -178,16 +231,42 @@ def write_student_edition(notebooks: list[Path], out: Path, force: bool = False,
     return targets
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, root: Path = ROOT) -> int:
+    """The command ``python -m course.student`` (``make student``).
+
+    Parameters
+    ----------
+    argv : list of str, optional
+        The command's arguments (default: ``sys.argv[1:]``); ``--help`` lists them.
+    root : Path
+        The repository whose table of contents names the chapters when no notebook is given.
+
+    Returns
+    -------
+    int
+        The exit status: 0 when the edition was written, 1 when nothing was (the reason is
+        printed), 2 for a wrong command line.
+    """
     parser = argparse.ArgumentParser(prog="python -m course.student", description=(
         "Write the student edition of the book's chapters: solutions removed, solution code replaced by "
         "stubs that raise NotImplementedError, self-checks kept."))
     parser.add_argument("notebooks", nargs="*", type=Path,
-                        help="chapter notebooks (default: every notebook of _toc.yml)")
+                        help="chapter notebooks (default: every notebook of the numbered parts of _toc.yml)")
     parser.add_argument("--out", type=Path, default=Path("student"), help="the folder to write to (default: student)")
     parser.add_argument("--force", action="store_true", help="overwrite files that exist")
     args = parser.parse_args(argv)
-    notebooks = args.notebooks or chapter_notebooks()
+    notebooks = args.notebooks
+    if not notebooks:
+        try:
+            notebooks = chapter_notebooks(root)
+        except (ValueError, FileNotFoundError) as error:
+            print(f"error: {error}", file=sys.stderr)
+            return 1
+        if not notebooks:
+            print(f"error: {root / '_toc.yml'} names no chapter notebook: the chapters are the .ipynb entries of "
+                  "its numbered parts (a part with 'numbered: true'); name the notebooks on the command line "
+                  "or number the part of the chapters", file=sys.stderr)
+            return 1
     missing = [p for p in notebooks if not p.is_file() or p.suffix != ".ipynb"]
     if missing:
         parser.error(f"not a notebook file: {', '.join(map(str, missing))} (expected existing .ipynb files)")
@@ -197,7 +276,6 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {error}", file=sys.stderr)
         return 1
     return 0
-
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -14,12 +14,13 @@ import time
 
 import numpy as np
 
-from ._validation import as_finite_float, as_nonnegative_int, as_positive_float, as_positive_int
+from ._validation import (as_finite_float, as_matrix, as_nonnegative_int, as_positive_float, as_positive_int,
+                          as_vector)
 from .bisection import bisection
 from .moments import Evaluation, Moments
 from .result import DivergenceError, OptimizationResult
 
-__all__ = ["gd", "gdnp"]
+__all__ = ["gd", "gdnp", "gdnp_step_size"]
 
 #: Bisection steps per length update when a problem has no closed-form optimal length. The
 #: warm-started bracket (see _start_bracket) shrinks with the length's changes, so a modest
@@ -171,6 +172,56 @@ def _start_bracket(g: float, last_change: float | None, fixed_radius: float | No
     return g - radius, g + radius
 
 
+def gdnp_step_size(w, g, c1, S, u, L) -> float:
+    r"""The step size of Algorithm ``alg-gdnp``: :math:`s = -\|w\|_S^3/(L\,g\,h)` with :math:`h = c_1 u^\top w`.
+
+    Where :math:`g h = 0` the direction gradient vanishes and the algorithm keeps the direction:
+    the step size is 0. :func:`gdnp` takes this step at every iteration.
+
+    Parameters
+    ----------
+    w : array_like of shape (d,), nonzero
+        The direction :math:`w`.
+    g : float
+        The length :math:`g`.
+    c1 : float
+        The coefficient :math:`c_1(\tilde w)` of :math:`u` in the gradient
+        :math:`\nabla F(\tilde w) = c_1 u + c_2 S\tilde w` at :math:`\tilde w = g w/\|w\|_S`
+        (:attr:`Evaluation.c1 <lib.moments.Evaluation>`).
+    S : array_like of shape (d, d)
+        The second moment :math:`S`, symmetric positive definite (not checked here: that costs
+        an eigendecomposition; the problem classes check it once).
+    u : array_like of shape (d,)
+        The vector :math:`u`.
+    L : float
+        The largest eigenvalue of :math:`S` (``problem.L``).
+
+    Returns
+    -------
+    float
+        :math:`s`, or 0.0 where :math:`g h = 0`.
+
+    Raises
+    ------
+    ValueError
+        If ``w`` is zero, a shape does not match, an entry is not finite, or ``L`` is not
+        positive.
+    """
+    S = as_matrix("S", S)
+    w = as_vector("w", w, S.shape[0])
+    u = as_vector("u", u, S.shape[0])
+    if S.shape[0] != S.shape[1]:
+        raise ValueError(f"S must be a square matrix of shape (d, d), got {S.shape}")
+    if not np.any(w):
+        raise ValueError("the direction w must be nonzero; w = 0 has no direction and ||w||_S = 0")
+    g, c1, L = as_finite_float("g", g), as_finite_float("c1", c1), as_positive_float("L", L)
+    h = c1 * float(u @ w)
+    if g * h == 0.0:
+        return 0.0
+    norm = float(np.sqrt(w @ S @ w))
+    return -(norm**3) / (L * g * h)
+
+
 def gdnp(
     problem,
     w0,
@@ -320,12 +371,11 @@ def gdnp(
                 break
             norm = float(np.sqrt(w @ S @ w))
             uw = float(u @ w)
-            h = evaluation.c1 * uw
             trace.add(eta=norm**4 / (2.0 * L * uw**2))
-            if g * h == 0.0:  # the direction gradient vanishes: w is stationary, keep it
+            s = gdnp_step_size(w, g, evaluation.c1, S, u, L)
+            if s == 0.0:  # g h = 0: the direction gradient vanishes, w is stationary, keep it
                 trace.add(step=0.0)
             else:
-                s = -(norm**3) / (L * g * h)
                 grad = evaluation.grad
                 along = float(grad @ ray.w_hat)
                 direction_gradient = (g / norm) * (grad - along * (S @ ray.w_hat))

@@ -36,13 +36,16 @@ import nbformat  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
+from course import layout  # noqa: E402
 from lib.checks.statements import read_cells  # noqa: E402
 from lib.plotting import PALETTE, new_figure, use_book_style  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 BOOK = ROOT / "book"
-NOTEBOOKS = sorted(BOOK.glob("*.ipynb"))
-SOURCES = sorted([*NOTEBOOKS, *BOOK.glob("*.md")])
+#: The sources of the book's pages, in the order of _toc.yml (tests/test_hygiene.py checks that
+#: every notebook of book/ is in it), and the notebooks among them.
+SOURCES = layout.pages(ROOT)
+NOTEBOOKS = [path for path in SOURCES if path.suffix == ".ipynb"]
 
 DRAWS = re.compile(r"\bplt\.(show|subplots|figure|plot|savefig)\(|\bnew_figure\(|\bconvergence_plot\(")
 MAKES_A_FIGURE_WITHOUT_STYLE = re.compile(r"\bplt\.(subplots|figure)\(")

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import lib
-from course import student
+from course import layout, student
 from course.exercise_cells import (BEGIN, END, STUB, ExerciseStructureError, check_calls, read_exercises,
                                    stub_solution_code)
 from lib import exercises
@@ -143,24 +143,23 @@ def test_the_student_edition_contains_no_solution(edition, chapter):
     # the cells outside the solutions are kept as they are, in order, and nothing else is added...
     copied = [c for c in handout.cells if not {"stub", "answer"} & set(c.metadata.get("tags", []))]
     assert [c.source for c in copied] == [c.source for i, c in enumerate(book.cells) if i not in inside]
-    # ...but stubs and answer cells, in which no line and no paragraph of a solution survives
+    # ...but stubs and answer cells: the solution's code cells without markers are gone (the comparison
+    # above shows it), and in a stub only nbgrader's stub stands between the markers
     written = "\n".join(c.source for c in handout.cells if c not in copied)
     assert "{solution-" not in written
     for cell in handout.cells:
-        if "stub" in cell.metadata.get("tags", []):  # between the markers stands nbgrader's stub, nothing else
+        if "stub" in cell.metadata.get("tags", []):
             label = cell.metadata["nbgrader"]["grade_id"].rsplit("-code-", 1)[0]
             for region in _marked_regions(cell.source):
                 assert [line.strip() for line in region.splitlines()] == [STUB[0], STUB[1].format(label=label)]
+    # and no paragraph of a solution's text is anywhere in the edition
+    edition_text = "\n".join(c.source for c in handout.cells)
     for exercise in STRUCTURE[chapter]:
         for cell in book.cells[exercise.solution.start:exercise.solution.end + 1]:
             if cell.cell_type == "markdown":
                 prose = cell.source.split("```", 2)[-1] if "{solution-" in cell.source else cell.source
-                leaked = [p for p in prose.split("\n\n") if p.strip() and p.strip() in written]
-            else:
-                lines = cell.source.splitlines() if not _marked_regions(cell.source) else [
-                    line for region in _marked_regions(cell.source) for line in region.splitlines()]
-                leaked = [line.strip() for line in lines if len(line.strip()) > 12 and line.strip() in written]
-            assert not leaked, f"solution text of {exercise.label} is in the student edition: {leaked}"
+                leaked = [p.strip() for p in prose.split("\n\n") if p.strip() and p.strip() in edition_text]
+                assert not leaked, f"solution text of {exercise.label} is in the student edition: {leaked}"
 
 
 @pytest.mark.parametrize("chapter", NOTEBOOKS)
@@ -242,9 +241,91 @@ def test_the_student_edition_is_not_overwritten_without_force(tmp_path, capsys):
     assert nbformat.read(target, as_version=4).metadata["course"]["chapter"] == chapter[0].stem
 
 
-def test_the_student_edition_refuses_a_path_that_is_not_a_notebook(tmp_path):
+def test_the_student_edition_refuses_a_path_that_is_not_a_notebook(tmp_path, capsys):
     with pytest.raises(SystemExit):
         student.main([str(tmp_path / "missing.ipynb"), "--out", str(tmp_path)])
+    assert f"not a notebook file: {tmp_path / 'missing.ipynb'} (expected existing .ipynb files)" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("content, complaint", [
+    (b"\xff\xfe not text", "not UTF-8 text (byte 0 cannot be decoded)"),
+    (b"{ not json", "not JSON"),
+    (b'{"cells": 5}', "not a notebook of nbformat 4"),
+    (b'{"cells": 5, "metadata": {}, "nbformat": 4, "nbformat_minor": 5}', "not a valid notebook of nbformat 4: data.cells must be array"),
+])
+def test_a_broken_notebook_is_named_and_nothing_is_written(tmp_path, content, complaint):
+    """A valid chapter before a broken file: the error names the file, and no edition is half written."""
+    broken = tmp_path / "broken.ipynb"
+    broken.write_bytes(content)
+    out = tmp_path / "out"
+    with pytest.raises(ValueError) as error:
+        student.write_student_edition([CHAPTERS[0], broken], out, say=lambda *_: None)
+    assert f"{broken}: {complaint}" in str(error.value) and "nothing was written" in str(error.value)
+    assert not out.exists()
+
+
+def test_an_exercise_error_writes_nothing_and_main_says_why(tmp_path, capsys):
+    broken = tmp_path / "broken.ipynb"
+    nbformat.write(_notebook(EXERCISE, START), broken)  # a solution that is never closed
+    out = tmp_path / "out"
+    assert student.main([str(CHAPTERS[0]), str(broken), "--out", str(out)]) == 1
+    assert "broken: the solution of ex-a is never closed" in capsys.readouterr().err
+    assert not out.exists()
+
+
+def _toc(root, text):
+    (root / "book").mkdir(exist_ok=True)
+    (root / "_toc.yml").write_text(text)
+
+
+def test_student_main_fails_when_the_toc_names_no_chapter(tmp_path, capsys):
+    _toc(tmp_path, "format: jb-book\nroot: book/intro\nparts:\n  - caption: Appendices\n    chapters:\n"
+                   "      - file: book/notes\n")
+    (tmp_path / "book" / "intro.md").write_text("# Intro")
+    nbformat.write(nbformat.v4.new_notebook(), tmp_path / "book" / "notes.ipynb")
+    assert student.main(["--out", str(tmp_path / "out")], root=tmp_path) == 1
+    assert "names no chapter notebook" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
+
+
+# --------------------------------------------------------------------------- the table of contents
+def test_the_chapters_are_the_numbered_parts_of_the_toc():
+    assert CHAPTERS == [ROOT / "book" / f"{name}.ipynb" for name in
+                        ("01-reparametrization", "02-least-squares", "03-halfspaces", "04-networks", "05-beyond")]
+    assert ROOT / "book" / "verification.ipynb" in layout.appendices(ROOT)
+
+
+def test_the_toc_is_read_with_its_sections_and_default_numbering(tmp_path):
+    _toc(tmp_path, "format: jb-book\nroot: book/intro\ndefaults:\n  numbered: true\nparts:\n"
+                   "  - chapters:\n      - file: book/one\n        sections:\n          - file: book/one-a\n"
+                   "  - numbered: false\n    chapters:\n      - file: book/notes\n")
+    for name in ("intro.md", "one.ipynb", "one-a.md", "notes.md"):
+        (tmp_path / "book" / name).write_text("")
+    book = tmp_path / "book"
+    assert layout.toc_entries(tmp_path) == ["book/intro", "book/one", "book/one-a", "book/notes"]
+    assert layout.chapters(tmp_path) == [book / "one.ipynb", book / "one-a.md"]
+    assert layout.appendices(tmp_path) == [book / "notes.md"]
+    assert student.chapter_notebooks(tmp_path) == [book / "one.ipynb"]
+
+
+@pytest.mark.parametrize("text, complaint", [
+    ("format: jb-article\nroot: book/intro\n", "jb-book format"),
+    ("- just a list\n", "jb-book format"),
+    ("format: jb-book\nroot: book/intro\nparts:\n  - caption: No chapters\n", "list of 'chapters'"),
+    ("format: jb-book\nroot: book/intro\nparts:\n  - chapters:\n      - book/one\n", "'file: book/<name>'"),
+    ("format: jb-book\nroot: [\n", "cannot read the table of contents"),
+])
+def test_a_broken_toc_is_refused_with_what_is_expected(tmp_path, text, complaint):
+    _toc(tmp_path, text)
+    with pytest.raises(ValueError, match=re.escape(complaint)):
+        layout.toc_entries(tmp_path)
+
+
+def test_a_toc_entry_without_a_source_is_named(tmp_path):
+    _toc(tmp_path, "format: jb-book\nroot: book/intro\nparts:\n  - numbered: true\n    chapters:\n"
+                   "      - file: book/missing\n")
+    with pytest.raises(FileNotFoundError, match="_toc.yml lists book/missing, but neither"):
+        layout.chapters(tmp_path)
 
 
 # --------------------------------------------------------------------------- the rules of exercise cells
@@ -268,6 +349,12 @@ def test_a_well_formed_exercise_is_read():
 
 
 @pytest.mark.parametrize("cells, complaint", [
+    ((EXERCISE.replace("```{exercise}", ":::{exercise}").replace("\n```", "\n:::"), START, END_CELL), "cannot read"),
+    ((EXERCISE.replace("```", "````"), START, END_CELL), "cannot read the line '````{exercise} A title'"),
+    ((EXERCISE, "md:```{solution} ex-a\n:class: dropdown\nWhy.\n```"), "cannot read the line '```{solution} ex-a'"),
+    ((EXERCISE, "md::::{solution-start} ex-a\n:::\nWhy.", END_CELL), "cannot read"),
+    ((EXERCISE + "\n\n" + EXERCISE[3:].replace("ex-a", "ex-b"), START, END_CELL), "one per cell"),
+    ((EXERCISE, START, "md:```{solution-end}"), "cannot read the line '```{solution-end}'"),
     ((EXERCISE, CODE), "outside a solution"),
     ((EXERCISE, START, CODE), "never closed"),
     ((EXERCISE, START, START, END_CELL), "opens inside"),

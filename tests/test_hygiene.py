@@ -5,32 +5,14 @@ import re
 from pathlib import Path
 
 import pytest
-import yaml
 
+from course import layout
 from lib import checks
 from lib.checks.statements import find_statements
 from lib.checks.verification import locate_check
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "book").glob("*.ipynb"))
-
-
-def _toc_files() -> list[str]:
-    """The files of _toc.yml, without extension, in the order of the book."""
-    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
-    files = [toc["root"]]
-
-    def walk(entries):
-        for entry in entries or []:
-            if "file" in entry:
-                files.append(entry["file"])
-            walk(entry.get("sections"))
-            walk(entry.get("chapters"))
-
-    walk(toc.get("chapters"))
-    for part in toc.get("parts", []):
-        walk(part.get("chapters"))
-    return files
 
 
 def _cells(path: Path):
@@ -50,13 +32,20 @@ def test_notebook_is_committed_without_outputs(path):
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_notebook_is_in_the_table_of_contents(path):
-    assert f"book/{path.stem}" in _toc_files(), f"{path.name} is missing from _toc.yml"
+    assert f"book/{path.stem}" in layout.toc_entries(ROOT), f"{path.name} is missing from _toc.yml"
 
 
-def test_every_toc_entry_exists():
-    for entry in _toc_files():
-        matches = list(ROOT.glob(entry + ".*"))
-        assert matches, f"_toc.yml lists {entry}, which does not exist"
+@pytest.mark.parametrize("entry", layout.toc_entries(ROOT))
+def test_every_toc_entry_exists(entry):
+    assert layout.source_of(entry, ROOT).is_file()
+
+
+def test_the_book_has_chapters_and_appendices():
+    """The numbered part holds the chapters; the unnumbered part, the appendices, among them this kit's page."""
+    chapters, appendices = layout.chapters(ROOT), layout.appendices(ROOT)
+    assert [p.name for p in chapters[:2]] == ["01-reparametrization.ipynb", "02-least-squares.ipynb"]
+    assert ROOT / "book" / "lecturers.md" in appendices and not set(chapters) & set(appendices)
+    assert layout.pages(ROOT) == [ROOT / "book" / "intro.md", *chapters, *appendices]
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)

@@ -20,9 +20,9 @@ from bs4 import BeautifulSoup
 from PIL import Image
 from pybtex.database import parse_file
 
+from course import layout
 from lib.checks.statements import find_statements, read_cells
 from test_book_features import _cited_keys
-from test_hygiene import _toc_files
 
 pytestmark = pytest.mark.published
 
@@ -40,13 +40,15 @@ BOX_KINDS = ("theorem", "lemma", "proposition", "corollary", "definition", "assu
 KNOWN_UPSTREAM_PAGE_ERRORS = (re.compile(r"SyntaxError: Identifier 'THEBE_JS_URL' has already been declared"),)
 
 
-def _toc_sources() -> list[Path]:
-    """The book's sources in the order of _toc.yml."""
-    return [next(ROOT.glob(entry + ".*")) for entry in _toc_files()]
+def _page(source: Path) -> str:
+    """The page of _build/html built from a source, relative to _build/html."""
+    return str(source.relative_to(ROOT).with_suffix(".html"))
 
 
-SOURCES = _toc_sources()
-PAGES = [str(source.relative_to(ROOT).with_suffix(".html")) for source in SOURCES]
+#: The book's sources in the order of _toc.yml, and their pages.
+SOURCES = layout.pages(ROOT)
+PAGES = [_page(source) for source in SOURCES]
+CHAPTER_PAGES = [_page(source) for source in layout.chapters(ROOT)]
 
 
 @pytest.fixture(scope="module")
@@ -189,7 +191,7 @@ def test_every_internal_link_resolves(report, page):
     assert not dead, f"{page}: links to nothing: {sorted(set(dead))}"
 
 
-@pytest.mark.parametrize("page", [page for page in PAGES if page.startswith("book/0")])
+@pytest.mark.parametrize("page", CHAPTER_PAGES)
 def test_a_chapter_has_launch_and_download_buttons(report, page):
     notebook = Path(page).with_suffix(".ipynb").as_posix()
     links = report[page]["light"]["links"]

@@ -15,13 +15,15 @@ per chapter defines its exercises and their ``check_*`` functions. Adding an exe
 chapter takes the notebook cells and one registered exercise with its check function.
 
 The grading command (``course/grade.py``) runs a submitted notebook and then, in the same
-kernel, calls :func:`grade`, which evaluates the functions the notebook defined and prints
-one JSON line per exercise behind a marker chosen by the grader.
+kernel, calls :func:`grade`, which evaluates the functions the notebook defined and writes the
+results to a JSON file the grader names (not to the output, which the student's code shares).
 """
 
 from __future__ import annotations
 
 import json
+import os
+from pathlib import Path
 from typing import Iterable
 
 from .checker import Case, CaseTimeout, CodingExercise, Described, ExerciseFailure, ExerciseResult
@@ -34,7 +36,6 @@ __all__ = [
     "EXERCISES",
     "ExerciseFailure",
     "ExerciseResult",
-    "RESULT_MARKER",
     "for_chapter",
     "grade",
     "register",
@@ -43,12 +44,24 @@ __all__ = [
 #: Every coding exercise, by its book label.
 EXERCISES: dict[str, CodingExercise] = {}
 
-#: What :func:`grade` prints before each JSON result unless the grader chooses another marker.
-RESULT_MARKER = "lib.exercises result:"
-
-
 def register(exercise: CodingExercise) -> CodingExercise:
-    """Add ``exercise`` to :data:`EXERCISES`; a label may be registered once."""
+    """Add ``exercise`` to :data:`EXERCISES`; a label may be registered once.
+
+    Parameters
+    ----------
+    exercise : CodingExercise
+        Its label starts with ``ex-`` and is not registered yet.
+
+    Returns
+    -------
+    CodingExercise
+        ``exercise`` itself, so that a chapter module can write ``NAME = register(CodingExercise(...))``.
+
+    Raises
+    ------
+    ValueError
+        If the label is registered already or does not start with ``ex-``.
+    """
     if exercise.label in EXERCISES:
         raise ValueError(f"the exercise {exercise.label!r} is already registered: {EXERCISES[exercise.label]!r}")
     if not exercise.label.startswith("ex-"):
@@ -58,12 +71,26 @@ def register(exercise: CodingExercise) -> CodingExercise:
 
 
 def for_chapter(chapter: str) -> list[CodingExercise]:
-    """The coding exercises of a chapter (its notebook name, e.g. ``"02-least-squares"``), in book order."""
+    """The coding exercises of a chapter, in book order.
+
+    Parameters
+    ----------
+    chapter : str
+        The chapter's notebook name, e.g. ``"02-least-squares"``.
+
+    Returns
+    -------
+    list of CodingExercise
+        Empty for a chapter without coding exercises, or a name that is no chapter.
+    """
     return [exercise for exercise in EXERCISES.values() if exercise.chapter == chapter]
 
 
-def grade(namespace: dict, labels: Iterable[str], marker: str = RESULT_MARKER) -> list[ExerciseResult]:
-    """Evaluate the functions a notebook defined, for the given exercises, and print the results.
+def grade(namespace: dict, labels: Iterable[str], path: str | os.PathLike) -> list[ExerciseResult]:
+    """Evaluate the functions a notebook defined, for the given exercises, and write the results to a file.
+
+    The file is rewritten after every exercise, so that it holds the results so far if a later
+    exercise stops the grading.
 
     Parameters
     ----------
@@ -71,18 +98,26 @@ def grade(namespace: dict, labels: Iterable[str], marker: str = RESULT_MARKER) -
         The notebook's global names (``globals()`` in its kernel).
     labels : iterable of str
         The exercises to grade.
-    marker : str
-        Printed before each result, which is one line of JSON (see
-        :meth:`ExerciseResult.as_dict`).
+    path : str or path-like
+        The file to write: a JSON list with one object per exercise graded, in the order of
+        ``labels`` (see :meth:`ExerciseResult.as_dict`), in UTF-8.
 
     Returns
     -------
     list of ExerciseResult
+
+    Raises
+    ------
+    KeyError
+        If a label is not a registered exercise (before anything is evaluated).
     """
+    labels = list(labels)
+    unknown = [label for label in labels if label not in EXERCISES]
+    if unknown:
+        raise KeyError(f"no coding exercise is registered as {unknown}; known: {sorted(EXERCISES)}")
+    path = Path(path)
     results = []
     for label in labels:
-        if label not in EXERCISES:
-            raise KeyError(f"no coding exercise is registered as {label!r}; known: {sorted(EXERCISES)}")
         exercise = EXERCISES[label]
         function = namespace.get(exercise.function_name)
         if function is None:
@@ -91,26 +126,32 @@ def grade(namespace: dict, labels: Iterable[str], marker: str = RESULT_MARKER) -
                                     "of the function the exercise asks for, and run the cell that defines it")
         else:
             result = exercise.evaluate(function)
-        print(marker, json.dumps(result.as_dict()), flush=True)
         results.append(result)
+        partial = path.with_name(path.name + ".partial")  # replaced at once: the file is never half written
+        partial.write_text(json.dumps([r.as_dict() for r in results]), encoding="utf-8")
+        os.replace(partial, path)
     return results
 
 
-# The chapters' exercise modules register their exercises on import; their check functions
-# are the public names a notebook calls.
-from .reparametrization import check_length_and_direction_gradients, check_norm_split_parts  # noqa: E402
-from .least_squares import check_gdnp_step, check_optimal_length, check_rayleigh_gradient  # noqa: E402
-from .halfspaces import check_bisect, check_gdnp_step_size, check_squared_sigmoid_derivatives  # noqa: E402
-from .networks import check_coupling_matrix, check_unit_gradients  # noqa: E402
-from .beyond import check_bngd_step  # noqa: E402
+# The chapters' exercise modules register their exercises on import; their check_* functions
+# are the public names a notebook calls (``lib.exercises.check_rayleigh_gradient``).
+from . import beyond, halfspaces, least_squares, networks, reparametrization  # noqa: E402
 
-__all__ += [
-    "check_bisect",
-    "check_gdnp_step",
-    "check_gdnp_step_size",
-    "check_length_and_direction_gradients",
-    "check_norm_split_parts",
-    "check_optimal_length",
-    "check_rayleigh_gradient",
-    "check_squared_sigmoid_derivatives",
-]
+_CHAPTER_MODULES = (reparametrization, least_squares, halfspaces, networks, beyond)
+
+
+def _check_functions() -> dict:
+    """The ``check_*`` functions the chapter modules define, by name; a name may be defined once."""
+    found = {}
+    for module in _CHAPTER_MODULES:
+        for name, value in vars(module).items():
+            if name.startswith("check_") and callable(value) and value.__module__ == module.__name__:
+                if name in found:
+                    raise ImportError(f"{name} is defined in {found[name].__module__} and in {module.__name__}")
+                found[name] = value
+    return found
+
+
+_CHECKS = _check_functions()
+globals().update(_CHECKS)
+__all__ += sorted(_CHECKS)

@@ -8,7 +8,7 @@ reference on copies of every input and returns an :class:`ExerciseResult`; it ne
 the function is wrong, so that a failing self-check shows as a failing cell (and as a failing
 test in nbgrader):
 
-* all cases right: it prints one line, ``rayleigh_gradient: correct (6 cases)``;
+* all cases right: it prints one line, ``rayleigh_gradient: correct (7 cases)``;
 * the function still raises :class:`NotImplementedError` (the stub of the student edition):
   it says so and raises :class:`NotImplementedError` again;
 * a case is wrong: it prints the case (its inputs), the expected and the returned value and
@@ -16,7 +16,8 @@ test in nbgrader):
 
 The reference's behaviour is the specification, errors included: where the reference raises
 (a ``ValueError`` for an input outside the domain), the student's function must raise an
-exception of the same built-in kind. A case also fails when the function prints a numpy
+exception of the same built-in kind. A function that calls ``exit()`` or ``sys.exit()`` fails
+its case (it does not end the check or the grading). A case also fails when the function prints a numpy
 warning (an overflow, a division by zero), when it does not return within a time limit (an
 endless loop; the limit needs the main thread of a Unix process, as in a Jupyter kernel),
 or when it returns something that is not a result (``None``: a forgotten ``return``).
@@ -174,7 +175,8 @@ def _call(function: Callable, arguments: dict, time_limit: float | None) -> _Out
                     value = function(*inputs)
         except CaseTimeout as timeout:
             return _Outcome(error=timeout)
-        except Exception as error:  # noqa: BLE001 - any error of the student's code is reported
+        # any error of the student's code is reported, sys.exit() included; KeyboardInterrupt still stops the check
+        except (Exception, SystemExit) as error:  # noqa: BLE001
             return _Outcome(error=error)
     shown = [w for w in caught if issubclass(w.category, (RuntimeWarning, UserWarning, DeprecationWarning))]
     warning = f"{shown[0].category.__name__}: {shown[0].message}" if shown else None

@@ -10,6 +10,10 @@ the first wrong entry, so that a failing self-check can say, for instance,
     returned[1] (the direction gradient) has shape (3,), expected shape (4,)
     first wrong entry: index 2, expected -0.3141593, returned 0.3141593
 
+Only real numbers (integers and floats) are results: a complex number, a boolean or a string
+is reported as the wrong kind of value, never converted (a complex result whose real part is
+right is wrong).
+
 An entry is right when :math:`|r - e| \le \mathrm{atol} + \mathrm{rtol}\,|e|` (numpy's
 ``isclose``, not symmetric in :math:`r` and :math:`e`: the tolerance scales with the
 expected value only).
@@ -41,23 +45,50 @@ def format_value(value) -> str:
     return repr(value)
 
 
+#: The kinds of numpy arrays that hold real numbers (signed and unsigned integers, floats).
+_REAL_KINDS = "iuf"
+#: What other kinds of arrays hold, for the messages.
+_KIND_NAMES = {"b": "booleans", "c": "complex numbers", "U": "strings", "S": "bytes", "O": "Python objects"}
+
+
 def _is_real_scalar(value) -> bool:
-    if isinstance(value, bool):
+    """Whether ``value`` is one real number: not a bool, not a complex number, not an array of size > 1."""
+    if isinstance(value, (bool, np.bool_)):
         return False
     if isinstance(value, numbers.Real):
         return True
-    return isinstance(value, np.ndarray) and value.ndim == 0 and np.issubdtype(value.dtype, np.number)
+    return isinstance(value, np.ndarray) and value.ndim == 0 and value.dtype.kind in _REAL_KINDS
 
 
 def _as_real_array(value) -> np.ndarray | None:
-    """``value`` as a float array, or None if it is not numbers (a string, None, an object)."""
+    """``value`` as a float array, or None if it is not real numbers.
+
+    Strings, booleans, complex numbers, None and other objects are not converted: a complex
+    result whose real part is right, or ``True`` for 1, is a wrong result.
+    """
     if value is None or isinstance(value, (str, bytes, dict)):
         return None
     try:
-        array = np.asarray(value, dtype=float)
+        array = np.asarray(value)
     except (TypeError, ValueError):
         return None
-    return array
+    return array.astype(float) if array.dtype.kind in _REAL_KINDS else None
+
+
+def _what_it_is(value) -> str:
+    """How a message names a value that is not what was expected: its type, and what an array holds."""
+    if isinstance(value, (complex, np.complexfloating)):
+        return "a complex number"
+    if not isinstance(value, (np.ndarray, list, tuple)):
+        return f"a {type(value).__name__}"
+    container = "an array" if isinstance(value, np.ndarray) else f"a {type(value).__name__}"
+    try:
+        dtype = np.asarray(value).dtype
+    except (TypeError, ValueError):
+        return f"{container} of entries of different shapes"
+    if dtype.kind in _REAL_KINDS:
+        return f"{container} of shape {np.shape(value)}"
+    return f"{container} of {_KIND_NAMES.get(dtype.kind, f'dtype {dtype}')}"
 
 
 def _name_of(where: str, names: tuple[str, ...] | None, index: int) -> str:
@@ -89,7 +120,8 @@ def describe_difference(expected, returned, rtol: float, atol: float, *, where: 
     -------
     str or None
         None if every entry is within the tolerance, else one or a few lines that say what
-        differs: a missing ``return``, a wrong type or shape, a NaN, or the first wrong entry
+        differs: a missing ``return``, a wrong type (complex and boolean values included) or
+        shape, a NaN, or the first wrong entry
         with both values and the largest error.
     """
     if returned is None and expected is not None:
@@ -112,9 +144,7 @@ def describe_difference(expected, returned, rtol: float, atol: float, *, where: 
 
 def _scalar_difference(expected: float, returned, rtol: float, atol: float, where: str) -> str | None:
     if not _is_real_scalar(returned):
-        array = _as_real_array(returned)
-        shape = f"an array of shape {array.shape}" if array is not None else f"a {type(returned).__name__}"
-        return f"{where} is {shape}, expected a single number"
+        return f"{where} is {_what_it_is(returned)}, expected a single real number"
     value = float(returned)
     if np.isnan(value) and not np.isnan(expected):
         return f"{where} is NaN, expected {format_value(expected)}"
@@ -127,7 +157,7 @@ def _scalar_difference(expected: float, returned, rtol: float, atol: float, wher
 def _array_difference(expected: np.ndarray, returned, rtol: float, atol: float, where: str) -> str | None:
     array = _as_real_array(returned)
     if array is None:
-        return f"{where} is a {type(returned).__name__}, expected an array of shape {expected.shape}"
+        return f"{where} is {_what_it_is(returned)}, expected an array of real numbers of shape {expected.shape}"
     if array.shape != expected.shape:
         return f"{where} has shape {array.shape}, expected shape {expected.shape}"
     bad_nan = np.isnan(array) & ~np.isnan(expected)

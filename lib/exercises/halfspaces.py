@@ -9,20 +9,20 @@ r"""The coding exercises of chapter 3, learning halfspaces.
     ``ValueError`` for a bracket without that sign change (lemma ``lem-bisection``); reference
     :func:`lib.bisection` with no widening.
 ``gdnp_step_size(w, g, c1, S, u)``
-    :math:`s = -\|w\|_S^3/(L\,g\,h)` with :math:`h = c_1 u^\top w`, and 0 where :math:`g h = 0`
-    (Algorithm ``alg-gdnp``). :func:`lib.gdnp` computes it inside its loop; the reference
-    :func:`gdnp_step_size_reference` below is the same formula, and ``tests/test_exercises.py``
-    checks that it reproduces the steps :func:`lib.gdnp` takes.
+    :math:`s = -\|w\|_S^3/(L\,g\,h)` with :math:`h = c_1 u^\top w`, :math:`L = \lambda_{\max}(S)`,
+    and 0 where :math:`g h = 0` (Algorithm ``alg-gdnp``); reference
+    :func:`lib.solvers.gdnp_step_size`, the step :func:`lib.gdnp` takes.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from .._validation import as_finite_float, as_spd_matrix, as_vector
+from .._validation import as_spd_matrix
 from ..bisection import bisection
 from ..instances import random_halfspace, rng_from
 from ..losses import squared_sigmoid
+from ..solvers import gdnp_step_size
 from . import register
 from .checker import Case, CodingExercise, Described
 
@@ -104,29 +104,9 @@ def check_bisect(function) -> None:
 
 
 # --------------------------------------------------------------------------- GDNP step size
-def gdnp_step_size_reference(w, g, c1, S, u) -> float:
-    r"""The step size :math:`s = -\|w\|_S^3/(L\,g\,c_1\,u^\top w)` of Algorithm ``alg-gdnp``, 0 where :math:`g c_1 u^\top w = 0`.
-
-    The formula :func:`lib.gdnp` uses inside its loop (its trace records it as ``step``).
-
-    Parameters
-    ----------
-    w : array_like of shape (d,), nonzero
-    g, c1 : float
-        The length and the coefficient :math:`c_1(\tilde w)` at :math:`\tilde w = g w/\|w\|_S`.
-    S : array_like of shape (d, d), symmetric positive definite
-    u : array_like of shape (d,)
-    """
+def _step_size_reference(w, g, c1, S, u) -> float:
     S, eigenvalues = as_spd_matrix("S", S)
-    w = as_vector("w", w, S.shape[0])
-    u = as_vector("u", u, S.shape[0])
-    if not np.any(w):
-        raise ValueError("the direction w must be nonzero")
-    g, c1 = as_finite_float("g", g), as_finite_float("c1", c1)
-    h = c1 * float(u @ w)
-    if g * h == 0.0:
-        return 0.0
-    return -float(w @ S @ w) ** 1.5 / (eigenvalues[-1] * g * h)
+    return gdnp_step_size(w, g, c1, S, u, eigenvalues[-1])
 
 
 def _step_size_cases() -> list[Case]:
@@ -144,12 +124,13 @@ def _step_size_cases() -> list[Case]:
         Case("g = 0: no step", dict(first, g=0.0)),
         Case("u.w = 0: no step", dict(w=np.array([0.0, 1.0, 1.0]), g=1.0, c1=0.4, S=np.diag([1.0, 2.0, 4.0]),
                                       u=np.array([0.5, 0.0, 0.0]))),
+        Case("w = 0 has no direction: must raise ValueError", dict(first, w=np.zeros_like(first["w"]))),
     ]
     return cases
 
 
 STEP_SIZE = register(CodingExercise(
-    "ex-hs-step-size", CHAPTER, "gdnp_step_size", gdnp_step_size_reference, _step_size_cases,
+    "ex-hs-step-size", CHAPTER, "gdnp_step_size", _step_size_reference, _step_size_cases,
     rtol=1e-10, atol=1e-14,
 ))
 
@@ -157,7 +138,7 @@ STEP_SIZE = register(CodingExercise(
 def check_gdnp_step_size(function) -> None:
     r"""Check ``gdnp_step_size(w, g, c1, S, u)`` against the step size of :func:`lib.gdnp`.
 
-    Prints ``gdnp_step_size: correct (6 cases)`` or the first wrong case, and raises as
+    Prints ``gdnp_step_size: correct (7 cases)`` or the first wrong case, and raises as
     :meth:`lib.exercises.CodingExercise.check` does.
     """
     STEP_SIZE.check(function)
