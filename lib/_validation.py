@@ -105,22 +105,23 @@ def as_spd_matrix(name: str, value) -> tuple[np.ndarray, np.ndarray]:
     return matrix, eigenvalues
 
 
+def _as_int_at_least(name: str, value, smallest: int, kind: str) -> int:
+    """Return ``value`` as a Python int, refusing booleans, non-integers and values < ``smallest``."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be a {kind} integer, got {value!r}")
+    if value < smallest:
+        raise ValueError(f"{name} must be a {kind} integer, got {value}")
+    return int(value)
+
+
 def as_positive_int(name: str, value) -> int:
     """Return ``value`` as a Python int, refusing booleans, non-integers and values < 1."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be a positive integer, got {value!r}")
-    if value < 1:
-        raise ValueError(f"{name} must be a positive integer, got {value}")
-    return int(value)
+    return _as_int_at_least(name, value, 1, "positive")
 
 
 def as_nonnegative_int(name: str, value) -> int:
     """Return ``value`` as a Python int, refusing booleans, non-integers and negatives."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be a non-negative integer, got {value!r}")
-    if value < 0:
-        raise ValueError(f"{name} must be a non-negative integer, got {value}")
-    return int(value)
+    return _as_int_at_least(name, value, 0, "non-negative")
 
 
 def as_positive_float(name: str, value) -> float:
