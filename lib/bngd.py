@@ -24,7 +24,8 @@ import numpy as np
 
 from ._validation import as_finite_float, as_positive_float, as_positive_int
 from .result import DivergenceError, OptimizationResult
-from .solvers import _check_problem
+from .decoupling import _direction_residual
+from .solvers import _Trace, _check_problem
 
 __all__ = ["bngd"]
 
@@ -62,8 +63,7 @@ def bngd(problem, w0, iterations: int = 100, direction_step: float = 1.0, length
     iterations = as_positive_int("iterations", iterations)
     eta_w, eta_g = as_positive_float("direction_step", direction_step), as_positive_float("length_step", length_step)
     g = as_finite_float("g0", g0)
-    columns: dict[str, list[float]] = {}
-    start = time.perf_counter()
+    trace = _Trace(problem)
     info = dict(direction_step=eta_w, length_step=eta_g)
     with np.errstate(over="ignore", invalid="ignore"):
         for t in range(iterations + 1):
@@ -73,19 +73,17 @@ def bngd(problem, w0, iterations: int = 100, direction_step: float = 1.0, length
             evaluation = problem.evaluate(w_tilde)
             grad = evaluation.grad
             length_derivative = float(grad @ w_hat)
-            across = grad - length_derivative * (problem.S @ w_hat)
+            across = _direction_residual(grad, w_hat, problem.S)
             values = dict(loss=evaluation.loss, grad_norm_sq=grad @ problem.S_inv @ grad, rho_gap=problem.rho_gap(w),
                           length=g, direction_norm_sq=w @ w, effective_step=eta_w / (w @ w),
-                          time=time.perf_counter() - start)
+                          time=time.perf_counter() - trace.start)
             if hasattr(problem, "_loss_gap"):
                 values["loss_gap"] = problem._loss_gap(w_tilde)
             if not all(np.isfinite(v) for v in values.values()):
-                arrays = {key: np.asarray(value) for key, value in columns.items()}
                 raise DivergenceError(f"bngd diverged at iteration {t} with direction step {eta_w:.3g}",
-                                      OptimizationResult("bngd", w_tilde, g, w, arrays, info))
-            for key, value in values.items():
-                columns.setdefault(key, []).append(float(value))
+                                      OptimizationResult("bngd", w_tilde, g, w, trace.arrays(), info))
+            trace.add(**values)
             if t < iterations:
                 w = w - eta_w * (g / norm) * across  # lemma lem-bn-gradients
                 g = g - eta_g * length_derivative
-    return OptimizationResult("bngd", w_tilde, g, w, {k: np.asarray(v) for k, v in columns.items()}, info)
+    return OptimizationResult("bngd", w_tilde, g, w, trace.arrays(), info)

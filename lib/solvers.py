@@ -17,6 +17,7 @@ import numpy as np
 from ._validation import (as_finite_float, as_matrix, as_nonnegative_int, as_positive_float, as_positive_int,
                           as_vector)
 from .bisection import bisection
+from .decoupling import _direction_residual
 from .moments import Evaluation, Moments
 from .result import DivergenceError, OptimizationResult
 
@@ -62,7 +63,7 @@ class _Trace:
         grad = evaluation.grad
         w_hat = w / np.sqrt(w @ S @ w)
         along = float(grad @ w_hat)
-        across = grad - along * (S @ w_hat)
+        across = _direction_residual(grad, w_hat, S)
         values = dict(
             loss=evaluation.loss,
             grad_norm_sq=grad @ S_inv @ grad,
@@ -215,10 +216,14 @@ def gdnp_step_size(w, g, c1, S, u, L) -> float:
     if not np.any(w):
         raise ValueError("the direction w must be nonzero; w = 0 has no direction and ||w||_S = 0")
     g, c1, L = as_finite_float("g", g), as_finite_float("c1", c1), as_positive_float("L", L)
-    h = c1 * float(u @ w)
+    return _gdnp_step(float(np.sqrt(w @ S @ w)), float(u @ w), g, c1, L)
+
+
+def _gdnp_step(norm: float, uw: float, g: float, c1: float, L: float) -> float:
+    r"""The kernel of :func:`gdnp_step_size`, on validated scalars: ``norm`` is :math:`\|w\|_S`, ``uw`` is :math:`u^\top w`."""
+    h = c1 * uw
     if g * h == 0.0:
         return 0.0
-    norm = float(np.sqrt(w @ S @ w))
     return -(norm**3) / (L * g * h)
 
 
@@ -372,13 +377,11 @@ def gdnp(
             norm = float(np.sqrt(w @ S @ w))
             uw = float(u @ w)
             trace.add(eta=norm**4 / (2.0 * L * uw**2))
-            s = gdnp_step_size(w, g, evaluation.c1, S, u, L)
+            s = _gdnp_step(norm, uw, g, evaluation.c1, L)  # gdnp_step_size, without validating S, w, u again
             if s == 0.0:  # g h = 0: the direction gradient vanishes, w is stationary, keep it
                 trace.add(step=0.0)
             else:
-                grad = evaluation.grad
-                along = float(grad @ ray.w_hat)
-                direction_gradient = (g / norm) * (grad - along * (S @ ray.w_hat))
+                direction_gradient = (g / norm) * _direction_residual(evaluation.grad, ray.w_hat, S)
                 w = w - s * direction_gradient
                 trace.add(step=s)
             if not np.all(np.isfinite(w)):
