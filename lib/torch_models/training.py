@@ -9,6 +9,7 @@ import torch
 from tqdm.auto import tqdm
 
 from .._validation import as_positive_float, as_positive_int
+from ..network_training import _split, _unit_rho_gaps
 from ..result import OptimizationResult
 from .hidden_layer import TORCH_LOSSES, BNHiddenLayer, PlainHiddenLayer
 
@@ -99,7 +100,7 @@ def train(model: nn.Module, network, optimizer: str = "sgd", lr: float = 0.1, it
         columns["loss"].append(evaluation.loss)
         columns["grad_norm_sq"].append(network.grad_norm_sq(evaluation.grad))
         columns["time"].append(elapsed)
-        columns["unit_rho_gap"].append([network.rho_gap(w) for w in W_tilde])
+        columns["unit_rho_gap"].append(_unit_rho_gaps(network, W_tilde))
 
     record(0.0)
     bar = tqdm(total=iterations, disable=progress is False, delay=0 if progress else 5.0, desc=f"{optimizer} training")
@@ -114,8 +115,8 @@ def train(model: nn.Module, network, optimizer: str = "sgd", lr: float = 0.1, it
         bar.close()
     W_tilde = model.effective_weights(network.S)
 
-    lengths = np.sqrt(np.einsum("ij,jk,ik->i", W_tilde, network.S, W_tilde))
+    lengths, directions = _split(network, W_tilde)
     method = ("bn-" if isinstance(model, BNHiddenLayer) else "") + optimizer
     trace = {key: np.asarray(value) for key, value in columns.items()}
-    return OptimizationResult(method, W_tilde, lengths, W_tilde / lengths[:, None], trace,
+    return OptimizationResult(method, W_tilde, lengths, directions, trace,
                               dict(optimizer=optimizer, lr=lr, device=str(device)))
