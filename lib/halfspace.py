@@ -212,6 +212,40 @@ class GaussianRay:
         return self.problem.evaluate(g * self.w_hat)
 
 
+def labelled_sample(X, y) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    r"""Validate a labelled sample and return it with :math:`Z = -y\,x` row by row.
+
+    Parameters
+    ----------
+    X : array_like of shape (n, d)
+        The inputs, finite.
+    y : array_like of shape (n,)
+        The labels, each -1 or +1.
+
+    Returns
+    -------
+    X, y, Z : ndarray
+        ``X`` and ``y`` as float arrays, and :math:`Z` (C-contiguous), whose rows are :math:`z_k = -y_k x_k`.
+
+    Raises
+    ------
+    ValueError
+        If the shapes do not match, an entry is not finite, or a label is not -1 or +1.
+    """
+    X = as_matrix("X", X)
+    y = as_vector("y", y)
+    if y.shape[0] != X.shape[0]:
+        raise ValueError(f"X has {X.shape[0]} rows but y has {y.shape[0]} labels; expected one label per row")
+    labels = np.unique(y)
+    if not np.all(np.isin(labels, (-1.0, 1.0))):
+        raise ValueError(
+            f"labels must be -1 or +1, got the values {labels[:6].tolist()}"
+            + ("..." if labels.size > 6 else "")
+            + "; map the classes to -1 and +1 first (e.g. y = 2 * y01 - 1)"
+        )
+    return X, y, np.ascontiguousarray(-y[:, None] * X)
+
+
 class HalfspaceSample(HalfspaceObjective):
     r"""The halfspace objective on a finite sample, :math:`f(\tilde w) = \frac1n\sum_i\phi(z_i^\top\tilde w)`.
 
@@ -223,19 +257,8 @@ class HalfspaceSample(HalfspaceObjective):
     name = "halfspace (sample)"
 
     def __init__(self, X, y, loss="logistic"):
-        X = as_matrix("X", X)
-        y = as_vector("y", y)
-        if y.shape[0] != X.shape[0]:
-            raise ValueError(f"X has {X.shape[0]} rows but y has {y.shape[0]} labels; expected one label per row")
-        labels = np.unique(y)
-        if not np.all(np.isin(labels, (-1.0, 1.0))):
-            raise ValueError(
-                f"labels must be -1 or +1, got the values {labels[:6].tolist()}"
-                + ("..." if labels.size > 6 else "")
-                + "; map the classes to -1 and +1 first (e.g. y = 2 * y01 - 1)"
-            )
+        X, y, self.Z = labelled_sample(X, y)
         n = X.shape[0]
-        self.Z = np.ascontiguousarray(-y[:, None] * X)
         self.n = n
         super().__init__(X.T @ X / n, self.Z.mean(axis=0), loss)
         # Scratch space for the n projections: fresh arrays of this size would be allocated

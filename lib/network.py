@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ._validation import as_matrix, as_vector
-from .halfspace import SampleRay
+from .halfspace import SampleRay, labelled_sample
 from .losses import as_loss
 from .moments import Evaluation, Moments
 
@@ -63,17 +63,12 @@ class HiddenLayerNetwork(Moments):
     name = "hidden layer (sample)"
 
     def __init__(self, X, y, theta, loss="logistic"):
-        X = as_matrix("X", X)
-        y = as_vector("y", y)
-        if y.shape[0] != X.shape[0]:
-            raise ValueError(f"X has {X.shape[0]} rows but y has {y.shape[0]} labels; expected one label per row")
-        if not np.all(np.isin(np.unique(y), (-1.0, 1.0))):
-            raise ValueError("labels must be -1 or +1; map the classes to -1 and +1 first (e.g. y = 2 * y01 - 1)")
+        X, y, Z = labelled_sample(X, y)
         self.theta = as_vector("theta", theta)
         if np.any(self.theta == 0):
             raise ValueError("every output weight theta_i must be nonzero: a unit with theta_i = 0 does not change F")
         self.X, self.y = X, y  # the torch trainer feeds X itself to BatchNorm
-        self.Z = np.ascontiguousarray(-y[:, None] * X)
+        self.Z = Z
         self.n = X.shape[0]
         super().__init__(X.T @ X / self.n, self.Z.mean(axis=0))
         self.loss_function = as_loss(loss)
