@@ -134,17 +134,25 @@ def _grading_time_limit(labels: list[str]) -> float:
                                 for label in labels)
 
 
+def _records(path: Path, fields: dict[str, type], exact: bool) -> list[dict]:
+    """The objects of a JSON list in ``path`` whose ``fields`` have their types ([] if the file is unreadable).
+
+    With ``exact``, an object with any other key is dropped too.
+    """
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return []
+    if not isinstance(data, list):
+        return []
+    return [record for record in data if isinstance(record, dict)
+            and (record.keys() == fields.keys() if exact else fields.keys() <= record.keys())
+            and all(isinstance(record[key], kind) for key, kind in fields.items())]
+
+
 def _read_results(path: Path) -> dict[str, dict]:
     """The results :func:`lib.exercises.grade` wrote, by exercise ({} if there is no readable file)."""
-    try:
-        results = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    if not isinstance(results, list):
-        return {}
-    return {r["exercise"]: r for r in results
-            if isinstance(r, dict) and isinstance(r.get("exercise"), str) and isinstance(r.get("passed"), bool)
-            and isinstance(r.get("message"), str)}
+    return {r["exercise"]: r for r in _records(path, {"exercise": str, "passed": bool, "message": str}, exact=False)}
 
 
 def grade_notebook(path: Path, cell_timeout: float) -> list[Row]:
@@ -276,15 +284,8 @@ def _stop_everything(process: subprocess.Popen, token: str) -> None:
 
 def _read_rows(path: Path, student: str) -> list[Row] | None:
     """The rows the child wrote for ``student`` (rows for anyone else are dropped), or None if there are none."""
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
     fields = {"student": str, "exercise": str, "passed": bool, "message": str}
-    if not isinstance(data, list):
-        return None
-    rows = [Row(**row) for row in data if isinstance(row, dict) and row.keys() == fields.keys()
-            and all(isinstance(row[key], kind) for key, kind in fields.items()) and row["student"] == student]
+    rows = [Row(**row) for row in _records(path, fields, exact=True) if row["student"] == student]
     return rows if any(row.exercise == NOTEBOOK_ROW for row in rows) else None
 
 
