@@ -34,7 +34,7 @@ import nbformat
 from nbformat.validator import get_validator
 
 from . import layout
-from .exercise_cells import Exercise, read_exercises, stub_solution_code
+from .exercise_cells import KINDS, Exercise, read_exercises, stub_solution_code
 
 __all__ = ["student_edition", "chapter_notebooks", "write_student_edition", "main"]
 
@@ -93,12 +93,11 @@ def student_edition(notebook, chapter: str):
     checks = {e.check_cell: e for e in exercises if e.check_cell is not None}
     edition = copy.deepcopy(notebook)
     cells = []
-    for index, cell in enumerate(notebook.cells):
+    for index, cell in enumerate(edition.cells):  # a copy: the cells can be changed in place
         if index in by_start:
             cells += _replacement(notebook, by_start[index])
         if index in inside:
             continue
-        cell = copy.deepcopy(cell)
         if cell.cell_type == "code":
             cell.outputs, cell.execution_count = [], None
         if index in checks:
@@ -165,7 +164,7 @@ def _read_chapter(path: Path):
     problem = _schema_problem(data)
     if problem is not None:
         raise ValueError(f"{path}: not a valid notebook of nbformat 4: {problem}")
-    return nbformat.reads(text, as_version=4)
+    return nbformat.v4.to_notebook(data)  # parsed and validated above
 
 
 def _edition_of(path: Path):
@@ -226,7 +225,7 @@ def write_student_edition(notebooks: list[Path], out: Path, force: bool = False,
     for (path, edition), target in zip(editions, targets):
         nbformat.write(edition, target)
         kinds = [e["kind"] for e in edition.metadata["course"]["exercises"]]
-        summary = ", ".join(f"{kinds.count(k)} {k}" for k in ("pencil", "coding", "experiment") if k in kinds)
+        summary = ", ".join(f"{kinds.count(k)} {k}" for k in KINDS if k in kinds)
         say(f"wrote {target} ({len(kinds)} exercises{': ' + summary if kinds else ''}) from {path}")
     return targets
 
