@@ -259,6 +259,12 @@ def halfspace_bound(problem, trace: dict) -> tuple[np.ndarray, np.ndarray]:
 BOUND_FLOOR = 1e-24
 
 
+def _worst_ratio(values: np.ndarray, bound: np.ndarray) -> float:
+    """The largest ``values / bound`` where the bound is above :data:`BOUND_FLOOR`."""
+    meaningful = bound > BOUND_FLOOR
+    return float(np.max(values[meaningful] / bound[meaningful]))
+
+
 @verifies("thm-halfspace-rate", CHAPTER, "||grad f(w~_t)||^2 <= (Phi + Psi|g_t| ||u||_{S^-1})^2 (1 - mu/L)^(2t) (rho_0 - rho*) + Psi^2 4^(-T_s-1) (b_t - a_t)^2")
 def halfspace_rate(seed: int = 0) -> CheckResult:
     """Every iterate's gradient norm against the theorem's bound, on two losses, two kappas, two T_s."""
@@ -271,12 +277,10 @@ def halfspace_rate(seed: int = 0) -> CheckResult:
                 result = gdnp(problem, rng.standard_normal(6), iterations=int(6 * kappa), bisection_steps=steps)
                 trace = result.trace
                 bound, direction_bound = halfspace_bound(problem, trace)
-                meaningful = bound > BOUND_FLOOR
-                compared += int(meaningful.sum())
-                worst = max(worst, float(np.max(trace["grad_norm_sq"][meaningful] / bound[meaningful])))
+                compared += int(np.sum(bound > BOUND_FLOOR))
+                worst = max(worst, _worst_ratio(trace["grad_norm_sq"], bound))
                 # the direction part alone against its exact form c1^2 (1 - mu/L)^(2t) (rho_0 - rho*)
-                keep = direction_bound > BOUND_FLOOR
-                worst_direction = max(worst_direction, float(np.max(trace["grad_norm_sq_direction"][keep] / direction_bound[keep])))
+                worst_direction = max(worst_direction, _worst_ratio(trace["grad_norm_sq_direction"], direction_bound))
     return CheckResult(
         "thm-halfspace-rate",
         f"largest ||grad f(w~_t)||^2 / bound over {compared} iterates (two losses, kappa = 5 and 50, T_s = 3 and 10): "

@@ -18,23 +18,14 @@ from ..network import TANH_CURVATURE, HiddenLayerNetwork
 from ..network_line import NetworkOnLine
 from ..solvers import gdnp
 from . import CheckResult, verifies
-from .halfspaces import BOUND_FLOOR, halfspace_bound
+from .halfspaces import _gaussian_sample, _worst_ratio, _z_scores, halfspace_bound
 
 CHAPTER = "04-networks"
 THETA = np.array([1.0, 0.6, -0.4])
 
 
-def _z_scores(samples: np.ndarray) -> np.ndarray:
-    return np.abs(samples.mean(axis=0)) / (samples.std(axis=0) / np.sqrt(len(samples)))
-
-
 def _model(rng, dim=6, kappa=10.0, energy=0.5):
     return random_halfspace(dim, kappa, energy, "logistic", rng)
-
-
-def _z_sample(model, n, rng) -> np.ndarray:
-    X, y = model.sample(n, seed=rng)
-    return -y[:, None] * X
 
 
 def _unit_gradients(z, W_tilde, theta, loss, i):
@@ -70,7 +61,7 @@ def network_gradient(seed: int = 0, n: int = 400_000) -> CheckResult:
             scores.append(np.max(_z_scores(gradient - h[:, None] * model.u - grad_h @ covariance)))
         return float(max(scores))
 
-    gaussian = worst(_z_sample(model, n, rng))
+    gaussian = worst(_gaussian_sample(model, n, rng))
     root = np.linalg.cholesky(covariance)
     signs = worst(model.u + rng.choice([-1.0, 1.0], size=(n, model.dim)) @ root.T)
     return CheckResult(
@@ -91,7 +82,7 @@ def network_critical(seed: int = 0, n: int = 400_000, tilt_degrees: float = 10.0
     exact = float(np.max(np.abs(line.full_gradient(lengths))))
     singular = np.linalg.svd(line.coupling_matrix(lengths), compute_uv=False)
     W_tilde = np.outer(lengths, line.direction)
-    z = _z_sample(model, n, rng)
+    z = _gaussian_sample(model, n, rng)
     at_critical = max(float(np.max(_z_scores(_unit_gradients(z, W_tilde, THETA, line.loss, i)[0]))) for i in range(3))
     # tilt unit 0 off the line, at the same S-norm: the gradient no longer vanishes
     other = rng.standard_normal(model.dim)
@@ -127,7 +118,7 @@ def unit_decoupling(seed: int = 0, n: int = 400_000) -> CheckResult:
     model = _model(rng)
     line = NetworkOnLine(model, THETA)
     lengths = line.critical_lengths(-2.0 * np.sign(THETA))
-    z = _z_sample(model, n, rng)
+    z = _gaussian_sample(model, n, rng)
     w = rng.standard_normal(model.dim)
     w_hat = w / math.sqrt(w @ model.S @ w)
     linear = Loss("linear", lambda t: t, np.ones_like, np.zeros_like, 1.0, 0.0)
@@ -192,8 +183,7 @@ def unit_rate(seed: int = 0) -> CheckResult:
         population = Halfspace(model.S, model.u, loss)
         result = gdnp(population, rng.standard_normal(model.dim), iterations=int(5 * kappa), bisection_steps=8)
         bound, _ = halfspace_bound(population, result.trace)
-        meaningful = bound > BOUND_FLOOR
-        worst = max(worst, float(np.max(result.trace["grad_norm_sq"][meaningful] / bound[meaningful])))
+        worst = max(worst, _worst_ratio(result.trace["grad_norm_sq"], bound))
     return CheckResult(
         "thm-unit-rate",
         f"a unit with the others off equals the halfspace problem with loss l(theta tanh t) to {identity:.1e}; "
