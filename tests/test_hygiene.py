@@ -1,6 +1,5 @@
 """Hygiene of the book's sources: clean notebooks, a complete table of contents, checked statements."""
 
-import json
 import re
 from pathlib import Path
 
@@ -8,15 +7,11 @@ import pytest
 
 from course import layout
 from lib import checks
-from lib.checks.statements import find_statements
+from lib.checks.statements import find_statements, read_cells
 from lib.checks.verification import locate_check
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "book").glob("*.ipynb"))
-
-
-def _cells(path: Path):
-    return json.loads(path.read_text())["cells"]
 
 
 def test_there_are_notebooks():
@@ -25,7 +20,7 @@ def test_there_are_notebooks():
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_notebook_is_committed_without_outputs(path):
-    dirty = [i for i, cell in enumerate(_cells(path))
+    dirty = [i for i, cell in enumerate(read_cells(path))
              if cell["cell_type"] == "code" and (cell.get("outputs") or cell.get("execution_count"))]
     assert not dirty, f"{path.name}: code cells {dirty} carry outputs or execution counts; clear them"
 
@@ -51,7 +46,7 @@ def test_the_book_has_chapters_and_appendices():
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_randomness_is_seeded(path):
     """Notebooks draw from seeded Generators, never from numpy's or torch's global state."""
-    source = "\n".join("".join(c["source"]) for c in _cells(path) if c["cell_type"] == "code")
+    source = "\n".join(c["source"] for c in read_cells(path) if c["cell_type"] == "code")
     global_draws = re.findall(r"np\.random\.(?!default_rng|Generator)\w+", source)
     assert not global_draws, f"{path.name} uses numpy's global random state: {global_draws}"
     if re.search(r"^\s*(import torch|from torch)", source, re.MULTILINE):

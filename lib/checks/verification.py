@@ -12,7 +12,6 @@ that fails, so that the appendix, and with it the build and the notebook tests, 
 from __future__ import annotations
 
 import re
-import time
 from dataclasses import dataclass
 
 from . import REGISTRY, Check, CheckResult, run
@@ -43,8 +42,6 @@ class Verification:
         when the notebook runs from the top).
     result : CheckResult or None
         The outcome with the book's seed (``None`` when the check did not run).
-    seconds : float
-        How long the check took.
     problems : tuple of str
         Why the statement is not verified; empty when it is.
     """
@@ -53,7 +50,6 @@ class Verification:
     check: Check | None
     cells: tuple[int, ...]
     result: CheckResult | None
-    seconds: float
     problems: tuple[str, ...]
 
     @property
@@ -102,17 +98,15 @@ def locate_check(statement: Statement) -> tuple[Check | None, tuple[int, ...], l
 def _verify_one(statement: Statement, seed: int) -> Verification:
     check, cells, problems = locate_check(statement)
     if check is None:
-        return Verification(statement, None, (), None, 0.0, tuple(problems))
-    start = time.perf_counter()
+        return Verification(statement, None, (), None, tuple(problems))
     try:
         result = run(statement.label, seed=seed)
     except Exception as error:  # a crashing check is reported beside the others, then fails the appendix
         result = None
         problems.append(f"the check raised {type(error).__name__}: {error}")
-    seconds = time.perf_counter() - start
     if result is not None and not result.passed:
         problems.append("the check FAILS")
-    return Verification(statement, check, cells, result, seconds, tuple(problems))
+    return Verification(statement, check, cells, result, tuple(problems))
 
 
 def verify(statements, seed: int = 0) -> list[Verification]:
