@@ -55,3 +55,41 @@ def test_require_raises_with_the_figures():
     with pytest.raises(AssertionError, match="thm-x: FAILS. ratio 1.2 x bound"):
         failing.require()
     assert checks.CheckResult("thm-x", "fine", 0.5, 1.0, True).require().passed
+
+
+def _count_and_real_parameters():
+    """(label, parameter, default) for every count (int) and real (float) parameter of every check."""
+    import inspect
+    for label in sorted(checks.REGISTRY):
+        for name, parameter in inspect.signature(checks.REGISTRY[label].function).parameters.items():
+            default = parameter.default
+            if name != "seed" and isinstance(default, (int, float)) and not isinstance(default, bool):
+                yield label, name, default
+
+
+@pytest.mark.parametrize("label, name, default", list(_count_and_real_parameters()))
+def test_a_check_refuses_sizes_that_measure_nothing(label, name, default):
+    """instances=0, h=0, a NaN step: each is a ValueError naming the argument, never a pass over nothing."""
+    bad_values = (0, -3) if isinstance(default, int) else (0.0, -1.0, float("nan"), float("inf"))
+    for bad in bad_values:
+        with pytest.raises(ValueError, match=name):
+            checks.run(label, **{name: bad})
+
+
+@pytest.mark.parametrize("bad_seed", [-1, 1.5, "0", None])
+def test_a_check_refuses_a_bad_seed(bad_seed):
+    with pytest.raises(ValueError, match="seed"):
+        checks.run("lem-ls-length", seed=bad_seed)
+
+
+def test_a_nan_in_the_measured_figure_fails_the_check():
+    """A solver whose gaps turn NaN: max(x, nan) would drop the NaN, the check must not."""
+    def nan_solver(problem, w0, iterations):
+        result = lib.gdnp(problem, w0, iterations=iterations)
+        result.trace["rho_gap"][len(result.trace["rho_gap"]) // 2] = np.nan
+        return result
+
+    result = checks.least_squares.ls_rate(seed=UNSEEN_SEEDS[0], instances=3, solver=nan_solver)
+    assert not result.passed, str(result)
+    assert not checks.CheckResult("x", "a NaN figure", float("nan"), 1.0, True).passed
+    assert np.isnan(checks.largest(0.5, float("nan"))) and np.isnan(checks.largest(float("nan"), 0.5))

@@ -8,7 +8,7 @@ from .. import decoupling
 from ..bngd import bngd
 from ..instances import random_least_squares, rng_from, spd_with_spectrum
 from ..torch_models import batchnorm_unit
-from . import CheckResult, verifies
+from . import CheckResult, largest, smallest, verifies
 from .reparametrization import _TestObjective
 
 CHAPTER = "05-beyond"
@@ -29,7 +29,7 @@ def effective_step(seed: int = 0, points: int = 20) -> CheckResult:
         norm = np.linalg.norm(w)
         after = (w - eta * gradient(w)) / norm
         predicted = w / norm - eta / norm**2 * gradient(w / norm)
-        worst = max(worst, np.linalg.norm(after - predicted) / np.linalg.norm(predicted))
+        worst = largest(worst, np.linalg.norm(after - predicted) / np.linalg.norm(predicted))
     # along BNGD on least squares ||w_t||^2 never decreases (lemma lem-orthogonal), so the effective
     # step eta/||w_t||^2 never increases, however large eta is
     problem = random_least_squares(10, 50.0, seed=rng)
@@ -38,7 +38,7 @@ def effective_step(seed: int = 0, points: int = 20) -> CheckResult:
     for factor in (1e2, 1e3, 1e4):
         trace = bngd(problem, w0, iterations=300, direction_step=factor / problem.L).trace
         norms = trace["direction_norm_sq"]
-        largest_decrease = max(largest_decrease, float(np.max(-np.diff(norms) / norms[:-1])))
+        largest_decrease = largest(largest_decrease, float(np.max(-np.diff(norms) / norms[:-1])))
         shrink.append(trace["effective_step"][0] / trace["effective_step"][-1])
     passed = worst <= 1e-12 and largest_decrease <= 1e-12
     return CheckResult(
@@ -62,9 +62,9 @@ def weight_normalization(seed: int = 0, n: int = 400, dim: int = 5) -> CheckResu
     for _ in range(10):
         w, g = rng.standard_normal(dim), rng.uniform(-3, 3)
         weight_norm = whitened @ (g * w / np.linalg.norm(w))
-        worst = max(worst, np.max(np.abs(batchnorm_unit(whitened, w, g) - weight_norm)) / np.max(np.abs(weight_norm)))
-        unwhitened = max(unwhitened, np.max(np.abs(batchnorm_unit(X, w, g) - X @ (g * w / np.linalg.norm(w)))))
-        worst = max(worst, np.max(np.abs(decoupling.to_w_tilde(g, w, np.eye(dim)) - g * w / np.linalg.norm(w))))
+        worst = largest(worst, np.max(np.abs(batchnorm_unit(whitened, w, g) - weight_norm)) / np.max(np.abs(weight_norm)))
+        unwhitened = largest(unwhitened, np.max(np.abs(batchnorm_unit(X, w, g) - X @ (g * w / np.linalg.norm(w)))))
+        worst = largest(worst, np.max(np.abs(decoupling.to_w_tilde(g, w, np.eye(dim)) - g * w / np.linalg.norm(w))))
     return CheckResult(
         "prop-wn-bn",
         f"BatchNorm1d on whitened inputs against weight normalization: largest relative difference {worst:.1e} "

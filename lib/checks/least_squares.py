@@ -9,7 +9,7 @@ import numpy as np
 from .. import decoupling
 from ..instances import random_least_squares, rng_from, worst_case_instance
 from ..solvers import gd, gdnp
-from . import CheckResult, verifies
+from . import CheckResult, largest, smallest, verifies
 
 CHAPTER = "02-least-squares"
 
@@ -47,7 +47,7 @@ def ls_optimal_length(seed: int = 0, instances: int = 20) -> CheckResult:
     for problem, w in _random_instances(rng, instances):
         g_star = -(problem.u @ w) / decoupling.s_norm(w, problem.S)
         best = problem.loss(decoupling.to_w_tilde(g_star, w, problem.S))
-        worst_value = max(worst_value, abs(best - problem.rho(w)) / abs(problem.rho_star))
+        worst_value = largest(worst_value, abs(best - problem.rho(w)) / abs(problem.rho_star))
         for delta in (1e-4, 1e-2, 1.0):  # f(w, g* + delta) - f(w, g*) = delta^2 > 0
             for g in (g_star - delta, g_star + delta):
                 never_beaten &= problem.loss(decoupling.to_w_tilde(g, w, problem.S)) > best
@@ -67,15 +67,15 @@ def rayleigh_minimum(seed: int = 0, instances: int = 20, samples: int = 200) -> 
     for problem, _ in _random_instances(rng, instances):
         scale = abs(problem.rho_star)
         optimum = problem.S_inv @ problem.u
-        worst_identity = max(worst_identity, abs(problem.rho(optimum) - problem.rho_star) / scale)
+        worst_identity = largest(worst_identity, abs(problem.rho(optimum) - problem.rho_star) / scale)
         for w in rng.standard_normal((samples, problem.dim)):
             direct = problem.rho(w) - problem.rho_star
-            worst_violation = max(worst_violation, -direct / scale)  # rho(w) >= rho* up to rounding
+            worst_violation = largest(worst_violation, -direct / scale)  # rho(w) >= rho* up to rounding
             # the gap in residual form equals f(w, g*(w)) - f* and rho(w) - rho*
             w_tilde = decoupling.to_w_tilde(-(problem.u @ w) / decoupling.s_norm(w, problem.S), w, problem.S)
-            worst_identity = max(worst_identity, abs(problem.rho_gap(w) - direct) / scale,
+            worst_identity = largest(worst_identity, abs(problem.rho_gap(w) - direct) / scale,
                                  abs(problem.loss_gap(w_tilde) - direct) / scale)
-    worst = max(worst_violation, worst_identity)
+    worst = largest(worst_violation, worst_identity)
     tolerance = 1e-12
     return CheckResult(
         "lem-rayleigh-min",
@@ -94,12 +94,12 @@ def rayleigh_gradient(seed: int = 0, instances: int = 10, h: float = 1e-6) -> Ch
         scale = h * np.linalg.norm(w)
         fd = np.array([(problem.rho(w + scale * e) - problem.rho(w - scale * e)) / (2 * scale) for e in np.eye(problem.dim)])
         reference = max(np.linalg.norm(grad), abs(problem.rho_star) / np.linalg.norm(w))
-        worst_fd = max(worst_fd, np.linalg.norm(fd - grad) / reference)
+        worst_fd = largest(worst_fd, np.linalg.norm(fd - grad) / reference)
         g_star = -(problem.u @ w) / decoupling.s_norm(w, problem.S)
         w_tilde = decoupling.to_w_tilde(g_star, w, problem.S)
         _, grad_w = decoupling.split_gradient(problem.grad(w_tilde), g_star, w, problem.S)
-        worst_identity = max(worst_identity, np.linalg.norm(grad_w - grad) / reference)
-        worst_angle = max(worst_angle, abs(w @ grad) / (np.linalg.norm(w) * reference))
+        worst_identity = largest(worst_identity, np.linalg.norm(grad_w - grad) / reference)
+        worst_angle = largest(worst_angle, abs(w @ grad) / (np.linalg.norm(w) * reference))
     tolerance_fd, tolerance_exact = 1e-7, 1e-12
     return CheckResult(
         "lem-rayleigh-grad",
@@ -126,15 +126,15 @@ def ls_rate(seed: int = 0, instances: int = 100, solver=gdnp) -> CheckResult:
         result = solver(problem, w0, iterations=_iterations_for(problem))
         gaps = result.trace["rho_gap"]
         ratios = _one_step_ratios(gaps, GAP_FLOOR * abs(problem.rho_star))
-        worst = max(worst, np.max(ratios) / problem.rate)
+        worst = largest(worst, np.max(ratios) / problem.rate)
         target = problem.minimizer()
         error = result.w_tilde - target
-        furthest = max(furthest, np.sqrt(error @ problem.S @ error / (target @ problem.S @ target)))
+        furthest = largest(furthest, np.sqrt(error @ problem.S @ error / (target @ problem.S @ target)))
     tightest = 1.0
     for kappa in (2.0, 10.0, 100.0, 1000.0):
         problem, w0 = worst_case_instance(8, kappa, angle=1e-3, seed=rng)
         gaps = solver(problem, w0, iterations=1).trace["rho_gap"]
-        tightest = min(tightest, gaps[1] / gaps[0] / problem.rate)
+        tightest = smallest(tightest, gaps[1] / gaps[0] / problem.rate)
     passed = worst <= 1.0 + ROUNDING_ALLOWANCE and 1.0 - 1e-4 <= tightest <= 1.0 + ROUNDING_ALLOWANCE and furthest <= 1e-7
     return CheckResult(
         "thm-ls-rate",
@@ -152,7 +152,7 @@ def gd_rate(seed: int = 0, instances: int = 100) -> CheckResult:
     for problem, w0 in _random_instances(rng, instances):
         result = gd(problem, w0, iterations=min(_iterations_for(problem), 2000))
         gaps = result.trace["loss_gap"]
-        worst = max(worst, np.max(_one_step_ratios(gaps, GAP_FLOOR * abs(problem.rho_star))) / problem.rate)
+        worst = largest(worst, np.max(_one_step_ratios(gaps, GAP_FLOOR * abs(problem.rho_star))) / problem.rate)
     # tight: an error along the slowest eigenvector shrinks by exactly (1 - mu/L) per step
     problem = random_least_squares(8, 50.0, seed=rng)
     slowest = np.linalg.eigh(problem.S)[1][:, 0]

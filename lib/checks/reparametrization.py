@@ -16,7 +16,7 @@ import numpy as np
 from .. import decoupling
 from ..instances import rng_from, spd_with_spectrum
 from ..torch_models import batchnorm_unit
-from . import CheckResult, verifies
+from . import CheckResult, largest, smallest, verifies
 
 CHAPTER = "01-reparametrization"
 
@@ -59,10 +59,10 @@ def bn_reparametrization(seed: int = 0, n: int = 512, dim: int = 6) -> CheckResu
     for w, g in _random_points(rng, dim, 20):
         torch_out = batchnorm_unit(X_centred, w, g)
         ours = X_centred @ decoupling.to_w_tilde(g, w, S)
-        worst = max(worst, np.max(np.abs(torch_out - ours)) / np.max(np.abs(ours)))
+        worst = largest(worst, np.max(np.abs(torch_out - ours)) / np.max(np.abs(ours)))
         # without centring the identity fails: BN subtracts the mean, x.w~ does not
         uncentred = X @ decoupling.to_w_tilde(g, w, X.T @ X / n)
-        uncentred_gap = max(uncentred_gap, np.max(np.abs(batchnorm_unit(X, w, g) - uncentred)) / np.max(np.abs(uncentred)))
+        uncentred_gap = largest(uncentred_gap, np.max(np.abs(batchnorm_unit(X, w, g) - uncentred)) / np.max(np.abs(uncentred)))
     tolerance = 1e-12
     return CheckResult(
         "lem-bn-reparam",
@@ -84,7 +84,7 @@ def scale_invariance(seed: int = 0, dim: int = 6) -> CheckResult:
             value_error = abs(objective.f(c * w, g) - objective.f(w, g)) / max(abs(objective.f(w, g)), 1.0)
             _, grad_cw = decoupling.split_gradient(objective.grad_at(c * w, g), g, c * w, objective.S)
             grad_error = np.linalg.norm(c * grad_cw - grad_w) / max(np.linalg.norm(grad_w), 1e-300)
-            worst = max(worst, value_error, grad_error)
+            worst = largest(worst, value_error, grad_error)
     tolerance = 1e-12
     return CheckResult(
         "lem-scale-invariance",
@@ -105,7 +105,7 @@ def bn_gradients(seed: int = 0, dim: int = 6, h: float = 1e-6) -> CheckResult:
         fd_g = (objective.f(w, g + step) - objective.f(w, g - step)) / (2 * step)
         scale = h * np.linalg.norm(w)
         fd_w = np.array([(objective.f(w + scale * e, g) - objective.f(w - scale * e, g)) / (2 * scale) for e in np.eye(dim)])
-        worst = max(worst, abs(fd_g - dg) / max(abs(dg), 1.0),
+        worst = largest(worst, abs(fd_g - dg) / max(abs(dg), 1.0),
                     np.linalg.norm(fd_w - grad_w) / max(np.linalg.norm(grad_w), 1.0 / np.linalg.norm(w)))
     tolerance = 1e-7  # central differences with h = 1e-6: truncation ~h^2, rounding ~1e-16/h
     return CheckResult(
@@ -128,14 +128,14 @@ def direction_orthogonality(seed: int = 0, dim: int = 6, steps: int = 50, step: 
         # w.grad_w f is a difference of two terms of size ||w|| |g| ||grad F|| / ||w||_S: that
         # is the scale its rounding error has, and the scale it is measured against
         scale = np.linalg.norm(w) * abs(g) * np.linalg.norm(grad) / np.sqrt(w @ objective.S @ w)
-        worst_angle = max(worst_angle, abs(w @ grad_w) / scale)
+        worst_angle = largest(worst_angle, abs(w @ grad_w) / scale)
         w_next = w - step * grad_w
         predicted = w @ w + step**2 * grad_w @ grad_w
-        worst_pythagoras = max(worst_pythagoras, abs(w_next @ w_next - predicted) / predicted)
+        worst_pythagoras = largest(worst_pythagoras, abs(w_next @ w_next - predicted) / predicted)
         w = w_next
         norms.append(np.linalg.norm(w))
     growing = bool(np.all(np.diff(norms) > 0))
-    worst = max(worst_angle, worst_pythagoras)
+    worst = largest(worst_angle, worst_pythagoras)
     tolerance = 1e-12
     return CheckResult(
         "lem-orthogonal",
@@ -158,9 +158,9 @@ def norm_split(seed: int = 0, dim: int = 6) -> CheckResult:
         dg, grad_w = decoupling.split_gradient(grad, g, w, objective.S)
         total = grad @ S_inv @ grad
         split = dg**2 + (w @ objective.S @ w) / g**2 * (grad_w @ S_inv @ grad_w)
-        worst = max(worst, abs(total - split) / total)
+        worst = largest(worst, abs(total - split) / total)
         length_part, direction_part = decoupling.norm_split(grad, w, objective.S)
-        worst = max(worst, abs(length_part - dg**2) / total, abs(length_part + direction_part - total) / total)
+        worst = largest(worst, abs(length_part - dg**2) / total, abs(length_part + direction_part - total) / total)
     tolerance = 1e-12
     return CheckResult(
         "lem-norm-split",
