@@ -10,7 +10,7 @@ BOOK_BUILD := $(BIN)/jupyter-book build -W -n --keep-going .
 BROWSER_DEPS := .cache/browser
 PDF := _build/pdf/length-and-direction.pdf
 
-.PHONY: all book pdf test test-lib test-notebooks test-build test-published browser-deps lab benchmark venv clean student grade
+.PHONY: mutation all book pdf test test-lib test-notebooks test-build test-published browser-deps lab benchmark venv clean student grade
 
 all: book
 
@@ -56,6 +56,12 @@ browser-deps:
 ## Open the notebooks in JupyterLab (the kernel is this environment's Python)
 lab: $(STAMP)
 	$(BIN)/jupyter lab book
+
+## Mutation testing: apply each mutation of tools/mutations.toml to a copy of lib and report which
+## ones survive every chapter check and tests/test_theorems.py (about 20 minutes; JOBS=2 at once)
+JOBS ?= 2
+mutation: $(STAMP)
+	$(BIN)/python tools/mutate.py --jobs $(JOBS) $(if $(ONLY),--only $(ONLY))
 
 ## Print the benchmark tables (benchmarks/*.py)
 benchmark: $(STAMP)
