@@ -1,7 +1,10 @@
 """Every lemma and theorem check of lib.checks, on seeds the book never uses, and negative controls.
 
-A check that cannot fail proves nothing: the second half of this file feeds the checks wrong
-solvers and wrong claims and asserts that they fail.
+A check that cannot fail proves nothing. Every check has a negative control here: a function
+registered with ``@control(label)`` that runs the check with one deliberately wrong ingredient (a
+solver, a constant, a gradient, patched into the check's module with ``monkeypatch``) and must
+make it fail; ``test_every_check_has_a_negative_control`` keeps the list complete. ``make
+mutation`` (tools/mutate.py) goes further and breaks lib itself.
 """
 
 import numpy as np
@@ -37,11 +40,23 @@ def _rayleigh_gd_with_step_factor(factor):
     return solver
 
 
-def test_rate_check_fails_for_a_too_small_step():
+#: label -> a function of pytest's ``monkeypatch`` that runs the check with a wrong ingredient
+CONTROLS = {}
+
+
+def control(label):
+    """Register the negative control of the check of ``label``."""
+    def register(function):
+        assert label not in CONTROLS, f"two negative controls for {label}"
+        CONTROLS[label] = function
+        return function
+    return register
+
+
+@control("thm-ls-rate")
+def _half_the_gdnp_step(monkeypatch):
     """Half the step contracts by about 1 - mu/(2L) only: the theorem's check must notice."""
-    result = checks.least_squares.ls_rate(seed=UNSEEN_SEEDS[0], instances=10,
-                                          solver=_rayleigh_gd_with_step_factor(0.5))
-    assert not result.passed and result.measured > 1.0
+    return checks.least_squares.ls_rate(seed=UNSEEN_SEEDS[0], instances=10, solver=_rayleigh_gd_with_step_factor(0.5))
 
 
 def test_rate_check_passes_for_the_exact_step_written_out():
@@ -93,3 +108,18 @@ def test_a_nan_in_the_measured_figure_fails_the_check():
     assert not result.passed, str(result)
     assert not checks.CheckResult("x", "a NaN figure", float("nan"), 1.0, True).passed
     assert np.isnan(checks.largest(0.5, float("nan"))) and np.isnan(checks.largest(float("nan"), 0.5))
+
+
+# ------------------------------------------------------------------------------------------------
+# Keep these two last: the parametrization reads CONTROLS when the module reaches this line.
+
+def test_every_check_has_a_negative_control():
+    missing = sorted(set(checks.REGISTRY) - set(CONTROLS))
+    assert not missing, f"checks without a negative control in this file: {missing}"
+
+
+@pytest.mark.parametrize("label", sorted(CONTROLS))
+def test_a_wrong_ingredient_fails_the_check(label, monkeypatch):
+    result = CONTROLS[label](monkeypatch)
+    assert result.label == label, f"the control of {label} ran the check of {result.label}"
+    assert not result.passed, f"the check did not notice the wrong ingredient:\n{result}"
