@@ -30,6 +30,7 @@ import concurrent.futures
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -116,9 +117,39 @@ def _copy_project(destination: Path) -> None:
             shutil.copy2(source, destination / name)
 
 
+#: Process groups of the runs under way, stopped whole when the tool is interrupted or a run times out.
+_RUNNING: set[int] = set()
+
+
 def _run(command: list[str], root: Path, timeout: float) -> subprocess.CompletedProcess:
+    """Run ``command`` in the project copy ``root``, in a process group of its own."""
     environment = dict(os.environ, PYTHONPATH=str(root), PYTHONDONTWRITEBYTECODE="1")
-    return subprocess.run(command, cwd=root, env=environment, capture_output=True, text=True, timeout=timeout)
+    with subprocess.Popen(command, cwd=root, env=environment, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                          text=True, start_new_session=True) as process:
+        _RUNNING.add(process.pid)
+        try:
+            stdout, stderr = process.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            _stop(process.pid)
+            process.communicate()
+            raise
+        finally:
+            _RUNNING.discard(process.pid)
+    return subprocess.CompletedProcess(command, process.returncode, stdout, stderr)
+
+
+def _stop(group: int) -> None:
+    try:
+        os.killpg(group, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+
+
+def _stop_all(*_) -> None:
+    """Stop every run under way (on Ctrl-C or SIGTERM), so that no mutant outlives the tool."""
+    for group in list(_RUNNING):
+        _stop(group)
+    raise SystemExit("interrupted: the runs under way were stopped")
 
 
 def judge(root: Path, timeout: float) -> tuple[list[str], list[str], str]:
@@ -224,6 +255,8 @@ def main(argv: list[str] | None = None) -> int:
         print("running the unmutated library first ...", flush=True)
         baseline(options.timeout)
     outcomes = []
+    signal.signal(signal.SIGTERM, _stop_all)
+    signal.signal(signal.SIGINT, _stop_all)
     with concurrent.futures.ThreadPoolExecutor(options.jobs) as pool:
         futures = {pool.submit(run_mutation, m, options.timeout): m for m in mutations}
         for future in concurrent.futures.as_completed(futures):
