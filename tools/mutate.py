@@ -34,6 +34,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import tomllib
 from dataclasses import asdict, dataclass, field
@@ -119,10 +120,14 @@ def _copy_project(destination: Path) -> None:
 
 #: Process groups of the runs under way, stopped whole when the tool is interrupted or a run times out.
 _RUNNING: set[int] = set()
+#: Set when the tool is interrupted: no new run starts after that.
+_STOPPING = threading.Event()
 
 
 def _run(command: list[str], root: Path, timeout: float) -> subprocess.CompletedProcess:
     """Run ``command`` in the project copy ``root``, in a process group of its own."""
+    if _STOPPING.is_set():
+        raise RuntimeError("the tool was interrupted")
     environment = dict(os.environ, PYTHONPATH=str(root), PYTHONDONTWRITEBYTECODE="1")
     with subprocess.Popen(command, cwd=root, env=environment, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                           text=True, start_new_session=True) as process:
@@ -147,9 +152,10 @@ def _stop(group: int) -> None:
 
 def _stop_all(*_) -> None:
     """Stop every run under way (on Ctrl-C or SIGTERM), so that no mutant outlives the tool."""
+    _STOPPING.set()
     for group in list(_RUNNING):
         _stop(group)
-    raise SystemExit("interrupted: the runs under way were stopped")
+    raise KeyboardInterrupt
 
 
 def judge(root: Path, timeout: float) -> tuple[list[str], list[str], str]:
@@ -257,13 +263,19 @@ def main(argv: list[str] | None = None) -> int:
     outcomes = []
     signal.signal(signal.SIGTERM, _stop_all)
     signal.signal(signal.SIGINT, _stop_all)
-    with concurrent.futures.ThreadPoolExecutor(options.jobs) as pool:
+    pool = concurrent.futures.ThreadPoolExecutor(options.jobs)
+    try:
         futures = {pool.submit(run_mutation, m, options.timeout): m for m in mutations}
         for future in concurrent.futures.as_completed(futures):
             outcome = future.result()
             outcomes.append(outcome)
             print(f"[{len(outcomes):3d}/{len(mutations)}] {'killed  ' if outcome.killed else 'SURVIVED'} "
                   f"{outcome.id} ({outcome.seconds:.0f} s)", flush=True)
+    except KeyboardInterrupt:
+        pool.shutdown(wait=True, cancel_futures=True)  # the workers clean up their copies
+        print("interrupted: the runs under way were stopped, nothing was reported", file=sys.stderr)
+        return 130
+    pool.shutdown()
     text = report(outcomes)
     options.out.mkdir(parents=True, exist_ok=True)
     (options.out / "report.md").write_text(text + "\n", encoding="utf-8")
