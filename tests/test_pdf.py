@@ -1,7 +1,10 @@
 """The PDF of the whole book (`make pdf`): it exists, it has every chapter and appendix, every
-theorem, lemma and proposition by its title, and typeset math rather than TeX source."""
+theorem, lemma and proposition by its title, and typeset math rather than TeX source; every
+displayed formula of the sources is printed in full, and no text runs past the column."""
 
+import json
 import re
+import subprocess
 import unicodedata
 from pathlib import Path
 
@@ -10,6 +13,7 @@ from pypdf import PdfReader
 
 from course import layout
 from lib.checks.statements import find_statements, read_cells
+from test_book_features import _prose_lines
 
 pytestmark = pytest.mark.published
 
@@ -81,3 +85,85 @@ def test_the_pdf_has_typeset_math_not_tex(text):
     leftovers += [tex for tex in ("$$", r"\(", r"\[") if tex in text]
     assert not leftovers, f"TeX source in the PDF's text: {leftovers}"
     assert "ρ" in text or "\U0001d70c" in text, "no typeset rho: the math did not reach the PDF"
+
+
+# --- nothing cut off: every displayed formula in full, nothing past the column ----------------
+
+#: Written by tests/browser/print_pdf.mjs beside the PDF: the displayed formulas as printed.
+FORMULAS = PDF.with_name(PDF.stem + ".formulas.json")
+#: The PDF's side margins (print_pdf.mjs prints A4 with 14 mm on either side), in points.
+SIDE_MARGIN_PT = 14 / 25.4 * 72
+DISPLAY_MATH = re.compile(r"\$\$(.+?)\$\$|^(\\begin\{(\w+\*?)\}.*?\\end\{\3\})", re.S | re.M)
+
+
+def _source_formulas() -> list[tuple[str, str]]:
+    """(page, TeX) of every displayed formula of the book's markdown, in the order of the book."""
+    found = []
+    for source in layout.pages(ROOT):
+        for cell in read_cells(source):
+            if cell["cell_type"] == "markdown":
+                for match in DISPLAY_MATH.finditer("\n".join(_prose_lines(cell["source"]))):
+                    found.append((source.name, (match.group(1) or match.group(2)).strip()))
+    return found
+
+
+def _squeezed(tex: str) -> str:
+    """TeX without white space and without the split environment Sphinx wraps multi-line formulas in."""
+    return re.sub(r"\s+|\\(begin|end)\{split\}", "", tex)
+
+
+@pytest.fixture(scope="module")
+def printed() -> dict:
+    if not FORMULAS.is_file():
+        pytest.fail(f"{FORMULAS} is missing: run `make pdf` (`make test` does)")
+    return json.loads(FORMULAS.read_text(encoding="utf-8"))
+
+
+def test_the_formula_rule_reads_the_sources():
+    formulas = _source_formulas()
+    assert len(formulas) >= 50 and all(tex for _, tex in formulas)
+    assert _squeezed("\\begin{split} a &= b \\\\\n c \\end{split}") == "a&=b\\\\c"
+
+
+def test_every_displayed_formula_of_the_sources_is_in_the_pdf(printed):
+    squeezed = [_squeezed(formula["tex"]) for formula in printed["formulas"]]
+    missing = [(page, tex) for page, tex in _source_formulas() if not any(_squeezed(tex) in p for p in squeezed)]
+    assert not missing, f"{len(missing)} displayed formulas of the sources are not in the printed book: {missing[:5]}"
+
+
+def test_every_displayed_formula_is_printed_in_full(printed):
+    """In the printed layout (the PDF's column, print_pdf.mjs measures it), each displayed formula is
+    no wider than its box and does not run over its equation number."""
+    lost = [f for f in printed["formulas"] if f["needed"] > f["available"] + 1 or f["pastTheBox"] > 1 or f["overNumber"]]
+    assert not lost, (f"{len(lost)} of {len(printed['formulas'])} displayed formulas do not fit the printed column "
+                      f"of {printed['columnPx']} px: " + "; ".join(
+                          f"{f['number'] or 'unnumbered'} needs {f['needed']} px of {f['available']}"
+                          f"{' and runs over its number' if f['overNumber'] else ''}: {f['tex'][:80]!r}" for f in lost[:12]))
+
+
+def _words(pdf: Path) -> list[dict]:
+    """Every word of the PDF with its page and box, in points (poppler's pdftotext -bbox)."""
+    html = subprocess.run(["pdftotext", "-bbox", str(pdf), "-"], check=True, capture_output=True, text=True).stdout
+    words, page = [], 0
+    for line in html.splitlines():
+        size = re.search(r'<page width="([\d.]+)" height="([\d.]+)"', line)
+        if size:
+            page, width = page + 1, float(size.group(1))
+        word = re.search(r'<word xMin="([\d.]+)" yMin="[\d.]+" xMax="([\d.]+)" yMax="[\d.]+">(.*)</word>', line)
+        if word:
+            words.append({"page": page, "width": width, "left": float(word.group(1)), "right": float(word.group(2)),
+                          "text": word.group(3)})
+    return words
+
+
+def test_no_text_of_the_pdf_runs_past_the_column():
+    """Print does not clip formulas (print_pdf.mjs): a formula or a line too wide for the column runs
+    into the margin or off the page, and its glyphs are found there."""
+    if not PDF.is_file():
+        pytest.fail(f"{PDF} is missing: run `make pdf`")
+    words = _words(PDF)
+    assert len(words) > 10_000, f"only {len(words)} words in the PDF"
+    slack = 2.0  # points: glyph boxes of italic letters reach slightly past their advance
+    outside = [w for w in words if w["right"] > w["width"] - SIDE_MARGIN_PT + slack or w["left"] < SIDE_MARGIN_PT - slack]
+    assert not outside, f"{len(outside)} words of the PDF lie past the column: " + "; ".join(
+        f"p. {w['page']}: {w['text']!r} at {w['left']:.0f}-{w['right']:.0f} pt" for w in outside[:12])
