@@ -97,6 +97,11 @@ function collectOverflow() {
     }
     return false;
   };
+  // MathJax's hidden copy of each formula for screen readers is positioned absolutely and widens
+  // its box's scroll width without being seen: leave it out of the measure
+  const hideAssistive = document.createElement('style');
+  hideAssistive.textContent = 'mjx-assistive-mml { display: none !important; }';
+  document.head.append(hideAssistive);
   const found = [];
   for (const element of article.querySelectorAll('*')) {
     if (element.closest('mjx-assistive-mml, .visually-hidden, .sr-only, script, style, button, .headerlink')) continue;
@@ -126,6 +131,7 @@ function collectOverflow() {
       });
     }
   }
+  hideAssistive.remove();
   // keep the innermost boxes: an ancestor that overflows only because its child does adds nothing
   const innermost = found.filter((outer) => !found.some((inner) => inner !== outer && outer.element.contains(inner.element)));
   return innermost.map(({ element, ...fact }) => fact);

@@ -65,7 +65,7 @@ function measureDisplayedFormulas() {
     const room = box.getBoundingClientRect();
     const label = number ? number.getBoundingClientRect() : null;
     return {
-      tex: item.math, number: number ? number.textContent.trim() : '',
+      tex: item.math, number: number ? number.firstChild.textContent.trim() : '',
       needed: Math.ceil(formula.width), available: Math.floor(room.width),
       pastTheBox: Math.max(0, Math.ceil(formula.right - room.right), Math.ceil(room.left - formula.left)),
       overNumber: Boolean(label && formula.right > label.left + 1 && formula.left < label.right
