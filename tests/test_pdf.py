@@ -8,7 +8,9 @@ import subprocess
 import unicodedata
 from pathlib import Path
 
+import numpy as np
 import pytest
+from PIL import Image
 from pypdf import PdfReader
 
 from course import layout
@@ -167,3 +169,52 @@ def test_no_text_of_the_pdf_runs_past_the_column():
     outside = [w for w in words if w["right"] > w["width"] - SIDE_MARGIN_PT + slack or w["left"] < SIDE_MARGIN_PT - slack]
     assert not outside, f"{len(outside)} words of the PDF lie past the column: " + "; ".join(
         f"p. {w['page']}: {w['text']!r} at {w['left']:.0f}-{w['right']:.0f} pt" for w in outside[:12])
+
+
+#: The tint of every code box in print (_static/print.css), as rendered: red, green, blue.
+CODE_BOX_TINT = (0xEA, 0xF1, 0xF8)
+
+
+def _code_boxes(page: Image.Image) -> list[tuple[int, int, bool]]:
+    """The code boxes of one rendered page: (top, bottom, holds text) for each band of rows that
+    are mostly the code boxes' tint, holds text when a dark pixel lies inside the band."""
+    pixels = np.asarray(page.convert("RGB"), dtype=int)
+    tint = np.all(np.abs(pixels - np.array(CODE_BOX_TINT)) <= 3, axis=2)
+    width = pixels.shape[1]
+    # a row crosses a box where a tenth of it has the tint (lines of code cover some of it); a band
+    # of such rows is a box when one of its rows is tinted over a third of the page (the column)
+    box_rows = tint.sum(axis=1) >= 0.1 * width
+    dark = pixels.mean(axis=2) < 150
+    boxes, top = [], None
+    for row, in_box in enumerate(list(box_rows) + [False]):
+        if in_box and top is None:
+            top = row
+        elif not in_box and top is not None:
+            if tint[top:row].sum(axis=1).max() >= width / 3:
+                columns = np.flatnonzero(tint[top:row].any(axis=0))
+                boxes.append((top, row, bool(dark[top:row, columns.min():columns.max() + 1].any())))
+            top = None
+    return boxes
+
+
+def test_the_code_box_rule_sees_an_empty_box():
+    page = Image.new("RGB", (200, 300), "white")
+    page.paste(CODE_BOX_TINT, (10, 20, 190, 60))      # a box with a line of code
+    page.paste((20, 20, 20), (20, 35, 120, 40))
+    page.paste(CODE_BOX_TINT, (10, 250, 190, 290))    # an empty box at the bottom
+    assert [holds for _, _, holds in _code_boxes(page)] == [True, False]
+
+
+def test_no_code_box_of_the_pdf_is_empty(tmp_path):
+    """A code box at the bottom of a page whose code went to the next page shows as an empty box."""
+    if not PDF.is_file():
+        pytest.fail(f"{PDF} is missing: run `make pdf`")
+    # 40 dots per inch: a line of 8-point code is 4 pixels high, dark enough to be seen
+    subprocess.run(["pdftoppm", "-r", "40", "-png", str(PDF), str(tmp_path / "page")], check=True)
+    pages = sorted(tmp_path.glob("page-*.png"))
+    assert len(pages) == len(PdfReader(PDF).pages)
+    boxes = {page.stem: _code_boxes(Image.open(page)) for page in pages}
+    assert sum(len(found) for found in boxes.values()) >= 50, "too few code boxes found: is the tint of print.css the test's?"
+    empty = [f"p. {int(name.split('-')[-1])} (rows {top}-{bottom})" for name, found in boxes.items()
+             for top, bottom, holds in found if not holds and bottom - top >= 3]
+    assert not empty, f"{len(empty)} code boxes of the PDF hold no code: {empty[:12]}"
