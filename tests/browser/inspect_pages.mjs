@@ -105,6 +105,11 @@ function collectOverflow() {
   const found = [];
   for (const element of article.querySelectorAll('*')) {
     if (element.closest('mjx-assistive-mml, .visually-hidden, .sr-only, script, style, button, .headerlink')) continue;
+    // MathJax clips the pieces of a stretched delimiter by design: judge a formula by its container
+    const formula = element.closest('mjx-container');
+    if (formula && formula !== element) continue;
+    // a folded solution or dropdown hides its content on purpose until the reader opens it
+    if (element.matches('.dropdown:not(.toggle-shown), details:not([open])')) continue;
     const style = getComputedStyle(element);
     if (style.display === 'none' || style.visibility === 'hidden') continue;
     const rect = element.getBoundingClientRect();
