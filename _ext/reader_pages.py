@@ -13,8 +13,8 @@ prints), after the build, by the event ``build-finished``:
    ``aria-label`` (the theme's search field, folded cells' "Show code" toggles) is named by its
    text; the theme's icon glyphs are hidden from assistive technology; the references'
    ``role="list"``, which has no list items, is dropped.
-4. **The footer's link to the PDF** (book_edition writes it relative to the output folder) is made
-   relative to each page.
+4. **The links to the PDF** (book_edition writes them relative to the output folder) are made
+   relative to each page; the single page, which is printed to the PDF, keeps their words only.
 5. **No script is declared twice.** sphinx-thebe adds its configuration script twice, and the
    second copy stops with "Identifier 'THEBE_JS_URL' has already been declared".
 """
@@ -103,14 +103,18 @@ def declare_scripts_once(soup) -> None:
             seen.add(body)
 
 
-def link_the_pdf(soup, page: Path, outdir: Path) -> None:
+def link_the_pdf(soup, page: Path, outdir: Path, single_page: bool) -> None:
+    """Links to the PDF relative to ``page``; the single page, from which the PDF is printed, has none."""
     for link in soup.select("a.book-pdf"):
-        link["href"] = os.path.relpath(outdir / link["href"], page.parent).replace(os.sep, "/")
+        if single_page:
+            link.decompose() if link.find_parent(class_="book-edition") else link.unwrap()
+        else:
+            link["href"] = os.path.relpath(outdir / link["href"], page.parent).replace(os.sep, "/")
 
 
-def improve_page(html: str, page: Path, outdir: Path) -> str:
+def improve_page(html: str, page: Path, outdir: Path, single_page: bool = False) -> str:
     soup = BeautifulSoup(html, "html.parser")
-    link_the_pdf(soup, page, outdir)
+    link_the_pdf(soup, page, outdir, single_page)
     describe_and_link_figures(soup)
     make_ids_unique(soup)
     name_elements_by_what_is_seen(soup)
@@ -124,7 +128,8 @@ def _improve_written_pages(app, exception) -> None:
     for page in Path(app.outdir).rglob("*.html"):
         text = page.read_text(encoding="utf-8")
         if "<html" in text[:2000]:
-            page.write_text(improve_page(text, page, Path(app.outdir)), encoding="utf-8")
+            page.write_text(improve_page(text, page, Path(app.outdir), app.builder.name == "singlehtml"),
+                            encoding="utf-8")
 
 
 def setup(app):

@@ -218,3 +218,23 @@ def test_no_code_box_of_the_pdf_is_empty(tmp_path):
     empty = [f"p. {int(name.split('-')[-1])} (rows {top}-{bottom})" for name, found in boxes.items()
              for top, bottom, holds in found if not holds and bottom - top >= 3]
     assert not empty, f"{len(empty)} code boxes of the PDF hold no code: {empty[:12]}"
+
+
+def _pdf_pages_text(pdf: Path) -> list[str]:
+    return subprocess.run(["pdftotext", "-layout", str(pdf), "-"], check=True, capture_output=True,
+                          text=True).stdout.split("\f")
+
+
+@pytest.mark.parametrize("source", CHAPTERS + APPENDICES, ids=lambda p: p.stem)
+def test_the_contents_give_the_page_on_which_each_chapter_starts(source):
+    if not PDF.is_file():
+        pytest.fail(f"{PDF} is missing: run `make pdf`")
+    pages = _pdf_pages_text(PDF)
+    title = " ".join(_normalized(_page_title(source)).split()).lower()
+    contents = [" ".join(line.split()) for line in pages[0].splitlines()]
+    entry = next((line for line in contents if title in _normalized(line).lower()), None)
+    assert entry, f"{title!r} is not in the table of contents on the first page"
+    number = re.search(r"(\d+)$", entry)
+    assert number, f"the table of contents gives no page for {title!r}: {entry!r}"
+    start = " ".join(_normalized(pages[int(number.group(1)) - 1]).split()[:40]).lower()
+    assert title in start, f"the contents send {title!r} to p. {number.group(1)}, which starts {start[:80]!r}"

@@ -11,6 +11,7 @@
 // with the width it needs and the width its box gives it in the printed layout, so that
 // tests/test_pdf.py can compare the printed formulas with the sources. In print, a formula never
 // scrolls or clips (a formula too wide would run into the margin, where the test finds its glyphs).
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { CHROMIUM, launch, loadAllImages, loadDependencies, parseArguments, serve, waitForMath } from './browser.mjs';
@@ -52,6 +53,39 @@ function wrapCodeLines() {
       return line;
     }));
   }
+}
+
+// The words of a heading or a link, as pdftotext prints them: no numbering, one space between words.
+const words = (text) => text.replace(/^[\d.]+\s+/, '').replace(/[\u00a0\s]+/g, ' ').trim().toLowerCase();
+
+/** The page (from 1) on which each title of `titles` starts a page of the PDF, or 0 when none does. */
+function pagesOf(pdf, titles) {
+  const pages = execFileSync('pdftotext', ['-layout', pdf, '-'], { maxBuffer: 1 << 28 }).toString().split('\f');
+  let from = 1; // the contents are on the first page: a chapter starts after it
+  return titles.map((title) => {
+    const wanted = words(title);
+    for (let page = from; page < pages.length; page += 1) {
+      const top = words(pages[page].split('\n').filter((line) => line.trim()).slice(0, 3).join(' '));
+      if (top.includes(wanted)) { from = page + 1; return page + 1; }
+    }
+    return 0;
+  });
+}
+
+// Runs in the page: the titles of the printed table of contents (sphinx-book-theme's #jb-print-toc).
+function contentsTitles() {
+  return [...document.querySelectorAll('#jb-print-toc a')].map((link) => link.textContent);
+}
+
+// Runs in the page: write each page number beside its title in the table of contents.
+function numberTheContents(numbers) {
+  [...document.querySelectorAll('#jb-print-toc a')].forEach((link, i) => {
+    if (!numbers[i]) return;
+    const number = document.createElement('span');
+    number.className = 'toc-page-number';
+    number.textContent = String(numbers[i]);
+    link.append(number);
+  });
 }
 
 // Runs in the page (print layout): every displayed formula, its TeX, and whether it fits its box.
@@ -104,12 +138,21 @@ async function main() {
     fs.mkdirSync(path.dirname(path.resolve(options.out)), { recursive: true });
     fs.writeFileSync(options.out.replace(/\.pdf$/, '') + '.formulas.json',
       JSON.stringify({ columnPx: COLUMN_PX, formulas }, null, 1));
-    await page.pdf({
+    const print = () => page.pdf({
       path: options.out, format: PAGE.format, printBackground: true, outline: true, tagged: true,
       margin: PAGE.margin,
       displayHeaderFooter: true, headerTemplate: '<span></span>',
       footerTemplate: '<div style="font-size:8px;width:100%;text-align:center;"><span class="pageNumber"></span></div>',
     });
+    // print twice: the first print tells on which page each chapter starts (every chapter starts a
+    // page), the second has those numbers in its table of contents (the contents keep their lines)
+    await print();
+    const titles = await page.evaluate(contentsTitles);
+    const numbers = pagesOf(options.out, titles);
+    const missing = titles.filter((title, i) => !numbers[i]);
+    if (missing.length) throw new Error(`no page of the PDF starts with ${missing.join('; ')}`);
+    await page.evaluate(numberTheContents, numbers);
+    await print();
     console.log(`wrote ${options.out} (${(fs.statSync(options.out).size / 1e6).toFixed(1)} MB)`);
   } finally {
     await browser.close();
