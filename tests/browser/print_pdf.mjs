@@ -55,8 +55,10 @@ function wrapCodeLines() {
   }
 }
 
-// The words of a heading or a link, as pdftotext prints them: no numbering, one space between words.
-const words = (text) => text.replace(/^[\d.]+\s+/, '').replace(/[\u00a0\s]+/g, ' ').trim().toLowerCase();
+// The words of a heading or a link, as pdftotext prints them: no numbering, one space between words,
+// a word hyphenated at the end of a line joined again.
+const words = (text) => text.replace(/^[\d.]+\s+/, '').replace(/[\u00a0\s]+/g, ' ').replace(/- /g, '-').trim()
+  .toLowerCase();
 
 /** The page (from 1) on which each title of `titles` starts a page of the PDF, or 0 when none does. */
 function pagesOf(pdf, titles) {
