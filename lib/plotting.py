@@ -102,6 +102,7 @@ def text_metadata(fig: Figure) -> dict:
     Every visible, non-empty text of the figure counts (tick labels, legends, labels, titles,
     annotations). The panels of a row are the axes laid out on a grid (an inset is not a panel).
     """
+    fig.draw_without_rendering()  # tick labels get their text only when the figure is drawn
     texts = [text for text in fig.findobj(Text) if text.get_visible() and text.get_text().strip()]
     smallest = min(texts, key=lambda text: text.get_fontsize(), default=None)
     rows: dict = {}
@@ -132,6 +133,9 @@ def _record_text_sizes_in_png() -> None:
         return
     shell = get_ipython()
     if shell is not None and hasattr(shell, "display_formatter"):
+        # load the backend now: the inline backend registers its own PNG formatter when it is first
+        # loaded, and would replace this one before the notebook's first figure
+        plt.switch_backend(mpl.rcParams["backend"])
         shell.display_formatter.formatters["image/png"].for_type(Figure, _png)
 
 
