@@ -15,7 +15,8 @@ prints), after the build, by the event ``build-finished``:
    ``role="list"``, which has no list items, is dropped.
 4. **The links to the PDF** (book_edition writes them relative to the output folder) are made
    relative to each page; the single page, which is printed to the PDF, keeps their words only.
-5. **No script is declared twice.** sphinx-thebe adds its configuration script twice, and the
+5. **No empty output box.** An output that holds only white space is dropped.
+6. **No script is declared twice.** sphinx-thebe adds its configuration script twice, and the
    second copy stops with "Identifier 'THEBE_JS_URL' has already been declared".
 """
 
@@ -41,7 +42,8 @@ def tex_as_text(tex: str) -> str:
     text = re.sub(r"\\(tilde|hat|bar)\s*\{?(\w)\}?", lambda m: m.group(2) + {"tilde": "\u0303", "hat": "\u0302",
                                                                               "bar": "\u0304"}[m.group(1)], tex)
     for command in sorted(TEX_WORDS, key=len, reverse=True):
-        text = re.sub(re.escape(command) + r"(?![a-zA-Z])", TEX_WORDS[command], text)
+        # a command made of letters ends where the letters end (\in is not \infty)
+        text = re.sub(re.escape(command) + (r"(?![a-zA-Z])" if command[-1].isalpha() else ""), TEX_WORDS[command], text)
     text = re.sub(r"\\(left|right|big|Big|bigg|mathrm|operatorname|mathbb|text|mathcal)\b", "", text)
     text = re.sub(r"\\[,;:!]|\\ |\\", " ", text)
     return " ".join(text.replace("{", "").replace("}", "").split())
@@ -112,9 +114,18 @@ def link_the_pdf(soup, page: Path, outdir: Path, single_page: bool) -> None:
             link["href"] = os.path.relpath(outdir / link["href"], page.parent).replace(os.sep, "/")
 
 
+def drop_empty_outputs(soup) -> None:
+    """An output of a cell that holds only white space (a lone newline a kernel flushed on its own)
+    would show as an empty code box."""
+    for output in soup.select("div.cell_output div.output"):
+        if not output.get_text().strip() and output.find(["img", "svg", "table", "iframe"]) is None:
+            output.decompose()
+
+
 def improve_page(html: str, page: Path, outdir: Path, single_page: bool = False) -> str:
     soup = BeautifulSoup(html, "html.parser")
     link_the_pdf(soup, page, outdir, single_page)
+    drop_empty_outputs(soup)
     describe_and_link_figures(soup)
     make_ids_unique(soup)
     name_elements_by_what_is_seen(soup)
