@@ -25,7 +25,7 @@ from scipy.optimize import brentq, minimize
 
 from .constants import loss_constants
 
-__all__ = ["EPS", "gaussian_draws", "gaussian_expectations", "gradient_coefficients", "MomentConstants",
+__all__ = ["EPS", "gaussian_draws", "gaussian_expectations", "objective_terms", "gradient_coefficients", "MomentConstants",
            "moment_constants", "sample_objective", "sample_critical_point", "off_line_z_score",
            "skewed_companion", "richardson_gradient", "rayleigh_iterates", "ReferenceRay", "start_radius",
            "replay_search", "replay_brackets", "GradientParts"]
@@ -70,16 +70,21 @@ def gaussian_expectations(functions, mean: float, std: float) -> list[float]:
     return [float(weights @ h(v)) for h in functions]
 
 
-def gradient_coefficients(loss, S: np.ndarray, u: np.ndarray, w_tilde: np.ndarray) -> tuple[float, float]:
-    r"""The statement's :math:`(c_1, c_2)` of lemma ``lem-gaussian-gradient``, computed afresh.
+def objective_terms(loss, S: np.ndarray, u: np.ndarray, w_tilde: np.ndarray) -> tuple[float, float, float]:
+    r"""The loss :math:`f(\tilde w) = E[\phi(v)]` and the :math:`c_1, c_2` of lemma ``lem-gaussian-gradient``, afresh.
 
     :math:`v = z^\top\tilde w \sim N(u^\top\tilde w, \tilde w^\top S\tilde w - (u^\top\tilde w)^2)`,
     :math:`c_2 = E[\phi''(v)]`, :math:`c_1 = E[\phi'(v)] - c_2\,u^\top\tilde w`.
     """
     mean = float(u @ w_tilde)
     std = math.sqrt(max(float(w_tilde @ S @ w_tilde) - mean * mean, 0.0))
-    first, second = gaussian_expectations((loss.first, loss.second), mean, std)
-    return first - second * mean, second
+    value, first, second = gaussian_expectations((loss.value, loss.first, loss.second), mean, std)
+    return value, first - second * mean, second
+
+
+def gradient_coefficients(loss, S: np.ndarray, u: np.ndarray, w_tilde: np.ndarray) -> tuple[float, float]:
+    r"""The :math:`(c_1, c_2)` of :func:`objective_terms`."""
+    return objective_terms(loss, S, u, w_tilde)[1:]
 
 
 class MomentConstants:
@@ -350,22 +355,24 @@ def replay_brackets(problem, directions: np.ndarray, lengths: np.ndarray, steps:
 class GradientParts:
     r"""The gradient of the Gaussian halfspace objective at GDNP's iterates, computed by the check.
 
-    At :math:`\tilde w_t = g_t w_t/\|w_t\|_S`, with :math:`c_1, c_2` from :func:`gradient_coefficients`:
-    ``length`` :math:`(\nabla F^\top\hat w)^2`, ``direction`` the norm of the rest in :math:`S^{-1}`
-    (lemma ``lem-norm-split``), ``total`` their sum, ``c1``, and ``accuracy``, a bound on
-    :math:`\|\nabla F - \nabla F_{\text{exact}}\|_{S^{-1}}` from the quadrature's accuracy.
+    At :math:`\tilde w_t = g_t w_t/\|w_t\|_S`, with the loss and :math:`c_1, c_2` from
+    :func:`objective_terms`: ``loss``, ``length`` :math:`(\nabla F^\top\hat w)^2`, ``direction`` the norm
+    of the rest in :math:`S^{-1}` (lemma ``lem-norm-split``), ``total`` their sum, ``c1``, and
+    ``accuracy``, a bound on :math:`\|\nabla F - \nabla F_{\text{exact}}\|_{S^{-1}}` from the
+    quadrature's accuracy.
     """
 
     def __init__(self, loss, constants: MomentConstants, directions: np.ndarray, lengths: np.ndarray):
         S, u = constants.S, constants.u
         phi, psi = loss_constants(loss)
-        length, direction, c1s, accuracy = [], [], [], []
+        values, length, direction, c1s, accuracy = [], [], [], [], []
         for w, g in zip(directions, lengths):
             w_hat = w / math.sqrt(float(w @ S @ w))
             w_tilde = g * w_hat
-            c1, c2 = gradient_coefficients(loss, S, u, w_tilde)
+            value, c1, c2 = objective_terms(loss, S, u, w_tilde)
             grad = c1 * u + c2 * (S @ w_tilde)
             along = float(grad @ w_hat)
+            values.append(value)
             length.append(along**2)
             direction.append(constants.dual_norm_sq(grad - along * (S @ w_hat)))
             c1s.append(c1)
@@ -373,7 +380,7 @@ class GradientParts:
             # multiply, in the S^-1 norm (at most 1/sqrt(mu) times the Euclidean): a margin of 1000
             scale = phi + psi * abs(float(u @ w_tilde))
             accuracy.append(1e-12 * scale * (np.linalg.norm(u) + np.linalg.norm(S @ w_tilde)) / math.sqrt(constants.mu))
-        self.length, self.direction = np.array(length), np.array(direction)
+        self.loss, self.length, self.direction = np.array(values), np.array(length), np.array(direction)
         self.total = self.length + self.direction
         self.c1, self.accuracy = np.array(c1s), np.array(accuracy)
 
