@@ -24,7 +24,7 @@ from ..solvers import gdnp
 from . import CheckResult, largest, smallest, verifies
 from .constants import loss_constants
 from .halfspace_reference import (EPS, GradientParts, MomentConstants, ReferenceRay, gaussian_draws,
-                                  gaussian_expectations, gradient_coefficients, moment_constants,
+                                  gradient_coefficients, moment_constants, objective_terms,
                                   off_line_z_score, rayleigh_iterates, replay_brackets, richardson_gradient,
                                   sample_critical_point, sample_objective, skewed_companion)
 
@@ -80,8 +80,8 @@ CONSTANT_TOLERANCE = 1e-12
 # ---------------------------------------------------------------------------------------------
 # Stein's lemma and the Gaussian gradient
 
-#: How many standard errors a Monte-Carlo mean may lie from its exact value. Each check compares
-#: at most a few dozen means; for a normal mean, 5 standard errors or more happen with probability
+#: How many standard errors a Monte-Carlo mean may lie from its exact value. A check compares at
+#: most about 150 means; for a normal mean, 5 standard errors or more happen with probability
 #: 5.7e-7 each, so a correct statement fails on fewer than one seed in 10 000.
 Z_LIMIT = 5.0
 
@@ -176,7 +176,7 @@ def gaussian_gradient(seed: int = 0, n: int = 100_000) -> CheckResult:
         problem = random_halfspace(int(rng.integers(3, 8)), float(np.exp(rng.uniform(0.5, 3))), rng.uniform(0.1, 0.9), name, rng)
         S, u = problem.S, problem.u
         w_tilde = rng.standard_normal(problem.dim) * rng.uniform(0.3, 3.0)
-        c1, c2 = gradient_coefficients(loss, S, u, w_tilde)
+        own_loss, c1, c2 = objective_terms(loss, S, u, w_tilde)
         formula = c1 * u + c2 * S @ w_tilde
         # the lemma, over the model's samples
         X, y = problem.sample(n, seed=rng)
@@ -189,8 +189,6 @@ def gaussian_gradient(seed: int = 0, n: int = 100_000) -> CheckResult:
         # the code, against the check's own integrals
         phi, psi = loss_constants(loss)
         scale = (phi + psi * abs(u @ w_tilde)) * max(np.max(np.abs(u)), np.max(np.abs(S @ w_tilde)))
-        mean = float(u @ w_tilde)
-        own_loss, = gaussian_expectations((loss.value,), mean, math.sqrt(max(w_tilde @ S @ w_tilde - mean**2, 0.0)))
         evaluation = problem.evaluate(w_tilde)
         worst_code = largest(worst_code, float(np.max(np.abs(evaluation.grad - formula))) / scale,
                              abs(evaluation.c1 - c1) / scale, abs(evaluation.c2 - c2) / scale,
@@ -417,7 +415,8 @@ def bisection_bound(seed: int = 0, rays: int = 6) -> CheckResult:
     ratio must exceed 0.99, so a bisection that does more halvings than it counts is caught. Also
     checked: :math:`|\partial_g^2 f| \le \Psi` on a grid, and the :math:`\Phi, \Psi` of every
     loss as the library states them (``loss.first_bound``, ``loss.second_bound``,
-    ``problem.length_curvature_bound``) against their suprema.
+    ``problem.length_curvature_bound``, and :math:`\zeta = \Psi L` as ``problem.smoothness``)
+    against their suprema (:func:`_loss_constant_errors`).
     """
     rng = rng_from(seed)
     worst_ratio, worst_curvature, worst_derivative, compared = 0.0, 0.0, 0.0, 0
@@ -448,7 +447,8 @@ def bisection_bound(seed: int = 0, rays: int = 6) -> CheckResult:
     # the constructed near-worst case: the root 1e-12 of the width inside the left end
     problem, own, w = _worst_case_ray(rng)
     root = own.root()
-    tight = largest(*_bisection_ratios(problem.ray(w).derivative, own.derivative, (root - 1e-12, root + 1.0 - 1e-12), 0.25))
+    tight = largest(*_bisection_ratios(problem.ray(w).derivative, own.derivative, (root - 1e-12, root + 1.0 - 1e-12),
+                                       loss_constants(LOSSES["logistic"])[1]))
     constant_error = _loss_constant_errors(problems)
     passed = (worst_ratio <= 1.0 and tight <= 1.0 and tight >= 0.99 and worst_curvature <= 1.0 + 1e-6
               and worst_derivative <= DERIVATIVE_TOLERANCE and constant_error <= CONSTANT_TOLERANCE)
