@@ -14,6 +14,7 @@ import pytest
 
 import lib
 from lib import checks
+from lib.checks import halfspace_reference
 from lib.gaussian import gaussian_expectation
 from lib.moments import Evaluation
 from lib.result import OptimizationResult
@@ -153,7 +154,7 @@ def _gaussian_gradient_with_the_wrong_sign_of_steins_term(monkeypatch):
 def _critical_points_of_a_skewed_sample(monkeypatch):
     """The 'Gaussian' sample replaced by one with the same moments and a skewed coordinate: off the line."""
     def skewed_draws(mean, covariance, n, rng):
-        return checks.halfspaces.skewed_companion(covariance + np.outer(mean, mean), mean, n, rng)
+        return halfspace_reference.skewed_companion(covariance + np.outer(mean, mean), mean, n, rng)
 
     monkeypatch.setattr(checks.halfspaces, "gaussian_draws", skewed_draws)
     return checks.halfspaces.critical_line(seed=UNSEEN_SEEDS[0])
@@ -229,7 +230,7 @@ def test_the_checks_own_quadrature_agrees_with_scipy_quad():
         for _ in range(20):
             mean, std = rng.normal() * 10 ** rng.uniform(-3, 2), 10 ** rng.uniform(-3, 3)
             functions = (loss.value, loss.first, loss.second)
-            ours = checks.halfspaces.gaussian_expectations(functions, mean, std)
+            ours = halfspace_reference.gaussian_expectations(functions, mean, std)
             for function, value in zip(functions, ours):
                 density = lambda x: function(np.array([mean + std * x]))[0] * np.exp(-0.5 * x * x) / np.sqrt(2 * np.pi)
                 kink = -mean / std  # where the loss changes, in standard units
