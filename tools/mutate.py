@@ -45,6 +45,10 @@ MUTATIONS = ROOT / "tools" / "mutations.toml"
 #: What a mutant's copy of the project needs: the library, the tests and pytest's configuration.
 COPIED = ("lib", "tests", "pyproject.toml")
 
+#: A test about the test file itself (every check has a negative control): it says nothing of lib, so it
+#: must never count as catching a mutant.
+META_TEST = "tests/test_theorems.py::test_every_check_has_a_negative_control"
+
 #: Runs every registered check with the book's seed and prints a JSON verdict per label.
 CHAPTER_CHECKS = """
 import json, sys, traceback
@@ -177,7 +181,7 @@ def judge(root: Path, timeout: float) -> tuple[list[str], list[str], str]:
         failing_checks, note = ["(timeout)"], f"the chapter checks ran over {timeout:.0f} s"
     try:
         tests_run = _run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-o", "addopts=",
-                          "tests/test_theorems.py"], root, timeout)
+                          "tests/test_theorems.py", "--deselect", META_TEST], root, timeout)
         failing_tests = [line.split(" ")[1].removeprefix("tests/test_theorems.py::")
                          for line in tests_run.stdout.splitlines() if line.startswith(("FAILED ", "ERROR "))]
         if tests_run.returncode not in (0, 1) and not failing_tests:
