@@ -27,15 +27,20 @@ def test_check_holds_on_unseen_seed(label):
 def _rayleigh_gd_with_step_factor(factor):
     """GDNP's direction update with its step multiplied by ``factor``: a wrong solver."""
 
-    def solver(problem, w0, iterations):
-        w, gaps = np.asarray(w0, float), []
-        for _ in range(iterations + 1):
+    def solver(problem, w0, iterations, callback=None):
+        w, gaps, loss_gaps = np.asarray(w0, float), [], []
+        for t in range(iterations + 1):
+            ray = problem.ray(w)
+            g = ray.exact_minimizer()
             gaps.append(problem.rho_gap(w))
-            eta = (w @ problem.S @ w) / (2 * problem.L * abs(problem.rho(w)))
-            w = w - factor * eta * problem.rho_grad(w)
-        g = problem.ray(w).exact_minimizer()
-        trace = {"rho_gap": np.array(gaps), "loss": np.zeros(iterations + 1)}
-        return OptimizationResult("broken", g * problem.ray(w).w_hat, g, w, trace)
+            loss_gaps.append(problem.loss_gap(g * ray.w_hat))
+            if callback is not None:
+                callback(t, g * ray.w_hat, g, w)
+            if t < iterations:
+                eta = (w @ problem.S @ w) / (2 * problem.L * abs(problem.rho(w)))
+                w = w - factor * eta * problem.rho_grad(w)
+        trace = {"rho_gap": np.array(gaps), "loss_gap": np.array(loss_gaps), "loss": np.zeros(iterations + 1)}
+        return OptimizationResult("broken", g * ray.w_hat, g, w, trace)
 
     return solver
 
@@ -99,8 +104,8 @@ def test_a_check_refuses_a_bad_seed(bad_seed):
 
 def test_a_nan_in_the_measured_figure_fails_the_check():
     """A solver whose gaps turn NaN: max(x, nan) would drop the NaN, the check must not."""
-    def nan_solver(problem, w0, iterations):
-        result = lib.gdnp(problem, w0, iterations=iterations)
+    def nan_solver(problem, w0, iterations, callback=None):
+        result = lib.gdnp(problem, w0, iterations=iterations, callback=callback)
         result.trace["rho_gap"][len(result.trace["rho_gap"]) // 2] = np.nan
         return result
 
