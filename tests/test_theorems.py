@@ -8,6 +8,7 @@ mutation`` (tools/mutate.py) goes further and breaks lib itself.
 """
 
 import dataclasses
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -32,15 +33,20 @@ def test_check_holds_on_unseen_seed(label):
 def _rayleigh_gd_with_step_factor(factor):
     """GDNP's direction update with its step multiplied by ``factor``: a wrong solver."""
 
-    def solver(problem, w0, iterations):
-        w, gaps = np.asarray(w0, float), []
-        for _ in range(iterations + 1):
+    def solver(problem, w0, iterations, callback=None):
+        w, gaps, loss_gaps = np.asarray(w0, float), [], []
+        for t in range(iterations + 1):
+            ray = problem.ray(w)
+            g = ray.exact_minimizer()
             gaps.append(problem.rho_gap(w))
-            eta = (w @ problem.S @ w) / (2 * problem.L * abs(problem.rho(w)))
-            w = w - factor * eta * problem.rho_grad(w)
-        g = problem.ray(w).exact_minimizer()
-        trace = {"rho_gap": np.array(gaps), "loss": np.zeros(iterations + 1)}
-        return OptimizationResult("broken", g * problem.ray(w).w_hat, g, w, trace)
+            loss_gaps.append(problem.loss_gap(g * ray.w_hat))
+            if callback is not None:
+                callback(t, g * ray.w_hat, g, w)
+            if t < iterations:
+                eta = (w @ problem.S @ w) / (2 * problem.L * abs(problem.rho(w)))
+                w = w - factor * eta * problem.rho_grad(w)
+        trace = {"rho_gap": np.array(gaps), "loss_gap": np.array(loss_gaps), "loss": np.zeros(iterations + 1)}
+        return OptimizationResult("broken", g * ray.w_hat, g, w, trace)
 
     return solver
 
@@ -104,8 +110,8 @@ def test_a_check_refuses_a_bad_seed(bad_seed):
 
 def test_a_nan_in_the_measured_figure_fails_the_check():
     """A solver whose gaps turn NaN: max(x, nan) would drop the NaN, the check must not."""
-    def nan_solver(problem, w0, iterations):
-        result = lib.gdnp(problem, w0, iterations=iterations)
+    def nan_solver(problem, w0, iterations, callback=None):
+        result = lib.gdnp(problem, w0, iterations=iterations, callback=callback)
         result.trace["rho_gap"][len(result.trace["rho_gap"]) // 2] = np.nan
         return result
 
@@ -113,6 +119,164 @@ def test_a_nan_in_the_measured_figure_fails_the_check():
     assert not result.passed, str(result)
     assert not checks.CheckResult("x", "a NaN figure", float("nan"), 1.0, True).passed
     assert np.isnan(checks.largest(0.5, float("nan"))) and np.isnan(checks.largest(float("nan"), 0.5))
+
+
+# ---- chapters 1, 2 and 5
+# Each control swaps one ingredient of the check for a wrong one: a function of lib.decoupling or
+# lib.rayleigh as the check module sees it, the problems it draws, or the solver it runs.
+
+def _module_with(module, **replacements):
+    """A stand-in for ``module`` in a check module's namespace, with some of its functions replaced."""
+    return SimpleNamespace(**{**vars(module), **replacements})
+
+
+def _problems_with(monkeypatch, check_module, **methods):
+    """Make ``check_module`` draw least-squares problems whose class overrides ``methods``."""
+    broken = type("BrokenLeastSquares", (lib.LeastSquares,), methods)
+    draw = check_module.random_least_squares
+
+    def random_least_squares(*args, **kwargs):
+        problem = draw(*args, **kwargs)
+        return broken(problem.S, problem.u)
+
+    monkeypatch.setattr(check_module, "random_least_squares", random_least_squares)
+
+
+def _euclidean_from_w_tilde(w_tilde, S):
+    """The length of w~ in the Euclidean norm: the inverse of weight normalization, not of BN's map."""
+    length = float(np.linalg.norm(w_tilde))
+    return length, np.asarray(w_tilde, float) / length
+
+
+def _split_gradient(length_unnormalised=False, direction_power=1, euclidean=False):
+    """lib.split_gradient with one wrong ingredient: d_g f = w.grad F, g/||w||_S^2, or the projection along w."""
+    def split_gradient(grad_F, g, w, S):
+        norm = np.sqrt(w @ S @ w)
+        w_hat = w / norm
+        along = grad_F @ (w if length_unnormalised else w_hat)
+        residual = grad_F - (grad_F @ w_hat) * (w_hat if euclidean else S @ w_hat)
+        return float(along), (g / norm**direction_power) * residual
+    return split_gradient
+
+
+@control("lem-bn-reparam")
+def _from_w_tilde_in_the_euclidean_norm(monkeypatch):
+    """from_w_tilde returning ||w~|| as the length: BN's map is not undone."""
+    monkeypatch.setattr(checks.reparametrization, "decoupling", _module_with(lib.decoupling, from_w_tilde=_euclidean_from_w_tilde))
+    return checks.reparametrization.bn_reparametrization(seed=UNSEEN_SEEDS[0])
+
+
+@control("lem-scale-invariance")
+def _direction_gradient_over_the_squared_norm(monkeypatch):
+    """grad_w f with g/||w||_S^2: it scales like 1/c^2, not 1/c."""
+    monkeypatch.setattr(checks.reparametrization, "decoupling",
+                        _module_with(lib.decoupling, split_gradient=_split_gradient(direction_power=2)))
+    return checks.reparametrization.scale_invariance(seed=UNSEEN_SEEDS[0])
+
+
+@control("lem-bn-gradients")
+def _length_derivative_without_its_normalisation(monkeypatch):
+    """d_g f = w.grad F, without the 1/||w||_S of the lemma."""
+    monkeypatch.setattr(checks.reparametrization, "decoupling",
+                        _module_with(lib.decoupling, split_gradient=_split_gradient(length_unnormalised=True)))
+    return checks.reparametrization.bn_gradients(seed=UNSEEN_SEEDS[0])
+
+
+@control("lem-orthogonal")
+def _projection_along_w_instead_of_s_w(monkeypatch):
+    """The projection of lem-bn-gradients along w (weight normalization's) instead of along S w."""
+    monkeypatch.setattr(checks.reparametrization, "decoupling",
+                        _module_with(lib.decoupling, split_gradient=_split_gradient(euclidean=True)))
+    return checks.reparametrization.direction_orthogonality(seed=UNSEEN_SEEDS[0])
+
+
+@control("lem-norm-split")
+def _direction_part_in_the_euclidean_norm(monkeypatch):
+    """norm_split's direction part in the Euclidean norm instead of the S^-1 norm."""
+    def norm_split(grad_F, w, S):
+        w_hat = w / np.sqrt(w @ S @ w)
+        residual = grad_F - (grad_F @ w_hat) * (S @ w_hat)
+        return float(grad_F @ w_hat) ** 2, float(residual @ residual)
+
+    monkeypatch.setattr(checks.reparametrization, "decoupling", _module_with(lib.decoupling, norm_split=norm_split))
+    return checks.reparametrization.norm_split(seed=UNSEEN_SEEDS[0])
+
+
+@control("lem-ls-length")
+def _half_the_optimal_length(monkeypatch):
+    """A closed-form length -u.w/(2||w||_S): not the minimiser of the parabola."""
+    class HalfRay(lib.least_squares.LeastSquaresRay):
+        def exact_minimizer(self):
+            return 0.5 * super().exact_minimizer()
+
+    _problems_with(monkeypatch, checks.least_squares, ray=lambda self, w: HalfRay(self, self.check_direction("w", w)))
+    return checks.least_squares.ls_optimal_length(seed=UNSEEN_SEEDS[0])
+
+
+@control("lem-rayleigh-min")
+def _rho_star_from_a_bound(monkeypatch):
+    """rayleigh_minimum returning -||u||^2/mu, a lower bound of rho, not its minimum -u.S^-1.u."""
+    def rayleigh_minimum(S, u):
+        return -float(u @ u) / float(np.linalg.eigvalsh(S)[0])
+
+    monkeypatch.setattr(checks.least_squares, "rayleigh", _module_with(lib.rayleigh, rayleigh_minimum=rayleigh_minimum))
+    return checks.least_squares.rayleigh_minimum(seed=UNSEEN_SEEDS[0], instances=5)
+
+
+@control("lem-rayleigh-grad")
+def _rayleigh_gradient_without_its_factor_2(monkeypatch):
+    """grad rho without the factor 2 of lem-rayleigh-grad."""
+    _problems_with(monkeypatch, checks.least_squares, rho_grad=lambda self, w: 0.5 * lib.LeastSquares.rho_grad(self, w))
+    return checks.least_squares.rayleigh_gradient(seed=UNSEEN_SEEDS[0])
+
+
+@control("prop-ls-gd")
+def _gd_with_half_the_step(monkeypatch):
+    """GD with the step 1/(4L): it contracts by (1 - mu/(2L))^2 only, above the bound."""
+    def half_step_gd(problem, w0, iterations, callback=None):
+        return lib.gd(problem, w0, iterations=iterations, step=0.25 / problem.L, callback=callback)
+
+    monkeypatch.setattr(checks.least_squares, "gd", half_step_gd)
+    return checks.least_squares.gd_rate(seed=UNSEEN_SEEDS[0], instances=10)
+
+
+@control("prop-effective-step")
+def _effective_step_over_the_norm(monkeypatch):
+    """BNGD reporting eta/||w_t|| as its effective step instead of eta/||w_t||^2."""
+    def bngd(problem, w0, **options):
+        result = lib.bngd(problem, w0, **options)
+        result.trace["effective_step"] = result.info["direction_step"] / np.sqrt(result.trace["direction_norm_sq"])
+        return result
+
+    monkeypatch.setattr(checks.beyond, "bngd", bngd)
+    return checks.beyond.effective_step(seed=UNSEEN_SEEDS[0])
+
+
+@control("prop-wn-bn")
+def _batchnorm_with_running_statistics(monkeypatch):
+    """BatchNorm1d in eval mode: it normalizes with its running statistics (0 and 1), not the batch's."""
+    import torch
+
+    def batchnorm_unit(X, w, g):
+        bn = torch.nn.BatchNorm1d(1, dtype=torch.float64)
+        with torch.no_grad():
+            bn.weight.fill_(float(g))
+            bn.eval()
+            return bn(torch.from_numpy(np.asarray(X) @ np.asarray(w)).reshape(-1, 1)).numpy().ravel()
+
+    monkeypatch.setattr(checks.beyond, "batchnorm_unit", batchnorm_unit)
+    return checks.beyond.weight_normalization(seed=UNSEEN_SEEDS[0])
+
+
+def test_rate_check_compares_the_reported_gaps_with_the_iterates():
+    """A solver whose trace reports half the Rayleigh gap: the ratios are unchanged, the report is wrong."""
+    def halving_solver(problem, w0, iterations, callback=None):
+        result = lib.gdnp(problem, w0, iterations=iterations, callback=callback)
+        result.trace["rho_gap"] = 0.5 * result.trace["rho_gap"]
+        return result
+
+    result = checks.least_squares.ls_rate(seed=UNSEEN_SEEDS[1], instances=3, solver=halving_solver)
+    assert not result.passed, str(result)
 
 
 # ------------------------------------------------------------------------------------------------
