@@ -1,0 +1,95 @@
+"""lib.experiments: pinned threads, alternating repeats, step tuning and seed spreads."""
+
+import math
+
+import matplotlib
+import numpy as np
+import pytest
+from threadpoolctl import threadpool_info
+
+import lib
+from lib.experiments import median_time_trace, pin_threads, plot_spread, repeat_alternately, spread, tune_step
+
+matplotlib.use("Agg")
+
+
+def test_pin_threads_limits_every_pool_and_torch():
+    torch = pytest.importorskip("torch")
+    before = torch.get_num_threads()
+    try:
+        described = pin_threads(1)
+        assert all(pool["num_threads"] == 1 for pool in threadpool_info())
+        assert torch.get_num_threads() == 1 and "torch 1" in described
+    finally:
+        torch.set_num_threads(before)
+    with pytest.raises(ValueError, match="threads"):
+        pin_threads(0)
+
+
+def test_repeat_alternately_takes_turns():
+    calls = []
+    results = repeat_alternately({"a": lambda: calls.append("a") or len(calls), "b": lambda: calls.append("b") or len(calls)}, 3)
+    assert calls == ["a", "b"] * 3
+    assert results == {"a": [1, 3, 5], "b": [2, 4, 6]}
+    with pytest.raises(ValueError, match="empty"):
+        repeat_alternately({})
+
+
+class _Run:
+    def __init__(self, times, norms):
+        self.trace = {"time": np.asarray(times, dtype=float), "grad_norm_sq": np.asarray(norms, dtype=float)}
+
+
+def test_median_time_trace_is_the_entrywise_median_of_repeats():
+    norms = [1.0, 0.5, 0.25]
+    runs = [_Run([0, 1, 2], norms), _Run([0, 5, 6], norms), _Run([0, 2, 9], norms)]
+    np.testing.assert_array_equal(median_time_trace(runs), [0.0, 2.0, 6.0])
+    with pytest.raises(ValueError, match="not repeats"):
+        median_time_trace([_Run([0, 1, 2], norms), _Run([0, 1, 2], [1.0, 0.5, 0.3])])
+    with pytest.raises(ValueError, match="empty"):
+        median_time_trace([])
+
+
+def test_tune_step_widens_the_grid_until_the_best_step_is_inside_then_refines():
+    tried = []
+
+    def run(step):
+        tried.append(step)
+        if step > 100.0:
+            raise lib.DivergenceError("too large", None)
+        return (math.log(step) - math.log(3.0)) ** 2  # best at 3, unimodal in log(step)
+
+    sweep = tune_step(run, [0.01, 0.1], score=lambda result: result, refinements=2)
+    assert sweep.inside and np.all(np.diff(sweep.steps) > 0)
+    # the grid of ratio 10 widened up to 10 and 100, then refined twice: ratio 10^(1/4) around the best
+    assert abs(math.log(sweep.best_step / 3.0)) <= math.log(10.0) / 8 + 1e-12
+    assert sweep.best == sweep.results[sweep.best_index] == min(r for r in sweep.results if r is not None)
+    boxed = tune_step(run, [0.01, 0.1], score=lambda result: result, max_widenings=0)
+    assert not boxed.inside and boxed.best_step == 0.1
+    diverging = tune_step(run, [1e3, 1e4], score=lambda result: result)  # widens downwards past the divergence
+    assert diverging.inside and diverging.results[-1] is None
+    with pytest.raises(ValueError, match="two distinct positive"):
+        tune_step(run, [1.0, 1.0], score=lambda result: result)
+
+
+def test_spread_and_its_format():
+    s = spread([3.0, 1.0, 2.0, np.inf])
+    assert (s.median, s.low, s.high, s.count) == (2.5, 1.0, np.inf, 4)
+    assert format(spread([1.0, 2.0, 3.0]), ".1f") == "2.0 [1.0, 3.0]"
+    with pytest.raises(ValueError, match="NaN"):
+        spread([1.0, np.nan])
+    with pytest.raises(ValueError, match="NaN"):
+        spread([])
+
+
+def test_plot_spread_draws_medians_and_ranges_of_the_finite_values():
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots()
+    bars = plot_spread(ax, [1.0, 2.0, 3.0], [[1.0, 2.0, 4.0], [np.inf, 5.0, 7.0], [np.inf, np.inf, np.nan]])
+    x, y = bars.lines[0].get_data()
+    np.testing.assert_array_equal(x, [1.0, 2.0])  # the third point has no finite value
+    np.testing.assert_array_equal(y, [2.0, 6.0])
+    with pytest.raises(ValueError, match="shape"):
+        plot_spread(ax, [1.0, 2.0], [[1.0]])
+    plt.close(fig)
