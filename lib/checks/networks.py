@@ -61,7 +61,7 @@ def _line(moments) -> tuple[np.ndarray, float]:
 
 
 def _line_parts(moments, W_tilde) -> tuple[np.ndarray, np.ndarray]:
-    r"""Rows :math:`\tilde w_j = c_j\hat w^* + y_j` with :math:`y_j` S-orthogonal to the line: returns :math:`c` and the rows :math:`y_j`."""
+    r"""Rows :math:`\tilde w_j = c_j\hat w^* + \tilde w_j^\perp`, :math:`\tilde w_j^\perp` S-orthogonal to the line: returns :math:`c` and the rows :math:`\tilde w_j^\perp`."""
     direction, _ = _line(moments)
     along = W_tilde @ moments.S @ direction
     return along, W_tilde - np.outer(along, direction)
@@ -103,7 +103,7 @@ def _unit_gradients(z, W_tilde, theta, loss, i):
 
 
 def _coefficients(moments, theta, loss, W_tilde, i, average=None):
-    r""":math:`a_i`, row :math:`i` of :math:`B`, :math:`c_1` and :math:`d = \sum_{j\ne i} b_{ij}y_j` at ``W_tilde``.
+    r""":math:`a_i`, row :math:`i` of :math:`B`, :math:`c_1` and :math:`\Delta = \sum_{j\ne i} b_{ij}\tilde w_j^\perp` at ``W_tilde``.
 
     :math:`c_1 = a_i - b_{ii}u^\top\tilde w_i + (1/\nu - \nu)\sum_{j\ne i} b_{ij}c_j` with
     :math:`c_j = \hat w^{*\top}S\tilde w_j` (proposition ``prop-unit-decoupling``, theorem
@@ -129,7 +129,7 @@ def _s_norm(moments, vector) -> float:
 
 
 @verifies("lem-network-gradient", CHAPTER, "grad_i f = a_i u + (S - u u^T) sum_j b_ij w~_j")
-def network_gradient(seed: int = 0, n: int = 400_000) -> CheckResult:
+def network_gradient(seed: int = 0, n: int = 200_000) -> CheckResult:
     """Stein's decomposition of every unit's gradient, in standard errors; a non-Gaussian z must break it.
 
     The non-Gaussian z has the same mean and covariance, with independent random signs (+-1) in
@@ -144,23 +144,21 @@ def network_gradient(seed: int = 0, n: int = 400_000) -> CheckResult:
     W_tilde = rng.standard_normal((3, model.dim)) * rng.uniform(0.3, 1.5)
     covariance = model.S - np.outer(model.u, model.u)
 
-    def worst(z):
-        scores = []
-        for i in range(3):
-            gradient, h, grad_h = _unit_gradients(z, W_tilde, THETA, LOGISTIC, i)
-            scores.append(np.max(_z_scores(gradient - h[:, None] * model.u - grad_h @ covariance)))
-        return largest(*scores)
+    def deviations(z):
+        """For each unit, the per-sample Stein parts and the largest deviation from the decomposition in standard errors."""
+        parts = [_stein_parts(z @ W_tilde.T, THETA, LOGISTIC, i) for i in range(3)]
+        scores = [np.max(_z_scores(h[:, None] * (z - model.u) - (dh @ W_tilde) @ covariance)) for h, dh in parts]
+        return parts, largest(*scores)
 
     z = _gaussian_sample(model, n, rng)
-    gaussian = worst(z)
+    parts, gaussian = deviations(z)
     root = np.linalg.cholesky(covariance)
-    signs = worst(model.u + rng.choice([-1.0, 1.0], size=(n, model.dim)) @ root.T)
+    _, signs = deviations(model.u + rng.choice([-1.0, 1.0], size=(n, model.dim)) @ root.T)
     # the library's sample gradient and B against the check's own means (X = z, y = -1 gives z = -y x)
     sample = HiddenLayerNetwork(z, -np.ones(n), THETA)
-    parts = [_stein_parts(z @ W_tilde.T, THETA, LOGISTIC, i) for i in range(3)]
     own_grad = np.array([h @ z / n for h, _ in parts])
     own_B = np.array([dh.mean(axis=0) for _, dh in parts])
-    # sums of n = 4e5 terms of size <= 1 in another order: 1e-12 relative leaves a factor 100 to rounding
+    # sums of n terms of size <= 1 in another order: 1e-12 relative leaves a factor 100 to rounding
     library = largest(np.max(np.abs(sample.grad(W_tilde) - own_grad)) / np.max(np.abs(own_grad)),
                       np.max(np.abs(sample.coupling_matrix(W_tilde) - own_B)) / np.max(np.abs(own_B)))
     # the population with two units, anywhere: the direct gradient E[h z] against a u + (S - uu^T) sum_j b_ij w~_j
@@ -186,9 +184,11 @@ def _critical_point(network: GaussianHiddenLayer, W0: np.ndarray, minimise: bool
     """A critical point of the population objective near W0, with no assumption on where it lies.
 
     Newton's method on the gradient (it converges to any nondegenerate critical point nearby,
-    saddles included), after BFGS on the loss when ``minimise``. The Jacobian is taken by central
-    differences with a step of 1e-6 (error about 1e-12 from truncation and 1e-11 * 1e6 / 1e6 from
-    the quadrature). Returns the point and the symmetrised Jacobian of the last step (the Hessian).
+    saddles included), after BFGS on the loss when ``minimise``. The Jacobian is taken by forward
+    differences with a step of 1e-7 (an error of about 1e-7 relative, which keeps Newton's
+    convergence fast, and small beside the Hessian's eigenvalues). It stops once the gradient is
+    below 1e-11, about the quadrature's accuracy. Returns the point and the symmetrised Jacobian
+    of the last step (the Hessian there, to about 1e-7).
     """
     shape = W0.shape
 
@@ -201,24 +201,25 @@ def _critical_point(network: GaussianHiddenLayer, W0: np.ndarray, minimise: bool
             evaluation = network.evaluate(x.reshape(shape))
             return evaluation.loss, evaluation.grad.ravel()
         x = minimize(objective, x, jac=True, method="BFGS", options={"gtol": 1e-8, "maxiter": 500}).x
-    h = 1e-6
+    h, hessian = 1e-7, None
     for _ in range(12):
-        jacobian = np.column_stack([(gradient(x + h * e) - gradient(x - h * e)) / (2 * h) for e in np.eye(x.size)])
-        hessian = 0.5 * (jacobian + jacobian.T)
-        step = np.linalg.solve(hessian, gradient(x))
-        x = x - step
-        if np.max(np.abs(step)) <= 1e-13 * np.max(np.abs(x)):
+        g = gradient(x)
+        if hessian is not None and np.max(np.abs(g)) <= 1e-11:
             break
+        jacobian = np.column_stack([(gradient(x + h * e) - g) / h for e in np.eye(x.size)])
+        hessian = 0.5 * (jacobian + jacobian.T)
+        x = x - np.linalg.solve(hessian, g)
     return x.reshape(shape), hessian
 
 
 def _off_line_bound(model, theta, W_tilde) -> tuple[float, float, float]:
-    r""":math:`G = \|\nabla f\|_{S^{-1}}`, :math:`\sigma_{\min}(B)` and :math:`\|Y\|_S` at ``W_tilde``, for :math:`\sigma_{\min}(B)\|Y\|_S \le G`.
+    r""":math:`G = \|\nabla f\|_{S^{-1}}`, :math:`\sigma_{\min}(B)` and :math:`\|\tilde W^\perp\|_S` at ``W_tilde``, for :math:`\sigma_{\min}(B)\|\tilde W^\perp\|_S \le G`.
 
-    By lemma ``lem-network-gradient``, :math:`\nabla_{\tilde w_i} f = \gamma_i u + S\sum_j b_{ij}y_j` with
-    :math:`\tilde w_j = c_j\hat w^* + y_j`, and the two parts are S^-1-orthogonal (:math:`u^\top y_j = 0`), so
-    :math:`G^2 \ge \sum_i\|\sum_j b_{ij}y_j\|_S^2 \ge \sigma_{\min}(B)^2\sum_j\|y_j\|_S^2`. The gradient is the
-    direct one of ``GaussianHiddenLayer`` (not the decomposition); :math:`B` is the check's own.
+    By lemma ``lem-network-gradient``, :math:`\nabla_{\tilde w_i} f = \gamma_i u + S\sum_j b_{ij}\tilde w_j^\perp` with
+    :math:`\tilde w_j = c_j\hat w^* + \tilde w_j^\perp`, and the two parts are S^-1-orthogonal
+    (:math:`u^\top\tilde w_j^\perp = 0`), so :math:`G^2 \ge \sum_i\|\sum_j b_{ij}\tilde w_j^\perp\|_S^2 \ge
+    \sigma_{\min}(B)^2\sum_j\|\tilde w_j^\perp\|_S^2`. The gradient is the direct one of ``GaussianHiddenLayer``
+    (not the decomposition); :math:`B` is the check's own.
     """
     network = GaussianHiddenLayer(model.S, model.u, theta)
     G = math.sqrt(network.grad_norm_sq(network.grad(W_tilde)))
@@ -231,10 +232,10 @@ def _off_line_bound(model, theta, W_tilde) -> tuple[float, float, float]:
           special_case="the forward direction for two units (the population objective of more units off the line needs "
                        "integrals over more than two projections of z), the converse for three units; logistic outer loss")
 def network_critical(seed: int = 0, tilt_degrees: float = 10.0) -> CheckResult:
-    r"""Both directions, in the population, through :math:`\sigma_{\min}(B)\,\|Y\|_S \le \|\nabla f\|_{S^{-1}}`.
+    r"""Both directions, in the population, through :math:`\sigma_{\min}(B)\,\|\tilde W^\perp\|_S \le \|\nabla f\|_{S^{-1}}`.
 
     The inequality (see :func:`_off_line_bound`) is the lemma with its error term: at a critical
-    point with B invertible, :math:`Y = 0`. *Forward:* two critical points of two units found
+    point with B invertible, :math:`\tilde W^\perp = 0`. *Forward:* two critical points of two units found
     without assuming the line. Newton from both units 10 degrees off the line finds a critical point
     with B well conditioned, so its units must lie on the line, and do; BFGS from 30 degrees off
     finds the minimum, which lies off the line, so B must be singular there, and is: the lemma needs
@@ -243,7 +244,7 @@ def network_critical(seed: int = 0, tilt_degrees: float = 10.0) -> CheckResult:
     ``NetworkOnLine.critical_lengths`` (Newton on the lengths) have a gradient, from the independent
     quadrature of ``GaussianHiddenLayer``, below 1e-9 (both quadratures are accurate to about 1e-11
     relative on integrands of size at most 1; Newton stops at 1e-13 of its first gradient), and one
-    unit tilted by ``tilt_degrees`` has a gradient of at least :math:`\sigma_{\min}(B)\|Y\|_S`. The
+    unit tilted by ``tilt_degrees`` has a gradient of at least :math:`\sigma_{\min}(B)\|\tilde W^\perp\|_S`. The
     library's full gradient and :math:`B` on the line are compared with the check's own.
     """
     rng = rng_from(seed)
@@ -279,22 +280,22 @@ def network_critical(seed: int = 0, tilt_degrees: float = 10.0) -> CheckResult:
     points = {"tilted": (THETA, W_tilted), "saddle": (THETA_PAIR, saddle), "minimum": (THETA_PAIR, minimum)}
     bounds = {name: _off_line_bound(model, theta, W) for name, (theta, W) in points.items()}
     # the quadrature's error in G (~1e-12) is allowed once more
-    ratios = {name: sigma * Y / (G + 1e-10) for name, (G, sigma, Y) in bounds.items()}
-    G_saddle, sigma_saddle, Y_saddle = bounds["saddle"]
-    G_minimum, sigma_minimum, Y_minimum = bounds["minimum"]
-    negative = int(np.sum(np.linalg.eigvalsh(hessian) < -1e-6))  # the Jacobian is accurate to about 1e-9
+    ratios = {name: sigma * off / (G + 1e-10) for name, (G, sigma, off) in bounds.items()}
+    G_saddle, sigma_saddle, off_saddle = bounds["saddle"]
+    G_minimum, sigma_minimum, off_minimum = bounds["minimum"]
+    negative = int(np.sum(np.linalg.eigvalsh(hessian) < -1e-5))  # the Jacobian is accurate to about 1e-7
     sines = [_s_sine(model, w) for w in minimum]
     passed = (converse <= 1e-9 and reported <= 1e-8 and singular[-1] > 1e-6 and largest(*ratios.values()) <= 1.0
-              and G_saddle <= 1e-9 and sigma_saddle > 1e-4 and G_minimum <= 1e-9 and Y_minimum > 0.1
+              and G_saddle <= 1e-9 and sigma_saddle > 1e-4 and G_minimum <= 1e-9 and off_minimum > 0.1
               and bounds["tilted"][0] > 1e-3 and negative > 0)
     return CheckResult(
         "lem-network-critical",
         f"forward, two units, critical points found without assuming the line: Newton from 10 degrees off finds one with "
-        f"sigma_min(B) = {sigma_saddle:.1e}, whose units are within ||Y||_S = {Y_saddle:.0e} of the line (a saddle of f: "
+        f"sigma_min(B) = {sigma_saddle:.1e}, whose units are within ||W~perp||_S = {off_saddle:.0e} of the line (a saddle of f: "
         f"{negative} negative Hessian eigenvalues); BFGS finds the minimum {math.degrees(math.asin(sines[0])):.1f} and "
         f"{math.degrees(math.asin(sines[1])):.1f} degrees off the line (loss {pair.loss(saddle) - pair.loss(minimum):.1e} "
-        f"lower), where B is singular: sigma_min(B) = {sigma_minimum:.0e}; sigma_min(B) ||Y||_S / ||grad f|| at most "
-        f"{largest(*ratios.values()):.2f} at these points and at one unit of three tilted by {tilt_degrees:g} degrees. "
+        f"lower), where B is singular: sigma_min(B) = {sigma_minimum:.0e}; sigma_min(B) ||W~perp||_S / ||grad f|| at most "
+        f"{largest(*ratios.values()):.1e} at these points and at one unit of three tilted by {tilt_degrees:g} degrees. "
         f"Converse: three units on the line at lengths {np.round(lengths, 4).tolist()} have ||grad f|| = {converse:.1e} "
         f"(quadrature independent of the Newton solver), B's singular values {singular[-1]:.2e} to {singular[0]:.2e}",
         largest(*ratios.values()), 1.0, passed,
@@ -311,7 +312,7 @@ def _orthogonal_part(gradients, w_hat, model):
 
 
 @verifies("prop-unit-decoupling", CHAPTER, "with every other unit off, on the line, parallel to it or uncoupled, unit i's direction gradient is parallel to grad rho")
-def unit_decoupling(seed: int = 0, n: int = 400_000) -> CheckResult:
+def unit_decoupling(seed: int = 0, n: int = 200_000) -> CheckResult:
     """The part of unit 1's direction gradient off the Rayleigh direction, in standard errors, in five settings."""
     rng = rng_from(seed)
     model = _model(rng)
@@ -489,13 +490,13 @@ def unit_rate(seed: int = 0, steps: int = 40) -> CheckResult:
 
 
 def _near_line_steps(network, states, unit_index) -> tuple[list[float], list[float]]:
-    """e_t and eps_t = ||sum_j b_ij y_j||_S / |c1_t| along a unit's iterates (full weight matrices)."""
-    distances, eps = [], []
+    """e_t and tau_t = ||sum_j b_ij w~_j^perp||_S / |c1_t| along a unit's iterates (full weight matrices)."""
+    distances, tau = [], []
     for W in states:
         _, _, c1, d = _coefficients(network, network.theta, LOGISTIC, W, unit_index)
         distances.append(_distance(network, W[unit_index]))
-        eps.append(_s_norm(network, d) / abs(c1))
-    return distances, eps
+        tau.append(_s_norm(network, d) / abs(c1))
+    return distances, tau
 
 
 def _turns(recorded) -> list[tuple[int, list[np.ndarray]]]:
@@ -510,23 +511,23 @@ def _turns(recorded) -> list[tuple[int, list[np.ndarray]]]:
     return runs
 
 
-def _worst_recursion(distances, eps, q) -> float:
-    r"""The largest :math:`e_{t+1} / (q e_t + \varepsilon_t)` over a run (1 + 1e-9 allows the quadrature's error)."""
-    return largest(*(distances[t + 1] / (q * distances[t] + eps[t]) for t in range(len(distances) - 1)))
+def _worst_recursion(distances, tau, q) -> float:
+    r"""The largest :math:`e_{t+1} / (q e_t + \tau_t)` over a run (1 + 1e-9 allows the quadrature's error)."""
+    return largest(*(distances[t + 1] / (q * distances[t] + tau[t]) for t in range(len(distances) - 1)))
 
 
-@verifies("thm-unit-near-line", CHAPTER, "with the other units within angle delta of the line, e_(t+1) <= (1 - mu/L) e_t + eps_t, "
-          "eps_t <= sin(delta) Psi_l |theta_i| sum_j |theta_j| ||w~_j||_S / |c1|",
+@verifies("thm-unit-near-line", CHAPTER, "with the other units within angle delta of the line, e_(t+1) <= (1 - mu/L) e_t + tau_t, "
+          "tau_t <= sin(delta) Psi_l |theta_i| sum_j |theta_j| ||w~_j||_S / |c1|",
           special_case="one partner unit (two units in all; more partners off the line need integrals over more than two "
                        "projections of z), the logistic outer loss")
 def unit_near_line(seed: int = 0, steps: int = 30) -> CheckResult:
     r"""Unit 0 of two in the population, its partner fixed 2 and 8 degrees off the line, then unit-wise GDNP.
 
     At every step the distance :math:`e_t = \sqrt{\rho(w_t) - \rho^*}` must obey the one-step
-    recursion, with :math:`\varepsilon_t` from the check's own :math:`b_{ij}` and :math:`c_1`, and
-    :math:`\varepsilon_t` the coupling-weight bound. At the end the unit is at its own critical
-    point, where the theorem puts :math:`e` between :math:`\varepsilon(1 - e/\sqrt{\nu^2 - e^2})`
-    and :math:`\varepsilon`: the floor is attained, and the closed form's factor :math:`L/\mu` is
+    recursion, with :math:`\tau_t` from the check's own :math:`b_{ij}` and :math:`c_1`, and
+    :math:`\tau_t` the coupling-weight bound. At the end the unit is at its own critical
+    point, where the theorem puts :math:`e` between :math:`\tau(1 - e/\sqrt{\nu^2 - e^2})`
+    and :math:`\tau`: the floor is attained, and the closed form's factor :math:`L/\mu` is
     the looseness, reported. Then ``lib.unitwise_gdnp`` on the same two units, two sweeps: every
     turn after the first meets the recursion with its partner's actual angle.
     """
@@ -548,15 +549,15 @@ def unit_near_line(seed: int = 0, steps: int = 30) -> CheckResult:
         iterates = []
         trace = gdnp(unit, w0, iterations=steps, callback=_record_states(iterates)).trace
         states = [np.vstack([w, partner]) for w in iterates]
-        distances, eps = _near_line_steps(network, states, 0)
-        worst = largest(worst, _worst_recursion(distances, eps, q))
+        distances, tau = _near_line_steps(network, states, 0)
+        worst = largest(worst, _worst_recursion(distances, tau, q))
         c1 = np.array([_coefficients(network, THETA_PAIR, LOGISTIC, W, 0)[2] for W in states])
         c1_error = largest(c1_error, np.abs(trace["c1"] - c1) / np.abs(c1))  # GDNP's step against the theorem's c1
         weights = math.sin(delta) * psi * abs(THETA_PAIR[0] * THETA_PAIR[1]) * _s_norm(model, partner) / np.abs(c1)
-        worst_weights = largest(worst_weights, np.array(eps) / weights)
-        e, floor = distances[-1], eps[-1]
+        worst_weights = largest(worst_weights, np.array(tau) / weights)
+        e, floor = distances[-1], tau[-1]
         floors.append((e, floor, e / floor, 1.0 - e / math.sqrt(nu**2 - e**2)))
-        closed = largest(closed, e / (q**steps * distances[0] + max(eps) / (1.0 - q)))
+        closed = largest(closed, e / (q**steps * distances[0] + max(tau) / (1.0 - q)))
     attained = all(low - 1e-6 <= ratio <= 1.0 + 1e-6 for _, _, ratio, low in floors)
     # the algorithm: two sweeps of unit-wise GDNP; every turn after the first meets the recursion
     recorded = []
@@ -569,11 +570,11 @@ def unit_near_line(seed: int = 0, steps: int = 30) -> CheckResult:
               and c1_error <= 1e-8)
     return CheckResult(
         "thm-unit-near-line",
-        f"partner 2 and 8 degrees off the line: largest e_(t+1) / ((1 - mu/L) e_t + eps_t) = {worst:.4f} over "
-        f"{steps} steps (GDNP's c1 equal to the theorem's to {c1_error:.0e}); eps_t at most {worst_weights:.2f} of its "
-        f"coupling-weight bound; final distance / eps = "
-        + " and ".join(f"{ratio:.4f} (floor eps = {floor:.1e})" for _, floor, ratio, _ in floors)
-        + f", so the floor is attained and the closed form's (L/mu) max eps is {1 / closed:.1f} times too high; "
+        f"partner 2 and 8 degrees off the line: largest e_(t+1) / ((1 - mu/L) e_t + tau_t) = {worst:.4f} over "
+        f"{steps} steps (GDNP's c1 equal to the theorem's to {c1_error:.0e}); tau_t at most {worst_weights:.2f} of its "
+        f"coupling-weight bound; final distance / tau = "
+        + " and ".join(f"{ratio:.4f} (floor tau = {floor:.1e})" for _, floor, ratio, _ in floors)
+        + f", so the floor is attained and the closed form's (L/mu) max tau is {1 / closed:.1f} times too high; "
         f"lib.unitwise_gdnp, two sweeps: every later turn (partner "
         + ", ".join(f"{a:.1f}" for a in angles) + f" degrees off the line) meets the recursion, worst {algorithm:.4f}",
         largest(worst, algorithm), 1.0 + 1e-9, passed,
