@@ -260,8 +260,8 @@ def network_critical(seed: int = 0, tilt_degrees: float = 10.0) -> CheckResult:
     away = 0.5 * start  # a point on the line where the gradient is far from 0
     away_gradient = network.grad(np.outer(away, direction))
     own_B = np.array([_coefficients(model, THETA, LOGISTIC, W_line, i)[1] for i in range(3)])
-    reported = largest(math.sqrt(network.grad_norm_sq(line.full_gradient(away) - away_gradient) / network.grad_norm_sq(away_gradient)),
-                       np.max(np.abs(line.coupling_matrix(lengths) - own_B)) / np.max(np.abs(own_B)))
+    full_error = network.grad_norm_sq(line.full_gradient(away) - away_gradient) / network.grad_norm_sq(away_gradient)
+    reported = largest(math.sqrt(full_error), np.max(np.abs(line.coupling_matrix(lengths) - own_B)) / np.max(np.abs(own_B)))
     singular = np.linalg.svd(own_B, compute_uv=False)
     other = rng.standard_normal(model.dim)
     other -= (other @ model.S @ direction) * direction
@@ -442,19 +442,24 @@ def unit_rate(seed: int = 0, steps: int = 40) -> CheckResult:
     q = _rate(network)
     t = np.arange(len(states))
     e0 = _distance(network, states[0])
-    own_c1, coupling = [], []
+    own_c1, coupling, distances = [], [], []
     for state in states:
         W[0] = state
         a, b, c1, _ = _coefficients(network, THETA, LOGISTIC, W, 0)
         own_c1.append(c1)
         coupling.append(abs((1.0 / nu - nu) * float(b[1:] @ lengths[1:])) / abs(c1))
+        distances.append(_distance(network, state))
     own_c1 = np.array(own_c1)
-    c1_error = largest(np.abs(trace["c1"] - own_c1) / np.abs(own_c1))
+    # GDNP's c1 (its step) and the direction part of the gradient it records, against c1 and c1^2 e_t^2 (lemma
+    # lem-direction-parallel) from the check's own integrals: both to the quadrature's accuracy, with room
+    c1_error = largest(np.abs(trace["c1"] - own_c1) / np.abs(own_c1),
+                       np.abs(trace["grad_norm_sq_direction"] / (own_c1 * np.array(distances)) ** 2 - 1.0))
     exact = own_c1**2 * q ** (2 * t) * e0**2
     # from t = 1 (at t = 0 the ratio is 1 by definition); the step is exact to the quadrature's ~1e-12, and the gap
     # e_t^2 >= 1e-10 nu^2 is computed to about 1e-16 / 1e-10 relative: 1e-6 leaves room for both
     direction_ratio = (trace["grad_norm_sq_direction"] / exact)[1:]
-    C = phi * abs(theta_i) + psi_i * np.abs(trace["length"]) * nu + (1 / nu - nu) * psi * abs(theta_i) * np.sum(np.abs(THETA[1:] * lengths[1:]))
+    coupling_bound = (1 / nu - nu) * psi * abs(theta_i) * np.sum(np.abs(THETA[1:] * lengths[1:]))
+    C = phi * abs(theta_i) + psi_i * np.abs(trace["length"]) * nu + coupling_bound
     bound = C**2 * q ** (2 * t) * e0**2 + psi_i**2 * 4.0 ** (-T_s - 1) * trace["bracket_width"] ** 2
     full_ratio = largest(trace["grad_norm_sq"] / bound)
     # on a sample: the plug-in c1, c2 against the check's own sample means, and the halfspace identity
@@ -482,7 +487,8 @@ def unit_rate(seed: int = 0, steps: int = 40) -> CheckResult:
         f"worst-case start: direction part / c1^2 (1 - mu/L)^(2t) (rho_0 - rho*) between "
         f"{smallest(direction_ratio):.6f} and {worst_direction:.6f} over {steps} steps; whole gradient / the theorem's "
         f"bound at most {full_ratio:.3f} (C_t >= |c1|); Psi_i = {psi_i:.4f} recomputed, |d^2/dt^2 l(r + theta_i tanh t)| "
-        f"reaches {curvature / psi_i:.2f} of it; GDNP's c1 equals the recomputed one to {c1_error:.0e}; on a "
+        f"reaches {curvature / psi_i:.2f} of it; GDNP's c1 and recorded direction part equal the recomputed ones to "
+        f"{c1_error:.0e}; on a "
         f"sample, the plug-in c1, c2 and Psi_i equal the check's own to {plug_in:.0e}; lib.unitwise_gdnp on two units: "
         f"the first unit's distance to the line / (1 - mu/L)^t e_0 at most {first_turn:.4f}",
         worst_direction, 1.0, passed,
