@@ -592,9 +592,13 @@ def unit_near_line(seed: int = 0, steps: int = 30) -> CheckResult:
                   callback=lambda unit, W: recorded.append((unit, W)))
     runs = _turns(recorded)
     algorithm = largest(*(_worst_recursion(*_near_line_steps(network, run, i), q) for i, run in runs[1:]))
-    angles = [math.degrees(math.asin(min(1.0, _s_sine(model, run[0][1 - i])))) for i, run in runs[1:]]
+    # the partner of every later turn is on (written back after its own turn) and, by so much, off the line
+    partners = [run[0][1 - i] for i, run in runs[1:]]
+    on = all(_s_norm(model, w) > 0 for w in partners)
+    angles = [math.degrees(math.asin(min(1.0, _s_sine(model, w)))) if _s_norm(model, w) > 0 else float("nan")
+              for w in partners]
     passed = (worst <= 1.0 + 1e-9 and worst_weights <= 1.0 and attained and algorithm <= 1.0 + 1e-9
-              and c1_error <= 1e-8)
+              and c1_error <= 1e-8 and on)
     return CheckResult(
         "thm-unit-near-line",
         f"partner 2 and 8 degrees off the line: largest e_(t+1) / ((1 - mu/L) e_t + tau_t) = {worst:.4f} over "
@@ -604,6 +608,6 @@ def unit_near_line(seed: int = 0, steps: int = 30) -> CheckResult:
         + f", inside the theorem's bracket, so the floor is attained and the closed form's (L/mu) max tau is "
         f"{1 / closed:.1f} times too high; "
         f"lib.unitwise_gdnp, two sweeps: every later turn (partner "
-        + ", ".join(f"{a:.1f}" for a in angles) + f" degrees off the line) meets the recursion, worst {algorithm:.4f}",
+        + ", ".join(f"{a:.2g}" for a in angles) + f" degrees off the line) meets the recursion, worst {algorithm:.4f}",
         largest(worst, algorithm), 1.0 + 1e-9, passed,
     )
