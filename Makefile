@@ -31,6 +31,8 @@ book: $(STAMP)
 pdf: $(STAMP) browser-deps
 	$(BOOK_BUILD) --builder singlehtml
 	node tests/browser/print_pdf.mjs --root _build/singlehtml --page book.html --cache $(BROWSER_DEPS) --out $(PDF)
+	# the web pages link the PDF from their footer (_ext/book_edition.py)
+	if [ -d _build/html/_static ]; then cp $(PDF) _build/html/_static/; fi
 
 ## Run every test: lib and hygiene tests, every notebook under nbval, the -W build, then the
 ## built book in a browser and its PDF

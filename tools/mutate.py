@@ -30,9 +30,11 @@ import concurrent.futures
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import tomllib
 from dataclasses import asdict, dataclass, field
@@ -42,6 +44,10 @@ ROOT = Path(__file__).resolve().parents[1]
 MUTATIONS = ROOT / "tools" / "mutations.toml"
 #: What a mutant's copy of the project needs: the library, the tests and pytest's configuration.
 COPIED = ("lib", "tests", "pyproject.toml")
+
+#: A test about the test file itself (every check has a negative control): it says nothing of lib, so it
+#: must never count as catching a mutant.
+META_TEST = "tests/test_theorems.py::test_every_check_has_a_negative_control"
 
 #: Runs every registered check with the book's seed and prints a JSON verdict per label.
 CHAPTER_CHECKS = """
@@ -116,9 +122,44 @@ def _copy_project(destination: Path) -> None:
             shutil.copy2(source, destination / name)
 
 
+#: Process groups of the runs under way, stopped whole when the tool is interrupted or a run times out.
+_RUNNING: set[int] = set()
+#: Set when the tool is interrupted: no new run starts after that.
+_STOPPING = threading.Event()
+
+
 def _run(command: list[str], root: Path, timeout: float) -> subprocess.CompletedProcess:
+    """Run ``command`` in the project copy ``root``, in a process group of its own."""
+    if _STOPPING.is_set():
+        raise RuntimeError("the tool was interrupted")
     environment = dict(os.environ, PYTHONPATH=str(root), PYTHONDONTWRITEBYTECODE="1")
-    return subprocess.run(command, cwd=root, env=environment, capture_output=True, text=True, timeout=timeout)
+    with subprocess.Popen(command, cwd=root, env=environment, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                          text=True, start_new_session=True) as process:
+        _RUNNING.add(process.pid)
+        try:
+            stdout, stderr = process.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            _stop(process.pid)
+            process.communicate()
+            raise
+        finally:
+            _RUNNING.discard(process.pid)
+    return subprocess.CompletedProcess(command, process.returncode, stdout, stderr)
+
+
+def _stop(group: int) -> None:
+    try:
+        os.killpg(group, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+
+
+def _stop_all(*_) -> None:
+    """Stop every run under way (on Ctrl-C or SIGTERM), so that no mutant outlives the tool."""
+    _STOPPING.set()
+    for group in list(_RUNNING):
+        _stop(group)
+    raise KeyboardInterrupt
 
 
 def judge(root: Path, timeout: float) -> tuple[list[str], list[str], str]:
@@ -140,7 +181,7 @@ def judge(root: Path, timeout: float) -> tuple[list[str], list[str], str]:
         failing_checks, note = ["(timeout)"], f"the chapter checks ran over {timeout:.0f} s"
     try:
         tests_run = _run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-o", "addopts=",
-                          "tests/test_theorems.py"], root, timeout)
+                          "tests/test_theorems.py", "--deselect", META_TEST], root, timeout)
         failing_tests = [line.split(" ")[1].removeprefix("tests/test_theorems.py::")
                          for line in tests_run.stdout.splitlines() if line.startswith(("FAILED ", "ERROR "))]
         if tests_run.returncode not in (0, 1) and not failing_tests:
@@ -224,13 +265,21 @@ def main(argv: list[str] | None = None) -> int:
         print("running the unmutated library first ...", flush=True)
         baseline(options.timeout)
     outcomes = []
-    with concurrent.futures.ThreadPoolExecutor(options.jobs) as pool:
+    signal.signal(signal.SIGTERM, _stop_all)
+    signal.signal(signal.SIGINT, _stop_all)
+    pool = concurrent.futures.ThreadPoolExecutor(options.jobs)
+    try:
         futures = {pool.submit(run_mutation, m, options.timeout): m for m in mutations}
         for future in concurrent.futures.as_completed(futures):
             outcome = future.result()
             outcomes.append(outcome)
             print(f"[{len(outcomes):3d}/{len(mutations)}] {'killed  ' if outcome.killed else 'SURVIVED'} "
                   f"{outcome.id} ({outcome.seconds:.0f} s)", flush=True)
+    except KeyboardInterrupt:
+        pool.shutdown(wait=True, cancel_futures=True)  # the workers clean up their copies
+        print("interrupted: the runs under way were stopped, nothing was reported", file=sys.stderr)
+        return 130
+    pool.shutdown()
     text = report(outcomes)
     options.out.mkdir(parents=True, exist_ok=True)
     (options.out / "report.md").write_text(text + "\n", encoding="utf-8")

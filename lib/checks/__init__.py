@@ -19,12 +19,16 @@ import functools
 import inspect
 import math
 import numbers
+import textwrap
 from dataclasses import dataclass, field
 from typing import Callable
 
 import numpy as np
 
-__all__ = ["CheckResult", "REGISTRY", "Check", "verifies", "run", "largest", "smallest"]
+__all__ = ["CheckResult", "REGISTRY", "Check", "verifies", "run", "largest", "smallest", "LINE_WIDTH"]
+
+#: The longest line a check prints: what the book's column shows without scrolling at 1280 px.
+LINE_WIDTH = 76
 
 
 def largest(*values) -> float:
@@ -74,9 +78,13 @@ class CheckResult:
             object.__setattr__(self, "passed", False)
 
     def __str__(self) -> str:
+        """The verdict with the measured number and its bound first, then the figure, then the
+        details, in lines of at most :data:`LINE_WIDTH` characters (the book's column)."""
         verdict = "holds" if self.passed else "FAILS"
-        lines = [f"{self.label}: {verdict}. {self.figure} (measured {self.measured:.6g}, bound {self.bound:.6g})"]
-        lines += [f"    {key}: {value}" for key, value in self.details.items()]
+        lines = [f"{self.label}: {verdict}, measured {self.measured:.6g} against the bound {self.bound:.6g}"]
+        lines += textwrap.wrap(self.figure, LINE_WIDTH, initial_indent="  ", subsequent_indent="  ")
+        for key, value in self.details.items():
+            lines += textwrap.wrap(f"{key}: {value}", LINE_WIDTH, initial_indent="    ", subsequent_indent="      ")
         return "\n".join(lines)
 
     def _repr_pretty_(self, printer, cycle) -> None:  # how IPython shows it in a cell
