@@ -94,3 +94,21 @@ def test_plot_spread_draws_medians_and_ranges_of_the_finite_values():
     with pytest.raises(ValueError, match="shape"):
         plot_spread(ax, [1.0, 2.0], [[1.0]])
     plt.close(fig)
+
+
+def test_run_chapter_sets_the_scale_of_a_notebook():
+    import importlib.util
+    from pathlib import Path
+
+    import nbformat
+
+    path = Path(__file__).resolve().parents[1] / "experiments" / "run_chapter.py"
+    spec = importlib.util.spec_from_file_location("run_chapter", path)
+    run_chapter = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(run_chapter)
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("SCALE = 1"),
+                                               nbformat.v4.new_code_cell("import math\nSCALE = 1\nSCALE_TOO = 1")])
+    assert run_chapter.with_scale(notebook, 3).cells[1].source == "import math\nSCALE = 3\nSCALE_TOO = 1"
+    assert notebook.cells[0].source == "SCALE = 1"  # markdown is left alone
+    with pytest.raises(ValueError, match="no line 'SCALE = 1'"):
+        run_chapter.with_scale(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x = 1")]), 2)
