@@ -133,9 +133,9 @@ class UnitProblem(Moments):
 
     Its :math:`c_1`, which sets GDNP's step (Algorithm ``alg-gdnp``), is the plug-in of the
     coefficient of proposition ``prop-unit-decoupling``: with sample means for
-    :math:`a_i, b_{ij}` of lemma ``lem-network-gradient`` and :math:`m^2 = u^\top S^{-1}u`,
+    :math:`a_i, b_{ij}` of lemma ``lem-network-gradient`` and :math:`\nu^2 = u^\top S^{-1}u`,
 
-    .. math:: c_1 = a_i - b_{ii}\,u^\top\tilde w + \frac{1 - m^2}{m^2}\sum_{j\ne i} b_{ij}\,u^\top\tilde w_j,
+    .. math:: c_1 = a_i - b_{ii}\,u^\top\tilde w + \frac{1 - \nu^2}{\nu^2}\sum_{j\ne i} b_{ij}\,u^\top\tilde w_j,
        \qquad c_2 = b_{ii}.
 
     In the population, with the other units off or on the line of :math:`S^{-1}u`, these are the
