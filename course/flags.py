@@ -12,7 +12,7 @@ the lecturer to decide:
   rayleigh_gradient as rg``), or through a name assigned from either anywhere in the notebook;
 * **tampering**: the notebook assigns to or deletes an attribute of :mod:`lib` or of a module
   imported from it (``lib.exercises.record_outcomes = ...``), calls ``setattr``/``delattr`` on
-  one, reads ``lib.exercises`` beyond its ``check_*`` functions, touches ``sys.modules``, or
+  one, reads ``lib.exercises`` beyond its ``check_*`` functions and ``points``, touches ``sys.modules``, or
   runs code it builds at run time (``exec``, ``eval``, ``compile``, ``__import__``,
   ``getattr`` with a computed name), which would hide the rest from this reading.
 
@@ -145,6 +145,6 @@ def tampering(trees: list[ast.Module]) -> list[str]:
             found.append("touches sys.modules")
         elif (isinstance(node, ast.Attribute) and id(node) not in changed  # what it changes is said above
               and isinstance(node.value, ast.Attribute) and node.value.attr == "exercises"
-              and _root(node) in lib_names and not node.attr.startswith("check_")):
+              and _root(node) in lib_names and not node.attr.startswith("check_") and node.attr != "points"):
             found.append(f"reads {ast.unparse(node)}")
     return sorted(set(found), key=found.index)

@@ -61,7 +61,8 @@ from nbformat.validator import get_validator
 from . import catalogue, layout
 from .exercise_cells import KINDS, SKIP_TAG, Exercise, context_cells, read_exercises, stub_solution_code
 
-__all__ = ["EDITIONS", "chapter_edition", "chapter_notebooks", "main", "problem_set_edition", "write_editions"]
+__all__ = ["EDITIONS", "book_answers", "chapter_edition", "chapter_notebooks", "main", "problem_set_edition",
+           "with_answers", "write_editions"]
 
 ROOT = layout.ROOT
 EDITIONS = ("student", "instructor")
@@ -302,6 +303,25 @@ def _statement_cell(notebook, exercise: Exercise) -> int:
     end = exercise.solution.start if exercise.solution is not None else len(notebook.cells)
     return next(index for index in range(end - 1, -1, -1) if notebook.cells[index].cell_type == "markdown"
                 and f":label: {exercise.label}" in notebook.cells[index].source)
+
+
+def book_answers(notebook, chapter: str) -> dict[str, list[str]]:
+    """The book's code for the answer cells of each exercise (its marked cells), by label."""
+    return {e.label: [notebook.cells[i].source for i in e.marked_cells] for e in read_exercises(notebook, chapter)}
+
+
+def with_answers(edition, answers: dict[str, list[str]]):
+    """A copy of a student edition whose stubs hold ``answers`` (by label, one source per stub, in order).
+
+    With :func:`book_answers` it is the book's own answer to every coding exercise: a
+    submission that must get every point, to try grading on before the students' work.
+    """
+    edition, given = copy.deepcopy(edition), {label: list(sources) for label, sources in answers.items()}
+    for cell in edition.cells:
+        label = cell.metadata.get("course", {}).get("exercise")
+        if "stub" in cell.metadata.get("tags", []) and given.get(label):
+            cell.source = given[label].pop(0)
+    return edition
 
 
 def chapter_notebooks(root: Path = ROOT) -> list[Path]:

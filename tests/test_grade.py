@@ -36,16 +36,9 @@ LS = "02-least-squares"
 
 def _filled(chapter: str, replace: dict | None = None, solve: bool = True, extra: list[str] = ()) -> nbformat.NotebookNode:
     """The student edition of ``chapter`` with the book's solutions in its stubs (or ``replace[label]``), and ``extra`` cells."""
-    book = BOOKS[chapter]
-    solutions = {e.label: [book.cells[i].source for i in e.marked_cells] for e in read_exercises(book, chapter)}
-    notebook = student.chapter_edition(book, chapter)
-    for cell in notebook.cells:
-        if "stub" in cell.metadata.get("tags", []):
-            label = cell.metadata["course"]["exercise"]
-            if replace and label in replace:
-                cell.source = replace[label]
-            elif solve:
-                cell.source = solutions[label].pop(0)
+    answers = student.book_answers(BOOKS[chapter], chapter) if solve else {}
+    answers.update({label: [source] for label, source in (replace or {}).items()})
+    notebook = student.with_answers(student.chapter_edition(BOOKS[chapter], chapter), answers)
     notebook.cells += [nbformat.v4.new_code_cell(source) for source in extra]
     return notebook
 
@@ -161,6 +154,7 @@ def graded(tmp_path_factory, runs_folder):
     _save(folder, "mallory", _filled(LS, extra=[_attack(marker, started)]))
     _save(folder, "noisy", _filled(LS, extra=[NOISY]))
     _save(folder, "zed", _filled(LS))  # graded after mallory
+    _save(folder, "key", student.chapter_edition(BOOKS[LS], LS, "instructor"))  # the answer key: a dry run
     (folder / "garbage").mkdir()
     (folder / "garbage" / f"{LS}.ipynb").write_text("{ this is not json")
     (folder / "garbage" / "notes.txt").write_text("not a notebook: left out")
@@ -206,6 +200,7 @@ def test_correct_submissions_get_every_point_in_two_chapters(graded):
         assert float(book["alice"][label]) == pytest.approx(float(row["max_points"]))
         assert int(row["cases_passed"]) == int(row["cases_total"]) > len(exercises.EXERCISES[label].cases)
     assert float(book["alice"]["autograded"]) == pytest.approx(float(book["alice"]["autograded_max"]))
+    assert _full_marks(graded, "key")  # the instructor edition, graded as a submission
     assert graded["rows"]["alice", f"{LS}.ipynb", NOTEBOOK_ROW]["status"] == "ran"
     # the chapters' cells that the exercises do not need were not run
     assert re.search(r"1[0-9] cells tagged skip-grading not run", graded["rows"]["alice", f"{LS}.ipynb", NOTEBOOK_ROW]["message"])
@@ -289,8 +284,8 @@ def test_the_gradebook_has_a_row_per_student_and_a_column_per_exercise(graded):
     coding = CODING[LS] + CODING["03-halfspaces"]
     assert header[:len(coding) + 3] == ["student", *coding, "autograded", "autograded_max"]
     assert header[-2:] == ["sandbox", "flags"] and "ex-ls-critical-points" in header  # a column to fill in by hand
-    assert [line[0] for line in table[1:]] == ["alice", "bob", "carol", "dave", "eve", "frank", "garbage", "linked",
-                                               "mallory", "noisy", "pipe", "zed"]
+    assert [line[0] for line in table[1:]] == ["alice", "bob", "carol", "dave", "eve", "frank", "garbage", "key",
+                                               "linked", "mallory", "noisy", "pipe", "zed"]
     for line in table[1:]:
         values = dict(zip(header, line))
         points = [float(values[label]) for label in coding]
@@ -359,7 +354,13 @@ def _grade_one(path: Path, mode: str = "auto", **limits) -> list[Row]:
 
 @pytest.mark.slow
 @pytest.mark.parametrize("mode", ["auto", "none"])
-def test_a_notebook_that_ignores_interrupts_is_stopped_with_everything_it_started(tmp_path, mode):
+def test_a_notebook_that_ignores_interrupts_is_stopped_with_everything_it_started(tmp_path, mode, monkeypatch):
+    import tempfile
+
+    runs = tmp_path / "runs"
+    runs.mkdir()
+    monkeypatch.setenv("TMPDIR", str(runs))
+    monkeypatch.setattr(tempfile, "tempdir", None)  # read TMPDIR again
     name = f"k{uuid.uuid4().hex[:12]}"  # the kernel's process name, seen from outside any namespace
     path = _save(tmp_path, "stubborn", _filled(LS, extra=[
         f"import ctypes, subprocess, sys\nctypes.CDLL(None).prctl(15, {name.encode()!r}, 0, 0, 0)\n"
@@ -370,6 +371,7 @@ def test_a_notebook_that_ignores_interrupts_is_stopped_with_everything_it_starte
     assert {r.status for r in rows[1:] if r.points is not None} == {"not graded"}  # the grader's cell never ran
     assert not [p for p in psutil.process_iter(["name", "cmdline"])
                 if p.info["name"] == name or name in " ".join(p.info["cmdline"] or [])]
+    assert list(runs.iterdir()) == []  # the stopped run's folder, with the kernel's connection file, is gone
 
 
 @pytest.mark.slow
@@ -423,13 +425,8 @@ def test_a_problem_set_file_sets_the_exercises_and_their_points(tmp_path):
                         "  - ex-ls-critical-points\n")
     chosen = catalogue.read_problem_set(set_file)
     chapters = {name: BOOKS[name] for name in BOOKS}
-    notebook = student.problem_set_edition(chosen, chapters)
-    for cell in notebook.cells:  # the student wrote the gradient and the bisection
-        if "stub" in cell.metadata.get("tags", []):
-            label = cell.metadata["course"]["exercise"]
-            chapter = exercises.EXERCISES[label].chapter
-            [exercise] = [e for e in read_exercises(BOOKS[chapter], chapter) if e.label == label]
-            cell.source = BOOKS[chapter].cells[exercise.marked_cells[0]].source
+    answers = {**student.book_answers(BOOKS[LS], LS), **student.book_answers(BOOKS["03-halfspaces"], "03-halfspaces")}
+    notebook = student.with_answers(student.problem_set_edition(chosen, chapters), answers)
     notebook.metadata["course"]["exercises"][0]["points"] = 1000  # a student's edit of the metadata changes nothing
     _save(tmp_path / "submitted", "ann", notebook, "quiz.ipynb")
     assert grade.main([str(tmp_path / "submitted"), "--problem-set", str(set_file)]) == 0
