@@ -94,10 +94,10 @@ grade: $(STAMP) sandbox-deps
 		$(if $(PROBLEM_SET),--problem-set "$(PROBLEM_SET)") $(if $(ASSIGNMENT),--assignment "$(ASSIGNMENT)") \
 		$(if $(filter 1 yes true,$(FORCE)),--force)
 
-## make nbgrader [COURSE=nbgrader] [ASSIGNMENT=chapters] [EXERCISES=... NAME=... | PROBLEM_SET=file.yml] [SEED=n] [FORCE=1]
+## make nbgrader [COURSE=nbgrader-course] [ASSIGNMENT=chapters] [EXERCISES=ex-a,ex-b | PROBLEM_SET=file.yml] [SEED=n] [FORCE=1]
 ##   nbgrader in its own environment (.cache/nbgrader-env) with the kernel of .venv, and a course folder
 ##   with the instructor edition in source/<assignment>/
-COURSE ?= nbgrader
+COURSE ?= nbgrader-course
 nbgrader: $(STAMP)
 	$(BIN)/python -m course.nbgrader --course "$(COURSE)" --assignment "$(or $(ASSIGNMENT),chapters)" \
 		$(if $(EXERCISES),--exercises "$(EXERCISES)") $(if $(PROBLEM_SET),--problem-set "$(PROBLEM_SET)") \

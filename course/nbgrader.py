@@ -92,7 +92,7 @@ def main(argv: list[str] | None = None) -> int:
         "Prepare nbgrader for an assignment of the book: its environment, the kernel of this project, a course "
         "folder with the instructor edition in source/<assignment>/."))
     parser.add_argument("notebooks", nargs="*", type=Path, help="chapter notebooks (default: every chapter)")
-    parser.add_argument("--course", type=Path, default=Path("nbgrader"), help="the course folder (default: nbgrader)")
+    parser.add_argument("--course", type=Path, default=Path("nbgrader-course"), help="the course folder (default: nbgrader-course)")
     parser.add_argument("--assignment", default="chapters", help="the assignment's name (default: chapters)")
     selection = parser.add_mutually_exclusive_group()
     selection.add_argument("--exercises", help="a problem set of these exercises, labels separated by commas")
