@@ -59,7 +59,7 @@ import nbformat
 from nbformat.validator import get_validator
 
 from . import catalogue, layout
-from .exercise_cells import KINDS, SKIP_TAG, Exercise, context_cells, read_exercises, stub_solution_code
+from .exercise_cells import BEGIN, END, KINDS, SKIP_TAG, Exercise, context_cells, read_exercises, stub_solution_code
 
 __all__ = ["EDITIONS", "book_answers", "chapter_edition", "chapter_notebooks", "main", "problem_set_edition",
            "with_answers", "write_editions"]
@@ -94,15 +94,21 @@ def _clean(cell):
 
 
 def _model_answer(notebook, exercise: Exercise) -> str:
-    """The book's solution of ``exercise`` as markdown: its text, and its code cells as code blocks."""
+    """The book's solution of ``exercise`` as markdown: its text, and its illustrating code cells as code blocks.
+
+    The code cells with solution markers are answer cells of their own; no line of the answer
+    holds a marker, so that nbgrader replaces the whole cell, not a marked region of it.
+    """
     parts = []
-    for cell in notebook.cells[exercise.solution.start:exercise.solution.end]:
+    for index in range(exercise.solution.start, exercise.solution.end):
+        cell = notebook.cells[index]
         if cell.cell_type == "markdown":
             text = cell.source.split("```", 2)[-1] if "{solution-start}" in cell.source else cell.source
             parts.append(text.strip())
-        elif cell.source.strip():
+        elif cell.source.strip() and index not in exercise.marked_cells:
             parts.append(f"```python\n{cell.source.strip()}\n```")
-    return "\n\n".join(part for part in parts if part)
+    lines = "\n\n".join(part for part in parts if part).split("\n")
+    return "\n".join(line for line in lines if BEGIN not in line and END not in line)
 
 
 def _rubric_text(entry: catalogue.Entry, points: float) -> str:

@@ -273,6 +273,8 @@ def test_the_instructor_edition_is_nbgraders_source(instructor, chapter):
             meta = answer.metadata["nbgrader"]
             assert meta["solution"] and meta["grade"] and meta["points"] == pytest.approx(points)
             assert "**Rubric**" in answer.source and all(c.text in answer.source for c in known[exercise.label].rubric)
+            # nbgrader replaces a whole answer cell, unless it holds a marked region: then only that region
+            assert BEGIN not in answer.source and END not in answer.source and "HIDDEN TESTS" not in answer.source
             assert not by_tag["tests"]
 
 

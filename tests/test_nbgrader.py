@@ -140,3 +140,20 @@ def test_nbgrader_writes_feedback_for_every_student(nbgrader_run):
         assert feedback.is_file() and "ex-hs-bisection" in feedback.read_text(encoding="utf-8")
     with (nbgrader_run["course"] / "grades.csv").open(encoding="utf-8", newline="") as handle:
         assert {row["student_id"] for row in csv.DictReader(handle)} == {"right", "subtle", "untouched"}
+
+
+def test_every_chapter_goes_through_generate_assignment(nbgrader_run, tmp_path):
+    course = tmp_path / "course"
+    environment = {**os.environ, "PATH": f"{ROOT / '.cache' / 'nbgrader-env' / 'bin'}{os.pathsep}{os.environ['PATH']}",
+                   "JUPYTER_CONFIG_DIR": str(tmp_path / "jc"), "JUPYTER_DATA_DIR": str(tmp_path / "jd")}
+    with pytest.MonkeyPatch.context() as patch:
+        for name in ("JUPYTER_CONFIG_DIR", "JUPYTER_DATA_DIR"):
+            patch.setenv(name, environment[name])
+        assert course_nbgrader.main(["--course", str(course), "--env", str(ROOT / ".cache" / "nbgrader-env")]) == 0
+    _run(["nbgrader", "generate_assignment", "chapters", "--force"], course, environment)
+    released = sorted((course / "release" / "chapters").glob("*.ipynb"))
+    assert [path.stem for path in released] == [path.stem for path in sorted((course / "source" / "chapters").glob("*.ipynb"))]
+    assert len(released) == 5
+    for path in released:
+        text = path.read_text(encoding="utf-8")
+        assert "HIDDEN TESTS" not in text and "BEGIN SOLUTION" not in text and "**Rubric**" not in text
