@@ -125,7 +125,7 @@ def _feedback(student: str, rows: list[Row]) -> str:
         possible = sum(row.max_points or 0.0 for row in graded)
         lines += [f"## {notebook}: {earned:g} of {possible:g} points for the coding exercises", ""]
         if header is not None:
-            lines += [f"How it ran: {header.status}. {header.message}", ""]
+            lines += [f"How it ran{'' if header.status == 'ran' else f' ({header.status})'}: {header.message}", ""]
         if graded:
             lines += ["| exercise | result | points | cases passed |", "|---|---|---|---|"]
             lines += [f"| {row.exercise} | {row.status} | {_number(row.points)} of {_number(row.max_points)} | "
