@@ -4,7 +4,6 @@ Also the hidden cases, partial credit, what grading records in the kernel, and t
 outcomes between processes.
 """
 
-import io
 import json
 
 import numpy as np
