@@ -12,8 +12,9 @@ the end, what the child writes back. With `bubblewrap <https://github.com/contai
 * without capabilities (``--cap-drop ALL``), in a session of its own (``--new-session``: no
   terminal to type into);
 * on a file system that is read-only (the system's ``/usr``, the Python installation, the
-  virtual environment and the project, bound read-only; nothing of the lecturer's home, the
-  other submissions or the gradebook is visible) except the box, mounted as ``/tmp``.
+  virtual environment and the project's ``lib`` and ``course``, bound read-only; nothing else
+  of the project, nothing of the lecturer's home, the other submissions or the gradebook is
+  visible) except the box, mounted as ``/tmp``.
 
 Whether bubblewrap works is found out at run time (:func:`detect`): it may be missing, or a
 container may forbid the namespaces it needs. Without it the child runs as a plain process
@@ -84,12 +85,20 @@ def child_environment(box: Path) -> dict[str, str]:
 
 
 def _readable_roots() -> list[Path]:
-    """The folders the child must read: the project, the virtual environment, the Python installation, sys.path."""
+    """The folders the child must read: the project's ``lib`` and ``course``, the environments, sys.path.
+
+    Nothing else of the project is bound: a submissions folder inside it, or the lecturer's
+    other files there, stay out of sight.
+    """
+    project = ROOT.resolve()
+    needed = [project / "lib", project / "course", Path(sys.prefix).resolve()]
     roots: list[Path] = []
-    candidates = [ROOT, Path(sys.prefix), Path(sys.base_prefix), Path(sys.executable).parent]
-    candidates += [Path(entry) for entry in sys.path if entry]
+    candidates = needed + [Path(sys.base_prefix), Path(sys.executable).parent] + [Path(e) for e in sys.path if e]
     for candidate in candidates:
         path = candidate.resolve()
+        inside_project = path == project or project in path.parents
+        if inside_project and not any(path == allowed or allowed in path.parents for allowed in needed):
+            continue
         if not path.exists() or any(path == root or root in path.parents for root in roots):
             continue
         if any(str(path) == top or str(path).startswith(top + "/") for top in _SYSTEM):
@@ -107,11 +116,12 @@ def _bwrap_arguments(box: Path, executable: str) -> list[str]:
             arguments += ["--ro-bind", top, top]
     for name in _ETC:
         arguments += ["--ro-bind-try", name, name]
+    arguments += ["--ro-bind-try", "/sys/devices/system/cpu", "/sys/devices/system/cpu",
+                  "--proc", "/proc", "--dev", "/dev", "--bind", str(box), str(INSIDE)]
+    # after the box: a project or environment under /tmp is mounted over it, not hidden by it
     for root in _readable_roots():
         arguments += ["--ro-bind", str(root), str(root)]
-    arguments += ["--ro-bind-try", "/sys/devices/system/cpu", "/sys/devices/system/cpu",
-                  "--proc", "/proc", "--dev", "/dev", "--bind", str(box), str(INSIDE), "--remount-ro", "/",
-                  "--clearenv"]
+    arguments += ["--remount-ro", "/", "--clearenv"]
     for name, value in child_environment(INSIDE).items():
         arguments += ["--setenv", name, value]
     return arguments + ["--chdir", str(box_paths(INSIDE)["work"])]

@@ -542,16 +542,17 @@ def test_the_sandbox_hides_the_lecturers_files_and_the_network(tmp_path):
     box = _bubblewrap()
     secret = tmp_path / "secret.txt"
     secret.write_text("the lecturer's")
-    probe = ("import json, os, socket\nseen = {'secret': os.path.exists(%r)}\n"
+    probe = ("import json, os, socket, lib.exercises\nseen = {'secret': os.path.exists(%r), 'project': os.path.exists(%r)}\n"
              "try:\n    open(%r, 'w').write('x'); seen['wrote'] = True\nexcept OSError:\n    seen['wrote'] = False\n"
              "try:\n    socket.create_connection(('192.0.2.1', 80), timeout=2); seen['net'] = True\n"
              "except OSError:\n    seen['net'] = False\nseen['pid'] = os.getpid()\nprint(json.dumps(seen))"
-             % (str(secret), str(tmp_path / "written")))
+             % (str(secret), str(ROOT / "README.md"), str(tmp_path / "written")))
     folder = tmp_path / "box"
     sandbox.prepare_box(folder)
     command, environment, cwd = box.command([sys.executable, "-c", probe], folder)
     seen = json.loads(subprocess.run(command, env=environment, cwd=cwd, capture_output=True, text=True, check=True).stdout)
-    assert seen == {"secret": False, "wrote": False, "net": False, "pid": seen["pid"]}
+    # lib imports, but the rest of the project (where a lecturer may keep the submissions) is out of sight
+    assert seen == {"secret": False, "project": False, "wrote": False, "net": False, "pid": seen["pid"]}
     assert seen["pid"] < 10  # in a PID namespace of its own
     assert not (tmp_path / "written").exists()
 
