@@ -10,7 +10,7 @@ BOOK_BUILD := $(BIN)/jupyter-book build -W -n --keep-going .
 BROWSER_DEPS := .cache/browser
 PDF := _build/pdf/length-and-direction.pdf
 
-.PHONY: all book pdf test test-lib test-notebooks test-build test-published test-nbgrader browser-deps sandbox-deps lab benchmark venv clean student grade nbgrader
+.PHONY: mutation all book pdf test test-lib test-notebooks test-build test-published test-nbgrader browser-deps sandbox-deps lab benchmark venv clean student grade nbgrader
 
 all: book
 
@@ -31,6 +31,8 @@ book: $(STAMP)
 pdf: $(STAMP) browser-deps
 	$(BOOK_BUILD) --builder singlehtml
 	node tests/browser/print_pdf.mjs --root _build/singlehtml --page book.html --cache $(BROWSER_DEPS) --out $(PDF)
+	# the web pages link the PDF from their footer (_ext/book_edition.py)
+	if [ -d _build/html/_static ]; then cp $(PDF) _build/html/_static/; fi
 
 ## Run every test: lib and hygiene tests, every notebook under nbval, the -W build, then the
 ## built book in a browser and its PDF, and nbgrader on a problem set
@@ -66,6 +68,12 @@ test-nbgrader: $(STAMP)
 lab: $(STAMP)
 	$(BIN)/jupyter lab book
 
+## Mutation testing: apply each mutation of tools/mutations.toml to a copy of lib and report which
+## ones survive every chapter check and tests/test_theorems.py (about 20 minutes; JOBS=2 at once)
+JOBS ?= 2
+mutation: $(STAMP)
+	$(BIN)/python tools/mutate.py --jobs $(JOBS) $(if $(ONLY),--only $(ONLY))
+
 ## Print the benchmark tables (benchmarks/*.py)
 benchmark: $(STAMP)
 	for script in benchmarks/*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
@@ -85,11 +93,12 @@ student: $(STAMP)
 ##   [PROBLEM_SET=file.yml] [ASSIGNMENT=name] [FORCE=1] [TIMEOUT=600] [CELL_TIMEOUT=120]
 TIMEOUT ?= 600
 CELL_TIMEOUT ?= 120
-JOBS ?= 1
+# one notebook at a time unless JOBS is given (JOBS ?= 2 above is make mutation's default)
+GRADE_JOBS = $(if $(filter command line environment,$(origin JOBS)),$(JOBS),1)
 SANDBOX ?= auto
 grade: $(STAMP) sandbox-deps
 	@test -n "$(SUBMISSIONS)" || { echo "usage: make grade SUBMISSIONS=folder [GRADES=folder] [JOBS=2] [SANDBOX=auto] [SEED=n] [PROBLEM_SET=file.yml] [ASSIGNMENT=name] [FORCE=1] [TIMEOUT=600] [CELL_TIMEOUT=120]"; exit 2; }
-	$(BIN)/python -m course.grade "$(SUBMISSIONS)" $(if $(GRADES),--out "$(GRADES)") --jobs $(JOBS) --sandbox $(SANDBOX) \
+	$(BIN)/python -m course.grade "$(SUBMISSIONS)" $(if $(GRADES),--out "$(GRADES)") --jobs $(GRADE_JOBS) --sandbox $(SANDBOX) \
 		--timeout $(TIMEOUT) --cell-timeout $(CELL_TIMEOUT) $(if $(SEED),--seed $(SEED)) \
 		$(if $(PROBLEM_SET),--problem-set "$(PROBLEM_SET)") $(if $(ASSIGNMENT),--assignment "$(ASSIGNMENT)") \
 		$(if $(filter 1 yes true,$(FORCE)),--force)
