@@ -473,7 +473,8 @@ def main(argv: list[str] | None = None) -> int:
     -------
     int
         The exit status: 0 when the tables were written, 1 when they were not (the reason is
-        printed), 2 for a wrong command line.
+        printed), 2 for a wrong command line, 130 when grading was stopped (Ctrl-C or SIGTERM:
+        every run's processes are stopped and its folder removed, and nothing is written).
     """
     from lib.exercises import DEFAULT_SEED
 
@@ -523,6 +524,9 @@ def main(argv: list[str] | None = None) -> int:
         rows = grade_all(submissions, sandbox, seed=args.seed, jobs=args.jobs, timeout=args.timeout,
                          cell_timeout=args.cell_timeout, problem_set=problem_set, max_bytes=int(args.max_size * 1e6),
                          say=lambda line: print(line, flush=True))
+    except KeyboardInterrupt as error:  # Ctrl-C, or SIGTERM (_on_terminate): the runs are stopped and removed
+        print(f"{error or 'interrupted'}: nothing written", file=sys.stderr)
+        return 130
     finally:
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)

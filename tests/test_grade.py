@@ -12,6 +12,8 @@ import csv
 import json
 import os
 import re
+import signal
+import stat
 import subprocess
 import sys
 import threading
@@ -381,6 +383,42 @@ def test_a_notebook_that_ignores_interrupts_is_stopped_with_everything_it_starte
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("mode", ["auto", "none"])
+def test_a_grader_stopped_midway_leaves_no_process_no_temporary_file_and_no_table(tmp_path, mode):
+    """SIGTERM (or Ctrl-C) while a notebook runs: its processes are stopped, its folder removed, nothing written."""
+    runs = tmp_path / "runs"
+    runs.mkdir()
+    name = f"k{uuid.uuid4().hex[:12]}"
+    folder = tmp_path / "submitted"
+    _save(folder, "ann", _filled(LS, extra=[
+        f"import subprocess, sys\nsubprocess.Popen([sys.executable, '-c', 'import time; time.sleep(300)', {name!r}])",
+        "while True:\n    pass"]))
+    _save(folder, "ben", _filled(LS))
+    grader = subprocess.Popen([sys.executable, "-m", "course.grade", str(folder), "--sandbox", mode],
+                              cwd=ROOT, env={**os.environ, "TMPDIR": str(runs)}, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True)
+    try:
+        def started() -> bool:
+            return any(name in " ".join(p.info["cmdline"] or []) for p in psutil.process_iter(["cmdline"]))
+
+        for _ in range(600):  # the first notebook's kernel starts the process within a minute, also on a busy machine
+            if started() or grader.poll() is not None:
+                break
+            time.sleep(0.1)
+        assert started(), grader.stderr.read() if grader.poll() is not None else "the notebook's process never started"
+        grader.send_signal(signal.SIGTERM)
+        out, err = grader.communicate(timeout=120)
+    finally:
+        if grader.poll() is None:
+            grader.kill()
+            grader.communicate()
+    assert grader.returncode == 130 and "stopped by signal 15: nothing written" in err, err
+    assert not started()
+    assert list(runs.iterdir()) == []  # the run's folder, with the kernel's connection file, is gone
+    assert not (tmp_path / "submitted-grades").exists()
+
+
+@pytest.mark.slow
 def test_cells_that_raise_loop_or_exit_are_recorded_and_the_rest_graded(tmp_path):
     path = _save(tmp_path, "mixed", _filled(LS, {"ex-ls-gdnp-step": 'def gdnp_step(w, S, u):\n    raise NotImplementedError("x")'},
                                             extra=["raise RuntimeError('a cell that fails')", "while True:\n    pass",
@@ -458,6 +496,26 @@ def test_submissions_are_found_in_student_folders_and_special_files_refused(tmp_
         ("ann", "a.ipynb", True), ("ann", "b.ipynb", True), ("ann", "link.ipynb", False), ("ann", "pipe.ipynb", False),
         ("bea", "(none)", False), ("loose", "loose.ipynb", False)]
     assert "not in a student's folder" in found[-1].refused and "symbolic link" in found[2].refused
+
+
+def test_a_device_and_an_oversized_notebook_get_rows_that_say_so(tmp_path, capsys):
+    """Refused before anything runs: a character device named like a notebook, and a notebook over --max-size."""
+    folder = tmp_path / "submitted"
+    _save(folder, "big", _filled(LS))  # the student edition with answers: some 50 kB
+    (folder / "device").mkdir()
+    try:
+        os.mknod(folder / "device" / f"{LS}.ipynb", 0o644 | stat.S_IFCHR, os.makedev(1, 3))  # what /dev/null is
+    except PermissionError:
+        pytest.skip("creating a device file needs root")
+    assert grade.main([str(folder), "--max-size", "0.01", "--sandbox", "none"]) == 0  # 10 kB
+    rows = _rows(tmp_path / "submitted-grades" / "grades.csv")
+    big, device = rows["big", f"{LS}.ipynb", NOTEBOOK_ROW], rows["device", f"{LS}.ipynb", NOTEBOOK_ROW]
+    assert big["status"] == "refused" and re.fullmatch(rf"refused: {LS}.ipynb has \d+ bytes, more than the limit of 10000",
+                                                       big["message"])
+    assert device["status"] == "refused" and device["message"] == f"refused: {LS}.ipynb is a character device, not a notebook file"
+    book = _gradebook(tmp_path / "submitted-grades" / "gradebook.csv")
+    assert _same_points(book["big"]["autograded"], 0) and _same_points(book["device"]["autograded"], 0)
+    assert "graded big/" in capsys.readouterr().out
 
 
 def test_reading_refuses_what_is_not_a_regular_small_notebook(tmp_path):
