@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import copy
+import os
 import statistics
 import subprocess
 import sys
@@ -94,6 +95,10 @@ def floor(box: sandbox.Sandbox, repeats: int) -> list[float]:
     return seconds
 
 
+def _load(averages: tuple[float, float, float]) -> str:
+    return " ".join(f"{value:.2f}" for value in averages)
+
+
 def _spread(values: list[float]) -> str:
     return f"{statistics.median(values):7.1f}   ({min(values):.1f}-{max(values):.1f})"
 
@@ -106,6 +111,7 @@ def main() -> None:
     bubblewrap, none = sandbox.detect("auto"), sandbox.detect("none")
     configurations = [(f"jobs 1, {bubblewrap.kind}", bubblewrap, 1), (f"jobs 2, {bubblewrap.kind}", bubblewrap, 2),
                       ("jobs 2, no sandbox", none, 2)]
+    load_before = os.getloadavg()
     with threadpool_limits(1), tempfile.TemporaryDirectory(prefix="course-benchmark-") as folder:
         root = Path(folder)
         make_submissions(root / "chapter", args.submissions)
@@ -124,7 +130,9 @@ def main() -> None:
         whole = [grade_folder(root / "whole", bubblewrap, 1)[0] / 2 for _ in range(max(1, args.repeats // 3))]
     per_floor = statistics.median(floors)
     print(f"grading {args.submissions} submissions of chapter {CHAPTER} on this machine; sandbox: {bubblewrap.describe()}")
-    print(f"medians of {args.repeats} runs (min-max); points per student: {points}\n")
+    print(f"medians of {args.repeats} runs (min-max); points per student: {points}")
+    print(f"load average (1, 5, 15 min) on {os.cpu_count()} cores: {_load(load_before)} before, "
+          f"{_load(os.getloadavg())} after\n")
     print(f"{'configuration':32s} {'seconds, all':>22s} {'s per notebook':>15s} {'x floor':>8s}")
     print(f"{'floor: one child, empty cell':32s} {'':>22s} {per_floor:15.2f} {1.0:8.1f}")
     for name, _, jobs in configurations:
