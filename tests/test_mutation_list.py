@@ -18,7 +18,8 @@ import mutate  # noqa: E402
 THEOREM_MODULES = {
     "lib/decoupling.py", "lib/rayleigh.py", "lib/moments.py", "lib/least_squares.py", "lib/halfspace.py",
     "lib/gaussian.py", "lib/losses.py", "lib/bisection.py", "lib/solvers.py", "lib/network.py",
-    "lib/network_line.py", "lib/network_training.py", "lib/bngd.py", "lib/torch_models/bn_unit.py",
+    "lib/network_line.py", "lib/network_training.py", "lib/network_gaussian.py", "lib/gaussian_plane.py",
+    "lib/bngd.py", "lib/torch_models/bn_unit.py",
     "lib/instances.py",
 }
 
