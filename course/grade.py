@@ -33,6 +33,12 @@ grader's own cell has a time limit of its own (every case at its time limit, and
 The hidden cases are drawn from ``--seed`` (default :data:`lib.exercises.DEFAULT_SEED`, which
 is public): a lecturer who wants cases nobody can rebuild uses a seed of their own, the same
 for the instructor edition (nbgrader) and for this command.
+
+Stopped by Ctrl-C or SIGTERM, the command stops every run with what it started, removes their
+folders and writes nothing. Killed (SIGKILL), it cannot: its runs end with it (in the sandbox,
+the whole PID namespace; without it, the runner and its kernel, see
+:func:`course.runner.die_with_parent`), and the next grading command removes the folders they
+left (:func:`remove_stale_runs`).
 """
 
 from __future__ import annotations
@@ -56,13 +62,15 @@ from .gradebook import BY_HAND, NOTEBOOK_ROW, Row, outputs, write
 from .sandbox import MODES, Sandbox, SandboxUnavailable, detect, prepare_box
 from .submissions import LAYOUTS, MAX_BYTES, Submission, find_submissions, read_notebook
 
-__all__ = ["Plan", "grade_all", "grade_submission", "main", "plan_submission"]
+__all__ = ["Plan", "grade_all", "grade_submission", "main", "plan_submission", "remove_stale_runs"]
 
 ROOT = Path(__file__).resolve().parents[1]
 #: Seconds the grader's own cell may take beyond the time limits of the cases it runs.
 GRADING_MARGIN = 30.0
 #: The largest file of outcomes or of the run's report read back from a child, in bytes.
 OUTPUT_LIMIT = 64_000_000
+#: The prefix of a run's folder in the temporary folder, and the lock file its grading command holds.
+RUN_PREFIX, LOCK_NAME = "course-grade-", "grader.lock"
 
 
 @dataclass
@@ -289,7 +297,8 @@ def _run_child(plan: Plan, sandbox: Sandbox, children: _Children, seed: int, tim
                cell_timeout: float) -> _Run:
     import nbformat
 
-    folder = Path(tempfile.mkdtemp(prefix="course-grade-"))
+    folder = Path(tempfile.mkdtemp(prefix=RUN_PREFIX))
+    lock = _hold_lock(folder)
     try:
         box = folder / "box"
         box.mkdir()
@@ -298,8 +307,9 @@ def _run_child(plan: Plan, sandbox: Sandbox, children: _Children, seed: int, tim
         job = {"labels": plan.labels, "seed": seed, "cell_timeout": cell_timeout,
                "grading_timeout": _grading_time_limit(plan.labels, seed)}
         (box / "job.json").write_text(json.dumps(job), encoding="utf-8")
+        parent = [] if sandbox.isolated else [str(os.getpid())]  # the runner dies with this process
         command, environment, cwd = sandbox.command(
-            [sys.executable, "-m", "course.runner", str(sandbox.inside(box))], box)
+            [sys.executable, "-m", "course.runner", str(sandbox.inside(box)), *parent], box)
         with (folder / "stdout").open("wb") as stdout, (folder / "stderr").open("wb") as stderr:
             process = children.start(command, env=environment, cwd=cwd, stdin=subprocess.DEVNULL, stdout=stdout,
                                      stderr=stderr, start_new_session=True)
@@ -321,6 +331,53 @@ def _run_child(plan: Plan, sandbox: Sandbox, children: _Children, seed: int, tim
         return _Run(finished, report if isinstance(report, dict) else {}, by_label, process.returncode, tail[-500:])
     finally:
         _remove(folder)
+        os.close(lock)
+
+
+def _hold_lock(folder: Path) -> int:
+    """Lock a run's folder for as long as this process holds the returned descriptor (see :func:`remove_stale_runs`).
+
+    The lock file appears under its final name already locked, so that another grading
+    command never takes a run that is starting for a stale one.
+    """
+    import fcntl
+
+    descriptor = os.open(folder / ".locking", os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600)
+    fcntl.flock(descriptor, fcntl.LOCK_EX)
+    os.rename(folder / ".locking", folder / LOCK_NAME)
+    return descriptor
+
+
+def remove_stale_runs(folder: Path | None = None) -> list[Path]:
+    """Remove the run folders a grading command left behind when it was killed; the folders removed.
+
+    A grading command stopped by SIGTERM or Ctrl-C removes its runs' folders itself; one killed
+    (SIGKILL, a crash of the machine) cannot, and leaves in the temporary folder ``folder``
+    (default: the system's) a ``course-grade-*`` folder per run, with the submission and the
+    kernel's connection file. Each run holds a lock on its folder (released by the system when
+    its process ends, however it ends): a folder of this user whose lock is free is stale. A
+    folder without the lock file, or whose lock is held by a grading running now, is left alone.
+    """
+    import fcntl
+
+    removed = []
+    for path in sorted(Path(folder or tempfile.gettempdir()).glob(f"{RUN_PREFIX}*")):
+        try:
+            status = os.lstat(path)
+            if not stat.S_ISDIR(status.st_mode) or status.st_uid != os.getuid():
+                continue
+            descriptor = os.open(path / LOCK_NAME, os.O_RDWR | os.O_NOFOLLOW)
+        except OSError:
+            continue
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            continue  # a grading running now
+        finally:
+            os.close(descriptor)
+        _remove(path)
+        removed.append(path)
+    return removed
 
 
 # --------------------------------------------------------------------------- judging (this process)
@@ -516,6 +573,9 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     print(f"layout: {LAYOUTS[layout]}")
     print(f"sandbox: {sandbox.describe()}")
+    stale = remove_stale_runs()
+    if stale:
+        print(f"removed {len(stale)} folders of runs whose grading was killed: {', '.join(map(str, stale))}")
     if not sandbox.isolated:
         print("warning: grading WITHOUT a sandbox: a submission can read and change your files and use the network "
               "(see book/lecturers.md)", file=sys.stderr)
@@ -525,7 +585,7 @@ def main(argv: list[str] | None = None) -> int:
                          cell_timeout=args.cell_timeout, problem_set=problem_set, max_bytes=int(args.max_size * 1e6),
                          say=lambda line: print(line, flush=True))
     except KeyboardInterrupt as error:  # Ctrl-C, or SIGTERM (_on_terminate): the runs are stopped and removed
-        print(f"{error or 'interrupted'}: nothing written", file=sys.stderr)
+        print(f"{str(error) or 'interrupted'}: nothing written", file=sys.stderr)
         return 130
     finally:
         if previous is not None:

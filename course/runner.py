@@ -1,8 +1,9 @@
 r"""The grading child: run one submitted notebook in a fresh kernel, then record what its functions return.
 
-``python -m course.runner BOX`` is what the grading command (:mod:`course.grade`) starts for
-each submission, in a sandbox when there is one (:mod:`course.sandbox`). ``BOX`` is the
-submission's private folder; it holds
+``python -m course.runner BOX [PARENT]`` is what the grading command (:mod:`course.grade`)
+starts for each submission, in a sandbox when there is one (:mod:`course.sandbox`). ``BOX`` is
+the submission's private folder (``PARENT``, given without a sandbox, is the grading command's
+pid); it holds
 
 * ``submission.ipynb``, the notebook, already checked by the grading command;
 * ``job.json``, written by the grading command: the exercises to record, the seed of the
@@ -19,8 +20,11 @@ The runner executes the notebook in a kernel of this environment, in ``BOX/work`
   ``BOX/outcomes.json``, with a time limit of its own.
 
 It writes ``BOX/run.json``: how long the notebook ran, which code cells raised, how many
-were skipped, and whether the kernel died. Nothing here judges: the grading command compares
-the outcomes with the reference in its own process, and reads both files as untrusted data.
+were skipped, and whether the kernel died. On Linux the runner is killed when the grading
+command ends, even by ``SIGKILL`` (:func:`die_with_parent`), and its kernel then ends too
+(ipykernel watches the process that started it). Nothing here judges: the grading command
+compares the outcomes with the reference in its own process, and reads both files as untrusted
+data.
 """
 
 from __future__ import annotations
@@ -30,10 +34,33 @@ import sys
 import time
 from pathlib import Path
 
-__all__ = ["GRADING_CELL_ID", "run"]
+__all__ = ["GRADING_CELL_ID", "die_with_parent", "run"]
 
 #: The id of the cell the runner appends.
 GRADING_CELL_ID = "course-grading-cell"
+
+
+def die_with_parent(parent: int | None = None) -> bool:
+    """Have the kernel kill this process when its parent, the grading command, ends (Linux); whether it worked.
+
+    Uses ``prctl(PR_SET_PDEATHSIG, SIGKILL)``. ``parent`` is the grading command's pid when it
+    started this process directly (no sandbox): if it ended before the call, this process
+    exits at once.
+    """
+    if not sys.platform.startswith("linux"):
+        return False
+    import ctypes
+    import os
+    import signal
+
+    try:
+        if ctypes.CDLL(None, use_errno=True).prctl(1, int(signal.SIGKILL), 0, 0, 0) != 0:  # PR_SET_PDEATHSIG
+            return False
+    except (OSError, AttributeError):
+        return False
+    if parent is not None and os.getppid() != parent:
+        os._exit(1)
+    return True
 
 
 def _grading_source(labels: list[str], seed: int, outcomes: Path) -> str:
@@ -94,4 +121,5 @@ def run(box: Path) -> dict:
 
 
 if __name__ == "__main__":
+    die_with_parent(int(sys.argv[2]) if len(sys.argv) > 2 else None)
     run(Path(sys.argv[1]))

@@ -8,6 +8,7 @@ functions, files that are not notebooks, a FIFO). Further tests grade without th
 the pieces on their own.
 """
 
+import contextlib
 import csv
 import json
 import os
@@ -382,14 +383,19 @@ def test_a_notebook_that_ignores_interrupts_is_stopped_with_everything_it_starte
     assert list(runs.iterdir()) == []  # the stopped run's folder, with the kernel's connection file, is gone
 
 
-@pytest.mark.slow
-@pytest.mark.parametrize("mode", ["auto", "none"])
-def test_a_grader_stopped_midway_leaves_no_process_no_temporary_file_and_no_table(tmp_path, mode):
-    """SIGTERM (or Ctrl-C) while a notebook runs: its processes are stopped, its folder removed, nothing written."""
-    runs = tmp_path / "runs"
+def _processes(text: str) -> list:
+    """The processes whose command line holds ``text``."""
+    return [p for p in psutil.process_iter(["cmdline"]) if text in " ".join(p.info["cmdline"] or [])]
+
+
+@contextlib.contextmanager
+def _grading_a_loop(tmp_path: Path, mode: str):
+    """A grading command (its own process) busy on a notebook that started a process, named ``name``, and loops.
+
+    Yields the grader, its temporary folder ``runs`` and ``name``; kills what is left when done.
+    """
+    runs, folder, name = tmp_path / "runs", tmp_path / "submitted", f"k{uuid.uuid4().hex[:12]}"
     runs.mkdir()
-    name = f"k{uuid.uuid4().hex[:12]}"
-    folder = tmp_path / "submitted"
     _save(folder, "ann", _filled(LS, extra=[
         f"import subprocess, sys\nsubprocess.Popen([sys.executable, '-c', 'import time; time.sleep(300)', {name!r}])",
         "while True:\n    pass"]))
@@ -398,24 +404,75 @@ def test_a_grader_stopped_midway_leaves_no_process_no_temporary_file_and_no_tabl
                               cwd=ROOT, env={**os.environ, "TMPDIR": str(runs)}, stdout=subprocess.PIPE,
                               stderr=subprocess.PIPE, text=True)
     try:
-        def started() -> bool:
-            return any(name in " ".join(p.info["cmdline"] or []) for p in psutil.process_iter(["cmdline"]))
-
         for _ in range(600):  # the first notebook's kernel starts the process within a minute, also on a busy machine
-            if started() or grader.poll() is not None:
+            if _processes(name) or grader.poll() is not None:
                 break
             time.sleep(0.1)
-        assert started(), grader.stderr.read() if grader.poll() is not None else "the notebook's process never started"
-        grader.send_signal(signal.SIGTERM)
-        out, err = grader.communicate(timeout=120)
+        assert _processes(name), grader.stderr.read() if grader.poll() is not None else "the notebook never started"
+        yield grader, runs, name
     finally:
         if grader.poll() is None:
             grader.kill()
             grader.communicate()
-    assert grader.returncode == 130 and "stopped by signal 15: nothing written" in err, err
-    assert not started()
-    assert list(runs.iterdir()) == []  # the run's folder, with the kernel's connection file, is gone
-    assert not (tmp_path / "submitted-grades").exists()
+        for process in _processes(name):  # without the sandbox, what a notebook started can outlive a killed grader
+            process.kill()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("mode", ["auto", "none"])
+def test_a_grader_stopped_midway_leaves_no_process_no_temporary_file_and_no_table(tmp_path, mode):
+    """SIGTERM (or Ctrl-C) while a notebook runs: its processes are stopped, its folder removed, nothing written."""
+    with _grading_a_loop(tmp_path, mode) as (grader, runs, name):
+        grader.send_signal(signal.SIGTERM)
+        out, err = grader.communicate(timeout=120)
+        assert grader.returncode == 130 and "stopped by signal 15: nothing written" in err, err
+        assert not _processes(name)
+        assert list(runs.iterdir()) == []  # the run's folder, with the kernel's connection file, is gone
+        assert not (tmp_path / "submitted-grades").exists()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("mode", ["auto", "none"])
+def test_a_killed_grader_takes_its_runs_with_it_and_the_next_one_removes_their_folders(tmp_path, mode):
+    """SIGKILL, which nothing can catch: the runner and its kernel end with the grader (in the sandbox, everything
+    the notebook started too), and the folder left in the temporary folder is removed by the next grading."""
+    with _grading_a_loop(tmp_path, mode) as (grader, runs, name):
+        run_processes = _processes(str(runs))  # the runner (its box in argv) and the kernel (its connection file)
+        assert run_processes
+        grader.kill()
+        grader.communicate(timeout=60)
+        assert all(_ended(p.pid, within=30) for p in run_processes)
+        if mode == "auto":  # the PID namespace ends with its first process
+            assert all(_ended(p.pid, within=30) for p in _processes(name))
+        [left] = list(runs.iterdir())  # nothing could remove it
+        assert grade.remove_stale_runs(runs) == [left]
+        assert list(runs.iterdir()) == []
+
+
+def _locked(folder: Path) -> int:
+    """A descriptor that holds the lock of a run's folder, as its grading command holds it."""
+    import fcntl
+
+    descriptor = os.open(folder / grade.LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o600)
+    fcntl.flock(descriptor, fcntl.LOCK_EX)
+    return descriptor
+
+
+def test_only_the_folders_of_killed_gradings_are_removed(tmp_path):
+    """A run's folder is stale when nothing holds its lock; a running grading's, and what is not a run's, stay."""
+    stale, running, foreign = (tmp_path / f"{grade.RUN_PREFIX}{name}" for name in ("stale", "running", "foreign"))
+    for path in (stale, running, foreign):
+        (path / "box").mkdir(parents=True)
+        (path / "box" / "kernel-1.json").write_text('{"key": "secret"}')
+    os.close(_locked(stale))  # its grading ended without removing it
+    held = _locked(running)
+    (tmp_path / f"{grade.RUN_PREFIX}link").symlink_to(stale)
+    try:
+        assert grade.remove_stale_runs(tmp_path) == [stale]
+        assert running.exists() and foreign.exists() and not stale.exists()
+    finally:
+        os.close(held)
+    assert grade.remove_stale_runs(tmp_path) == [running]  # its lock is free now
 
 
 @pytest.mark.slow
