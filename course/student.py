@@ -441,6 +441,7 @@ def write_editions(editions: list[tuple[str, object]], out: Path, sources: list[
     out.mkdir(parents=True, exist_ok=True)
     for (name, notebook), target in zip(editions, targets):
         handle, temporary = tempfile.mkstemp(dir=out, prefix=f".{name}.", suffix=".tmp")
+        os.chmod(temporary, 0o666 & ~_umask())  # as a plain write would make it (mkstemp's file is private)
         with os.fdopen(handle, "w", encoding="utf-8") as file:
             nbformat.write(notebook, file)
         os.replace(temporary, target)  # replaces a symbolic link itself, never what it points to
@@ -450,6 +451,13 @@ def write_editions(editions: list[tuple[str, object]], out: Path, sources: list[
         say(f"wrote {target} ({notebook.metadata['course']['edition']} edition, {len(kinds)} exercises"
             f"{': ' + summary if kinds else ''}, {sum(e['points'] for e in listed):g} points)")
     return targets
+
+
+def _umask() -> int:
+    """The process's umask (read by setting it, and set back at once)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 def _build(args, root: Path) -> tuple[list[tuple[str, object]], list[Path]]:

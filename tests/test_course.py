@@ -3,6 +3,7 @@
 import copy
 import os
 import re
+import stat
 from pathlib import Path
 
 import nbformat
@@ -359,6 +360,16 @@ def test_a_symbolic_link_in_the_way_is_replaced_never_written_through(tmp_path, 
     assert (elsewhere / "target.ipynb").read_text() == "someone else's file"
     assert not dangling.is_symlink() and nbformat.read(dangling, as_version=4).metadata["course"]["edition"] == "student"
     assert sorted(p.name for p in out.iterdir()) == [CHAPTERS[0].name]  # no temporary file left
+
+
+def test_the_edition_is_readable_as_a_plain_write_would_make_it(tmp_path):
+    """Written through a private temporary file, the edition still gets the permissions the umask gives."""
+    previous = os.umask(0o022)
+    try:
+        assert student.main([str(CHAPTERS[0]), "--out", str(tmp_path)]) == 0
+    finally:
+        os.umask(previous)
+    assert stat.S_IMODE((tmp_path / CHAPTERS[0].name).stat().st_mode) == 0o644
 
 
 def test_the_student_edition_refuses_a_path_that_is_not_a_notebook(tmp_path, capsys):
