@@ -79,18 +79,18 @@ benchmark: $(STAMP)
 	for script in benchmarks/*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
 
 ## Course kit (see book/lecturers.md)
-## make student [FORCE=1] [EDITION=instructor] [EXERCISES=ex-a,ex-b NAME=week-1 | PROBLEM_SET=file.yml] [OUT=student] [SEED=n]
-##   the student edition of every chapter (solutions replaced by stubs), or one notebook for a problem set;
+## make student [FORCE=1] [EDITION=instructor] [EXERCISES=ex-a,ex-b NAME=week-1 | PROBLEM_SET="a.yml b.yml"] [OUT=student] [SEED=n]
+##   the student edition of every chapter (solutions replaced by stubs), or one notebook per problem set;
 ##   never overwrites without FORCE=1
 OUT ?= student
 COURSE_SELECTION = $(if $(EXERCISES),--exercises "$(EXERCISES)" $(if $(NAME),--name "$(NAME)")) \
-	$(if $(PROBLEM_SET),--problem-set "$(PROBLEM_SET)") $(if $(SEED),--seed $(SEED))
+	$(foreach file,$(PROBLEM_SET),--problem-set "$(file)") $(if $(SEED),--seed $(SEED))
 student: $(STAMP)
 	$(BIN)/python -m course.student --out "$(OUT)" $(if $(EDITION),--edition $(EDITION)) $(COURSE_SELECTION) \
 		$(if $(filter 1 yes true,$(FORCE)),--force)
 
 ## make grade SUBMISSIONS=folder [GRADES=folder] [JOBS=2] [SANDBOX=auto|bubblewrap|none] [SEED=n]
-##   [PROBLEM_SET=file.yml] [ASSIGNMENT=name] [FORCE=1] [TIMEOUT=600] [CELL_TIMEOUT=120]
+##   [PROBLEM_SET="a.yml b.yml"] [ASSIGNMENT=name] [FORCE=1] [TIMEOUT=600] [CELL_TIMEOUT=120]
 TIMEOUT ?= 600
 CELL_TIMEOUT ?= 120
 # one notebook at a time unless JOBS is given (JOBS ?= 2 above is make mutation's default)
@@ -100,7 +100,7 @@ grade: $(STAMP) sandbox-deps
 	@test -n "$(SUBMISSIONS)" || { echo "usage: make grade SUBMISSIONS=folder [GRADES=folder] [JOBS=2] [SANDBOX=auto] [SEED=n] [PROBLEM_SET=file.yml] [ASSIGNMENT=name] [FORCE=1] [TIMEOUT=600] [CELL_TIMEOUT=120]"; exit 2; }
 	$(BIN)/python -m course.grade "$(SUBMISSIONS)" $(if $(GRADES),--out "$(GRADES)") --jobs $(GRADE_JOBS) --sandbox $(SANDBOX) \
 		--timeout $(TIMEOUT) --cell-timeout $(CELL_TIMEOUT) $(if $(SEED),--seed $(SEED)) \
-		$(if $(PROBLEM_SET),--problem-set "$(PROBLEM_SET)") $(if $(ASSIGNMENT),--assignment "$(ASSIGNMENT)") \
+		$(foreach file,$(PROBLEM_SET),--problem-set "$(file)") $(if $(ASSIGNMENT),--assignment "$(ASSIGNMENT)") \
 		$(if $(filter 1 yes true,$(FORCE)),--force)
 
 ## make nbgrader [COURSE=nbgrader-course] [ASSIGNMENT=chapters] [EXERCISES=ex-a,ex-b | PROBLEM_SET=file.yml] [SEED=n] [FORCE=1]

@@ -10,9 +10,11 @@ For every notebook the grading command, in its own process,
 1. reads the file without trusting it (no symbolic links, FIFOs or devices, a size limit,
    UTF-8 JSON of nbformat 4: :func:`course.submissions.read_notebook`);
 2. finds what it is graded on: the exercises of a problem-set file given with
-   ``--problem-set``, or else the chapter (or problem set) the edition recorded in the
-   notebook's metadata, or else the chapter whose self-checks it calls; points come from
-   ``course/rubrics.yml`` or the problem-set file, never from the notebook;
+   ``--problem-set`` (the one whose name the notebook recorded, or the only one given), or
+   else the chapter (or problem set) the edition recorded in the notebook's metadata, or else
+   the chapter whose self-checks it calls; points come from ``course/rubrics.yml`` or the
+   problem-set file, never from the notebook (a notebook handed out as a problem set with other
+   points, graded without its file, is flagged);
 3. reads its code for what a lecturer should look at (:mod:`course.flags`: a function that
    delegates to the function of ``lib`` it should re-implement, a notebook that changes
    ``lib``);
@@ -117,10 +119,52 @@ def _chapter_of(notebook) -> str | None:
     return next((by_check[name] for name in called if name in by_check), None)
 
 
-def plan_submission(submission: Submission, problem_set: catalogue.ProblemSet | None = None,
+def _recorded_problem_set(notebook) -> tuple[str | None, dict[str, object]]:
+    """The name of the problem set recorded in the notebook's metadata (None if none), and the points it lists."""
+    course = notebook.metadata.get("course")
+    if not isinstance(course, dict) or not isinstance(course.get("problem_set"), str):
+        return None, {}
+    listed = course.get("exercises") if isinstance(course.get("exercises"), list) else []
+    return course["problem_set"], {e["label"]: e.get("points") for e in listed
+                                   if isinstance(e, dict) and isinstance(e.get("label"), str)}
+
+
+def _chosen_problem_set(notebook, problem_sets: list[catalogue.ProblemSet]) -> tuple[catalogue.ProblemSet | None, str | None]:
+    """The problem set of ``problem_sets`` a notebook is graded on, or None and why none (None, None: none given).
+
+    The one whose name the notebook recorded; with a single problem set given, that one whatever
+    the notebook recorded (a notebook without metadata, say).
+    """
+    if not problem_sets:
+        return None, None
+    recorded, _ = _recorded_problem_set(notebook)
+    by_name = {problem_set.name: problem_set for problem_set in problem_sets}
+    if recorded in by_name:
+        return by_name[recorded], None
+    if len(problem_sets) == 1:
+        return problem_sets[0], None
+    return None, (f"no problem set of the files given ({', '.join(by_name)}) matches the notebook, which records "
+                  f"{'problem set ' + repr(recorded) if recorded else 'none'}; give its file with --problem-set")
+
+
+def _points_differ(notebook, points: dict[str, float]) -> str:
+    """A flag when the problem set recorded in the notebook listed other points than those it is graded with."""
+    recorded, listed = _recorded_problem_set(notebook)
+    other = [f"{label}: {listed[label]:g} instead of {points[label]:g}" for label in points
+             if isinstance(listed.get(label), (int, float)) and not isinstance(listed[label], bool)
+             and abs(listed[label] - points[label]) > 1e-9]
+    if not other:
+        return ""
+    return (f"the problem set {recorded} the notebook was handed out as lists other points ({'; '.join(other)}): "
+            "graded with course/rubrics.yml's; give the problem set's file with --problem-set (make grade "
+            "PROBLEM_SET=file.yml) to grade with its points")
+
+
+def plan_submission(submission: Submission, problem_sets: list[catalogue.ProblemSet] = (),
                     max_bytes: int = MAX_BYTES, known: dict | None = None, book: dict | None = None) -> Plan:
     """Read a submission and find what it is graded on, with its points and flags (see the module's notes).
 
+    ``problem_sets`` are those of ``--problem-set`` (see :func:`_chosen_problem_set`).
     ``known`` and ``book`` are :func:`course.catalogue.entries` and
     :func:`course.catalogue.book_exercises`, read here if not given. Never raises for a bad
     submission: :attr:`Plan.problem` says why it cannot be graded.
@@ -136,6 +180,10 @@ def plan_submission(submission: Submission, problem_set: catalogue.ProblemSet | 
         return plan
     known = catalogue.entries() if known is None else known
     book = catalogue.book_exercises() if book is None else book
+    problem_set, plan.problem = _chosen_problem_set(plan.notebook, list(problem_sets))
+    if plan.problem is not None:
+        return plan
+    notes = []
     if problem_set is not None:
         labels, points, plan.where = problem_set.labels, problem_set.points, f"problem set {problem_set.name}"
     else:
@@ -145,6 +193,7 @@ def plan_submission(submission: Submission, problem_set: catalogue.ProblemSet | 
             plan.where, labels = f"chapter {chapter}", [label for label, e in book.items() if e.chapter == chapter]
         labels = [label for label in labels if label in known]
         points = {label: known[label].points for label in labels}
+        notes = [note for note in [_points_differ(plan.notebook, points)] if note]
     if not labels:
         plan.problem = ("no chapter found: the notebook has no course metadata (which the student edition writes) "
                         "and calls no self-check; hand in the student edition's notebook")
@@ -160,7 +209,9 @@ def plan_submission(submission: Submission, problem_set: catalogue.ProblemSet | 
             plan.flags[label] = "; ".join(found)
     tampering = flags.tampering(trees)
     if tampering:
-        plan.flags[NOTEBOOK_ROW] = "the notebook " + "; ".join(tampering)
+        notes.append("the notebook " + "; ".join(tampering))
+    if notes:
+        plan.flags[NOTEBOOK_ROW] = "; ".join(notes)
     return plan
 
 
@@ -479,7 +530,7 @@ def grade_submission(plan: Plan, sandbox: Sandbox, children: _Children, expected
 
 
 def grade_all(submissions: list[Submission], sandbox: Sandbox, *, seed: int, jobs: int = 1, timeout: float = 600.0,
-              cell_timeout: float = 120.0, problem_set: catalogue.ProblemSet | None = None,
+              cell_timeout: float = 120.0, problem_sets: list[catalogue.ProblemSet] = (),
               max_bytes: int = MAX_BYTES, say=print) -> list[Row]:
     """Grade ``submissions``, ``jobs`` at a time, and return their rows in the order of ``submissions``.
 
@@ -487,7 +538,7 @@ def grade_all(submissions: list[Submission], sandbox: Sandbox, *, seed: int, job
     notebook graded.
     """
     known, book = catalogue.entries(), catalogue.book_exercises()
-    plans = [plan_submission(submission, problem_set, max_bytes, known, book) for submission in submissions]
+    plans = [plan_submission(submission, problem_sets, max_bytes, known, book) for submission in submissions]
     expected = _Expected(seed)
     for label in dict.fromkeys(label for plan in plans for label in plan.labels):
         expected(label)  # computed once, before the children start
@@ -547,7 +598,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sandbox", choices=MODES, default="auto",
                         help="auto: bubblewrap if it works here, else none (said in the gradebook); default auto")
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help="the seed of the hidden cases")
-    parser.add_argument("--problem-set", type=Path, help="grade every notebook on this problem set (YAML)")
+    parser.add_argument("--problem-set", type=Path, action="append", help=(
+        "grade on this problem set (YAML) the notebooks handed out as it, or every notebook if it is the only one "
+        "given; repeat for several"))
     parser.add_argument("--assignment", help="read SUBMISSIONS/<student>/<assignment>/ (nbgrader's submitted/ folder)")
     parser.add_argument("--max-size", type=float, default=MAX_BYTES / 1e6, help="the largest notebook, in MB (default 20)")
     parser.add_argument("--force", action="store_true", help="overwrite existing tables and feedback")
@@ -565,7 +618,11 @@ def main(argv: list[str] | None = None) -> int:
         if existing and not args.force:
             raise FileExistsError(f"{', '.join(map(str, existing))} exist already; pass --force (make grade ... "
                                   "FORCE=1) to overwrite them, or choose another folder with --out")
-        problem_set = catalogue.read_problem_set(args.problem_set) if args.problem_set else None
+        problem_sets = [catalogue.read_problem_set(path) for path in args.problem_set or []]
+        names = [problem_set.name for problem_set in problem_sets]
+        if len(set(names)) < len(names):
+            raise ValueError(f"two problem-set files have the same name ({', '.join(names)}): a notebook is matched to "
+                             "its problem set by the name it records")
         submissions, layout = find_submissions(args.submissions, args.assignment, skip=out)
         sandbox = detect(args.sandbox)
     except (FileExistsError, ValueError, SandboxUnavailable) as error:
@@ -582,7 +639,7 @@ def main(argv: list[str] | None = None) -> int:
     previous = signal.signal(signal.SIGTERM, _on_terminate) if threading.current_thread() is threading.main_thread() else None
     try:
         rows = grade_all(submissions, sandbox, seed=args.seed, jobs=args.jobs, timeout=args.timeout,
-                         cell_timeout=args.cell_timeout, problem_set=problem_set, max_bytes=int(args.max_size * 1e6),
+                         cell_timeout=args.cell_timeout, problem_sets=problem_sets, max_bytes=int(args.max_size * 1e6),
                          say=lambda line: print(line, flush=True))
     except KeyboardInterrupt as error:  # Ctrl-C, or SIGTERM (_on_terminate): the runs are stopped and removed
         print(f"{str(error) or 'interrupted'}: nothing written", file=sys.stderr)

@@ -34,8 +34,8 @@ edition students get (``release/``). Its cells carry nbgrader's metadata:
   lecturer's seed: the partial credit nbgrader records is the grading command's.
 
 **Problem sets.** With ``--exercises ex-a,ex-b`` or ``--problem-set FILE`` (see
-:mod:`course.catalogue`) the command writes one notebook for the selection instead, in either
-edition: a title with the exercises and their points, the set-up cells of their chapters (the
+:mod:`course.catalogue`; repeated, one notebook per file) the command writes one notebook for
+each selection instead, in either edition: a title with the exercises and their points, the set-up cells of their chapters (the
 code cells without the ``skip-grading`` tag outside the exercises), then each exercise with its
 answer cells and self-check, in the order of the selection.
 
@@ -476,11 +476,16 @@ def _build(args, root: Path) -> tuple[list[tuple[str, object]], list[Path]]:
     if errors:
         raise ValueError("nothing was written:\n" + "\n".join(errors))
     if args.problem_set or args.exercises:
-        problem_set = (catalogue.read_problem_set(args.problem_set) if args.problem_set else
-                       catalogue.problem_set([s.strip() for s in args.exercises.split(",") if s.strip()],
-                                             args.name, args.title))
-        edition = problem_set_edition(problem_set, chapters, args.edition, args.seed)
-        return [(f"{problem_set.name}.ipynb", _validated(edition, problem_set.name))], notebooks
+        problem_sets = ([catalogue.read_problem_set(path) for path in args.problem_set] if args.problem_set else
+                        [catalogue.problem_set([s.strip() for s in args.exercises.split(",") if s.strip()],
+                                               args.name, args.title)])
+        names = [problem_set.name for problem_set in problem_sets]
+        twice = sorted({name for name in names if names.count(name) > 1})
+        if twice:
+            raise ValueError(f"two problem-set files have the name {', '.join(twice)}: each is written to <name>.ipynb")
+        return [(f"{problem_set.name}.ipynb",
+                 _validated(problem_set_edition(problem_set, chapters, args.edition, args.seed), problem_set.name))
+                for problem_set in problem_sets], notebooks
     editions = []
     for path in notebooks:
         try:
@@ -518,7 +523,8 @@ def main(argv: list[str] | None = None, root: Path = ROOT) -> int:
                         help="student (to hand out) or instructor (nbgrader's source); default student")
     selection = parser.add_mutually_exclusive_group()
     selection.add_argument("--exercises", help="a problem set of these exercises, labels separated by commas")
-    selection.add_argument("--problem-set", type=Path, help="a problem-set file (YAML; see course/catalogue.py)")
+    selection.add_argument("--problem-set", type=Path, action="append",
+                           help="a problem-set file (YAML; see course/catalogue.py); give several for one notebook each")
     parser.add_argument("--name", default="problem-set", help="the notebook's name for --exercises (default problem-set)")
     parser.add_argument("--title", help="the notebook's title for --exercises")
     parser.add_argument("--seed", type=int, help="the seed of the hidden cases in the instructor edition "

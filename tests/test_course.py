@@ -479,6 +479,12 @@ def test_make_student_writes_one_notebook_per_problem_set(tmp_path, capsys):
     listed = nbformat.read(tmp_path / "out" / "week-2.ipynb", as_version=4).metadata["course"]["exercises"]
     assert [(e["label"], e["points"]) for e in listed] == [("ex-hs-bisection", 4.0), ("ex-hs-step-size", 7.0)]
     assert "wrote" in capsys.readouterr().out
+    other = tmp_path / "other.yml"
+    other.write_text("name: week-3\nexercises: [ex-ls-gdnp-step]\n")
+    assert student.main(["--problem-set", str(set_file), "--problem-set", str(other), "--out", str(tmp_path / "two")]) == 0
+    assert sorted(p.name for p in (tmp_path / "two").iterdir()) == ["week-2.ipynb", "week-3.ipynb"]
+    assert student.main(["--problem-set", str(set_file), "--problem-set", str(set_file), "--out", str(tmp_path / "x")]) == 1
+    assert "two problem-set files have the name week-2" in capsys.readouterr().err and not (tmp_path / "x").exists()
     assert student.main(["--exercises", "ex-ls-gdnp-step, ex-nn-line-gradient", "--name", "quiz", "--edition",
                          "instructor", "--out", str(tmp_path / "out")]) == 0
     assert nbformat.read(tmp_path / "out" / "quiz.ipynb", as_version=4).metadata["course"]["edition"] == "instructor"

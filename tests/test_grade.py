@@ -536,6 +536,40 @@ def test_a_problem_set_file_sets_the_exercises_and_their_points(tmp_path):
     assert _same_points(book["ann"]["autograded_max"], 14) and book["ann"]["ex-ls-critical-points"] == ""
 
 
+@pytest.mark.slow
+def test_several_problem_sets_go_into_one_gradebook_each_with_its_points(tmp_path):
+    """Two weeks' problem sets with points of their own: each notebook is graded on the set whose name it records."""
+    files, notebooks = [], {}
+    answers = {**student.book_answers(BOOKS[LS], LS), **student.book_answers(BOOKS["03-halfspaces"], "03-halfspaces")}
+    for name, text in (("week-1", "  - label: ex-ls-rayleigh-gradient\n    points: 10\n"),
+                       ("week-2", "  - ex-ls-gdnp-step\n  - label: ex-hs-step-size\n    points: 7\n")):
+        files.append(tmp_path / f"{name}.yml")
+        files[-1].write_text(f"name: {name}\nexercises:\n{text}")
+        edition = student.problem_set_edition(catalogue.read_problem_set(files[-1]), BOOKS)
+        notebooks[name] = student.with_answers(edition, answers)
+        _save(tmp_path / "submitted", "ann", notebooks[name], f"{name}.ipynb")
+    arguments = [str(tmp_path / "submitted")] + [a for path in files for a in ("--problem-set", str(path))]
+    assert grade.main(arguments) == 0
+    book = _gradebook(tmp_path / "submitted-grades" / "gradebook.csv")
+    expected = {"ex-ls-rayleigh-gradient": 10, "ex-ls-gdnp-step": exercises_points("ex-ls-gdnp-step"), "ex-hs-step-size": 7}
+    assert all(_same_points(book["ann"][label], points) for label, points in expected.items())
+    assert _same_points(book["ann"]["autograded_max"], sum(expected.values()))
+    # without the files: graded with course/rubrics.yml's points, and flagged; with the other file only: refused
+    path = tmp_path / "submitted" / "ann" / "week-2.ipynb"
+    plan = grade.plan_submission(submissions.Submission("ann", path.name, path))
+    assert plan.points["ex-hs-step-size"] == exercises_points("ex-hs-step-size") != 7
+    assert "ex-hs-step-size: 7 instead of" in plan.flags[NOTEBOOK_ROW]
+    week_3 = catalogue.problem_set(["ex-hs-bisection"], "week-3")
+    plan = grade.plan_submission(submissions.Submission("ann", path.name, path),
+                                 [catalogue.read_problem_set(files[0]), week_3])
+    assert plan.problem.startswith("no problem set of the files given") and "'week-2'" in plan.problem
+
+
+def exercises_points(label: str) -> float:
+    """The points of ``label`` in course/rubrics.yml."""
+    return catalogue.entries()[label].points
+
+
 # --------------------------------------------------------------------------- the pieces
 def test_submissions_are_found_in_student_folders_and_special_files_refused(tmp_path):
     folder = tmp_path / "submitted"
