@@ -19,7 +19,8 @@ From the rows of :mod:`course.grade` (one per student, notebook and exercise, an
     first line of each message.
 ``feedback/<student>.md``
     For each student: each notebook, each exercise's status and points, the report of the
-    first failing case, and the exercises graded by hand. Flags are not in it.
+    first failing case, and the exercises graded by hand; first, the coding exercises of the
+    gradebook that no notebook of theirs was graded on. Flags are not in it.
 
 Nothing is overwritten without ``force``.
 """
@@ -114,8 +115,13 @@ def _gradebook(rows: list[Row], coding: list[str], manual: list[str], sandbox: s
     return table
 
 
-def _feedback(student: str, rows: list[Row]) -> str:
+def _feedback(student: str, rows: list[Row], coding: list[str]) -> str:
     lines = [f"# Feedback for {student}", ""]
+    graded_here = {row.exercise for row in rows}
+    absent = [label for label in coding if label not in graded_here]
+    if absent:
+        lines += [f"No notebook of yours was graded on {', '.join(absent)}: 0 points for "
+                  f"{'it' if len(absent) == 1 else 'them'} in the gradebook (was a notebook not handed in?).", ""]
     for notebook in dict.fromkeys(row.notebook for row in rows):
         own = [row for row in rows if row.notebook == notebook]
         header = next((row for row in own if row.exercise == NOTEBOOK_ROW), None)
@@ -213,6 +219,6 @@ def write(rows: list[Row], out: Path, *, sandbox: str, notes: list[str], order: 
     feedback.mkdir(exist_ok=True)
     for student in dict.fromkeys(row.student for row in rows):
         path = feedback / f"{student}.md"
-        path.write_text(_feedback(student, [row for row in rows if row.student == student]), encoding="utf-8")
+        path.write_text(_feedback(student, [row for row in rows if row.student == student], coding), encoding="utf-8")
         written.append(path)
     return written

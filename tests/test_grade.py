@@ -716,19 +716,25 @@ def test_the_tables_keep_full_messages_in_the_long_table_and_one_line_elsewhere(
     rows = [Row("ann", "a.ipynb", NOTEBOOK_ROW, "ran", message="ran"),
             Row("ann", "a.ipynb", "ex-ls-rayleigh-gradient", "partial", 1.5, 4.0, 3, 8, "", "wrong | here\n  details"),
             Row("zoë|x", "a.ipynb", "ex-ls-rayleigh-gradient", "correct", 4.0, 4.0, 8, 8, "x uses y\nz", "φ: correct"),
-            Row("zoë|x", "a.ipynb", "ex-ls-critical-points", "by hand", None, 4.0)]
+            Row("zoë|x", "a.ipynb", "ex-ls-critical-points", "by hand", None, 4.0),
+            Row("cy", "b.ipynb", "ex-hs-bisection", "correct", 4.0, 4.0, 8, 8)]
     written = write(rows, tmp_path, sandbox="none: test", notes=["a note"])
     long = _rows(tmp_path / "grades.csv")
     assert long["ann", "a.ipynb", "ex-ls-rayleigh-gradient"]["message"] == "wrong | here\n  details"
     book = _gradebook(tmp_path / "gradebook.csv")
-    assert book["ann"]["ex-ls-rayleigh-gradient"] == "1.5" and book["ann"]["autograded_max"] == "4"
+    assert book["ann"]["ex-ls-rayleigh-gradient"] == "1.5" and book["ann"]["autograded_max"] == "8"
     assert book["zoë|x"]["flags"] == "ex-ls-rayleigh-gradient: x uses y z" and book["zoë|x"]["ex-ls-critical-points"] == ""
     table = (tmp_path / "grades.md").read_text(encoding="utf-8")
     assert "| ann | a.ipynb | ex-ls-rayleigh-gradient | partial | 1.5 | wrong \\| here |" in table and "details" not in table
-    assert "| zoë\\|x | 4 | 4 | 4 |" in table
+    assert "| zoë\\|x | 4 | 0 | 4 | 8 |" in table
     feedback = (tmp_path / "feedback" / "ann.md").read_text(encoding="utf-8")
     assert "1.5 of 4" in feedback and "wrong | here\n  details" in feedback
     assert "x uses y" not in (tmp_path / "feedback" / "zoë|x.md").read_text(encoding="utf-8")
-    assert len(written) == 5
+    # a column of the gradebook no notebook of the student's was graded on is 0 there, and said in the feedback
+    assert book["cy"]["ex-ls-rayleigh-gradient"] == "0" and book["cy"]["autograded_max"] == "8"
+    assert "No notebook of yours was graded on ex-ls-rayleigh-gradient: 0 points" in (
+        tmp_path / "feedback" / "cy.md").read_text(encoding="utf-8")
+    assert "No notebook of yours was graded on ex-hs-bisection:" in feedback
+    assert len(written) == 6
     with pytest.raises(FileExistsError):
         write(rows, tmp_path, sandbox="none", notes=[])
