@@ -9,10 +9,12 @@ the lecturer to decide:
   to its name) refers to one of the exercise's *delegates*
   (:attr:`lib.exercises.CodingExercise.delegates`), by attribute (``lib.rayleigh_gradient``,
   ``problem.rho_grad``), through a name imported from :mod:`lib` (``from lib import
-  rayleigh_gradient as rg``), or through a name assigned from either anywhere in the notebook;
+  rayleigh_gradient as rg``), by its name as a string (``getattr(lib, "rayleigh_gradient")``),
+  or through a name assigned from any of these anywhere in the notebook;
 * **tampering**: the notebook assigns to or deletes an attribute of :mod:`lib` or of a module
   imported from it (``lib.exercises.record_outcomes = ...``), calls ``setattr``/``delattr`` on
-  one, reads ``lib.exercises`` beyond its ``check_*`` functions and ``points``, touches ``sys.modules``, or
+  one, reads ``lib.exercises`` beyond its ``check_*`` functions and ``points``, reads the namespace
+  of a module of :mod:`lib` (``vars``, ``__dict__``), touches ``sys.modules``, or
   runs code it builds at run time (``exec``, ``eval``, ``compile``, ``__import__``,
   ``getattr`` with a computed name), which would hide the rest from this reading.
 
@@ -97,8 +99,10 @@ def delegation(trees: list[ast.Module], function_name: str, delegates: tuple[str
                for alias in node.names if alias.name in targets}
 
     def used(node: ast.AST, hidden: set[str] = frozenset()) -> set[str]:
+        # by attribute, by a name that carries it, or by its name as a string (getattr(lib, "..."), vars(lib)["..."])
         return ({n.attr for n in ast.walk(node) if isinstance(n, ast.Attribute) and n.attr in targets}
-                | {n.id for n in ast.walk(node) if isinstance(n, ast.Name) and n.id in tainted - hidden})
+                | {n.id for n in ast.walk(node) if isinstance(n, ast.Name) and n.id in tainted - hidden}
+                | {n.value for n in ast.walk(node) if isinstance(n, ast.Constant) and n.value in targets})
 
     assignments = [node for node in top if isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value]
     growing = True
@@ -141,6 +145,11 @@ def tampering(trees: list[ast.Module]) -> list[str]:
                 found.append(f"runs code built at run time ({node.func.id})")
             elif node.func.id == "getattr" and len(node.args) >= 2 and not isinstance(node.args[1], ast.Constant):
                 found.append(f"reads an attribute by a computed name ({ast.unparse(node)[:80]})")
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "vars" and node.args \
+                and _root(node.args[0]) in lib_names:
+            found.append(f"reads the namespace of {ast.unparse(node.args[0])} (vars)")
+        if isinstance(node, ast.Attribute) and node.attr == "__dict__" and _root(node) in lib_names:
+            found.append(f"reads {ast.unparse(node)}")
         if isinstance(node, ast.Attribute) and node.attr == "modules" and _root(node) == "sys":
             found.append("touches sys.modules")
         elif (isinstance(node, ast.Attribute) and id(node) not in changed  # what it changes is said above

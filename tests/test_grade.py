@@ -646,7 +646,10 @@ def test_a_folder_without_notebooks_is_an_error(tmp_path, capsys):
     ("g = lib.rayleigh\nh = g.rayleigh_gradient\ndef rayleigh_gradient(w, S, u):\n    return h(w, S, u)", "uses h"),
     ("def rayleigh_gradient(w, S, u):\n    return lib.LeastSquares(S, u).rho_grad(w)", "uses rho_grad"),
     ("%matplotlib inline\ndef rayleigh_gradient(w, S, u):\n    return lib.rayleigh_gradient(w, S, u) * 1", "uses rayleigh_gradient"),
+    ("def rayleigh_gradient(w, S, u):\n    return getattr(lib, 'rayleigh_gradient')(w, S, u)", "uses rayleigh_gradient"),
+    ("f = vars(lib)['rayleigh_gradient']\ndef rayleigh_gradient(w, S, u):\n    return f(w, S, u)", "uses f"),
     ("def rayleigh_gradient(w, S, u):\n    return -2 * (u @ w) * u", None),
+    ("def rayleigh_gradient(w, S, u):\n    raise ValueError('rayleigh_gradient: w = 0')", None),
     ("gradient = lib.rayleigh_gradient(w0, S, u)  # used elsewhere, not in the function", None),
 ])
 def test_delegation_is_found_in_the_functions_definition(source, found):
@@ -663,6 +666,8 @@ def test_delegation_is_found_in_the_functions_definition(source, found):
     ("exec('x = 1')", "runs code built at run time (exec)"),
     ("f = getattr(lib, 'rayleigh' + '_gradient')", "reads an attribute by a computed name"),
     ("n = len(lib.exercises.EXERCISES)", "reads lib.exercises.EXERCISES"),
+    ("f = vars(lib)['rayleigh_gradient']", "reads the namespace of lib (vars)"),
+    ("import lib.rayleigh as r\nf = r.__dict__['rayleigh_gradient']", "reads r.__dict__"),
 ])
 def test_tampering_is_flagged(source, found):
     assert any(found in flag for flag in flags.tampering(flags.parse_cells(["import lib", source])))
