@@ -10,7 +10,7 @@ BOOK_BUILD := $(BIN)/jupyter-book build -W -n --keep-going .
 BROWSER_DEPS := .cache/browser
 PDF := _build/pdf/length-and-direction.pdf
 
-.PHONY: mutation all book pdf test test-lib test-notebooks test-build test-published browser-deps lab benchmark venv clean student grade
+.PHONY: mutation all book pdf test test-lib test-notebooks test-build test-published test-nbgrader browser-deps sandbox-deps lab benchmark venv clean student grade nbgrader
 
 all: book
 
@@ -35,11 +35,11 @@ pdf: $(STAMP) browser-deps
 	if [ -d _build/html/_static ]; then cp $(PDF) _build/html/_static/; fi
 
 ## Run every test: lib and hygiene tests, every notebook under nbval, the -W build, then the
-## built book in a browser and its PDF
-test: test-lib test-notebooks test-build test-published
+## built book in a browser and its PDF, and nbgrader on a problem set
+test: test-lib test-notebooks test-build test-published test-nbgrader
 
-test-lib: $(STAMP)
-	$(BIN)/python -m pytest -m "not published" tests
+test-lib: $(STAMP) sandbox-deps
+	$(BIN)/python -m pytest -m "not published and not nbgrader" tests
 
 test-notebooks: $(STAMP)
 	$(BIN)/python -m pytest --nbval-lax --nbval-current-env --nbval-cell-timeout=300 book
@@ -54,6 +54,15 @@ test-published: $(STAMP) test-build pdf
 # chromium (apt-get) and the pinned npm packages, when missing
 browser-deps:
 	tests/browser/install.sh $(BROWSER_DEPS)
+
+# bubblewrap (apt-get), the sandbox of make grade, when missing; grading works without it, visibly
+sandbox-deps:
+	course/install-bubblewrap.sh
+
+# nbgrader 0.9.6 for real (installed into .cache/nbgrader-env by the test): generate_assignment,
+# autograde, generate_feedback on a problem set, and its points compared with make grade's
+test-nbgrader: $(STAMP)
+	$(BIN)/python -m pytest -m nbgrader tests/test_nbgrader.py
 
 ## Open the notebooks in JupyterLab (the kernel is this environment's Python)
 lab: $(STAMP)
@@ -70,17 +79,39 @@ mutation: $(STAMP)
 benchmark: $(STAMP)
 	for script in benchmarks/*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
 
-## Course kit (see book/lecturers.md): the student edition, and grading of submitted notebooks
-## make student [FORCE=1]: write student/*.ipynb (solutions replaced by stubs); never overwrites without FORCE=1
+## Course kit (see book/lecturers.md)
+## make student [FORCE=1] [EDITION=instructor] [EXERCISES=ex-a,ex-b NAME=week-1 | PROBLEM_SET="a.yml b.yml"] [OUT=student] [SEED=n]
+##   the student edition of every chapter (solutions replaced by stubs), or one notebook per problem set;
+##   never overwrites without FORCE=1
+OUT ?= student
+COURSE_SELECTION = $(if $(EXERCISES),--exercises "$(EXERCISES)" $(if $(NAME),--name "$(NAME)")) \
+	$(foreach file,$(PROBLEM_SET),--problem-set "$(file)") $(if $(SEED),--seed $(SEED))
 student: $(STAMP)
-	$(BIN)/python -m course.student --out student $(if $(filter 1 yes true,$(FORCE)),--force)
+	$(BIN)/python -m course.student --out "$(OUT)" $(if $(EDITION),--edition $(EDITION)) $(COURSE_SELECTION) \
+		$(if $(filter 1 yes true,$(FORCE)),--force)
 
-## make grade SUBMISSIONS=folder [GRADES=folder] [FORCE=1] [TIMEOUT=600] [CELL_TIMEOUT=120]
+## make grade SUBMISSIONS=folder [GRADES=folder] [JOBS=2] [SANDBOX=auto|bubblewrap|none] [SEED=n]
+##   [PROBLEM_SET="a.yml b.yml"] [ASSIGNMENT=name] [FORCE=1] [TIMEOUT=600] [CELL_TIMEOUT=120]
 TIMEOUT ?= 600
 CELL_TIMEOUT ?= 120
-grade: $(STAMP)
-	@test -n "$(SUBMISSIONS)" || { echo "usage: make grade SUBMISSIONS=folder [GRADES=folder] [FORCE=1] [TIMEOUT=600] [CELL_TIMEOUT=120]"; exit 2; }
-	$(BIN)/python -m course.grade "$(SUBMISSIONS)" $(if $(GRADES),--out "$(GRADES)") --timeout $(TIMEOUT) --cell-timeout $(CELL_TIMEOUT) $(if $(filter 1 yes true,$(FORCE)),--force)
+# one notebook at a time unless JOBS is given (JOBS ?= 2 above is make mutation's default)
+GRADE_JOBS = $(if $(filter command line environment,$(origin JOBS)),$(JOBS),1)
+SANDBOX ?= auto
+grade: $(STAMP) sandbox-deps
+	@test -n "$(SUBMISSIONS)" || { echo "usage: make grade SUBMISSIONS=folder [GRADES=folder] [JOBS=2] [SANDBOX=auto] [SEED=n] [PROBLEM_SET=file.yml] [ASSIGNMENT=name] [FORCE=1] [TIMEOUT=600] [CELL_TIMEOUT=120]"; exit 2; }
+	$(BIN)/python -m course.grade "$(SUBMISSIONS)" $(if $(GRADES),--out "$(GRADES)") --jobs $(GRADE_JOBS) --sandbox $(SANDBOX) \
+		--timeout $(TIMEOUT) --cell-timeout $(CELL_TIMEOUT) $(if $(SEED),--seed $(SEED)) \
+		$(foreach file,$(PROBLEM_SET),--problem-set "$(file)") $(if $(ASSIGNMENT),--assignment "$(ASSIGNMENT)") \
+		$(if $(filter 1 yes true,$(FORCE)),--force)
+
+## make nbgrader [COURSE=nbgrader-course] [ASSIGNMENT=chapters] [EXERCISES=ex-a,ex-b | PROBLEM_SET=file.yml] [SEED=n] [FORCE=1]
+##   nbgrader in its own environment (.cache/nbgrader-env) with the kernel of .venv, and a course folder
+##   with the instructor edition in source/<assignment>/
+COURSE ?= nbgrader-course
+nbgrader: $(STAMP)
+	$(BIN)/python -m course.nbgrader --course "$(COURSE)" --assignment "$(or $(ASSIGNMENT),chapters)" \
+		$(if $(EXERCISES),--exercises "$(EXERCISES)") $(if $(PROBLEM_SET),--problem-set "$(PROBLEM_SET)") \
+		$(if $(SEED),--seed $(SEED)) $(if $(filter 1 yes true,$(FORCE)),--force)
 
 clean:
 	rm -rf _build

@@ -42,6 +42,11 @@ An exercise is written in cells of the chapter notebook, in this order::
 * A coding exercise is followed, after its solution, by a self-check cell that calls
   ``lib.exercises.check_<function name>``; the exercise is registered in :mod:`lib.exercises`
   under the same label.
+* A code cell that the exercises do not need (a theorem check, a figure, an experiment of
+  the chapter's text) carries the tag ``skip-grading`` (:data:`SKIP_TAG`): grading does not
+  run it, and a problem set does not copy it. The cells without the tag outside the
+  exercises (the chapter's set-up cell with its imports, the imports of the exercises
+  section) are the *context* of the exercises: a problem set copies them.
 
 :func:`read_exercises` checks these rules and returns what the student edition and the
 grading command need.
@@ -56,11 +61,13 @@ __all__ = [
     "BEGIN",
     "END",
     "KINDS",
+    "SKIP_TAG",
     "STUB",
     "Exercise",
     "ExerciseStructureError",
     "Solution",
     "check_calls",
+    "context_cells",
     "has_markers",
     "read_exercises",
     "stub_solution_code",
@@ -71,6 +78,8 @@ END = "### END SOLUTION"
 #: What stands between the markers in the student edition (nbgrader's stub, with a message).
 STUB = ("# YOUR CODE HERE", 'raise NotImplementedError("{label}: replace this line by your code")')
 KINDS = ("pencil", "coding", "experiment")
+#: The tag of a code cell that grading does not run and a problem set does not copy.
+SKIP_TAG = "skip-grading"
 
 _EXERCISE = re.compile(r"^```\{exercise\}[ \t]*(?P<title>[^\n]*)\n(?P<options>(?:[ \t]*:[\w-]+:[^\n]*\n)*)", re.M)
 _OPTION = re.compile(r"^[ \t]*:(?P<key>[\w-]+):[ \t]*(?P<value>[^\n]*)$", re.M)
@@ -270,3 +279,18 @@ def read_exercises(notebook, name: str = "the notebook") -> list[Exercise]:
     if open_solution is not None:
         raise ExerciseStructureError(f"{name}: the solution of {open_solution.label} is never closed")
     return list(exercises.values())
+
+
+def context_cells(notebook, exercises: list[Exercise]) -> list[int]:
+    """The indices of the code cells the exercises may need: not tagged :data:`SKIP_TAG`, not part of an exercise.
+
+    Parameters
+    ----------
+    notebook : nbformat.NotebookNode or dict
+    exercises : list of Exercise
+        What :func:`read_exercises` found in ``notebook``.
+    """
+    taken = {e.check_cell for e in exercises if e.check_cell is not None}
+    taken |= {i for e in exercises if e.solution is not None for i in range(e.solution.start, e.solution.end + 1)}
+    return [index for index, cell in enumerate(notebook["cells"]) if cell["cell_type"] == "code" and index not in taken
+            and SKIP_TAG not in (cell.get("metadata", {}).get("tags") or [])]

@@ -1,47 +1,131 @@
-"""The grading command: it grades good submissions and survives broken ones."""
+"""The grading command: points and feedback for honest submissions, and no way around them for the others.
 
+The module fixture grades one folder of submissions the way a lecturer would (one folder per
+student, two chapters for one of them), in the sandbox when bubblewrap works here: correct,
+subtly wrong and unwritten notebooks, and the attacks the grading command must survive (a
+process left behind that rewrites later results, a notebook that replaces the grading
+functions, files that are not notebooks, a FIFO). Further tests grade without the sandbox, and
+the pieces on their own.
+"""
+
+import contextlib
 import csv
 import json
+import os
+import re
+import signal
+import stat
+import subprocess
+import sys
+import threading
 import time
+import uuid
 from pathlib import Path
 
 import nbformat
 import psutil
 import pytest
 
-from course import grade
+from course import catalogue, flags, grade, sandbox, student, submissions
 from course.exercise_cells import read_exercises
+from course.gradebook import NOTEBOOK_ROW, Row, write
+from lib import exercises
 
 ROOT = Path(__file__).resolve().parents[1]
-CHAPTER = "02-least-squares"
-BOOK = nbformat.read(ROOT / "book" / f"{CHAPTER}.ipynb", as_version=4)
-CODING = [e for e in read_exercises(BOOK, CHAPTER) if e.kind == "coding"]
+BOOKS = {name: nbformat.read(ROOT / "book" / f"{name}.ipynb", as_version=4) for name in ("02-least-squares", "03-halfspaces")}
+CODING = {name: [e.label for e in read_exercises(book, name) if e.kind == "coding"] for name, book in BOOKS.items()}
+LS = "02-least-squares"
 
 
-
-def _submission(path: Path, sources: list[str], chapter: str | None = CHAPTER) -> None:
-    """A submitted notebook: code cells, and markdown cells for sources that start with "md:"."""
-    notebook = nbformat.v4.new_notebook()
-    notebook.cells = [nbformat.v4.new_markdown_cell(s[3:]) if s.startswith("md:") else nbformat.v4.new_code_cell(s)
-                      for s in sources]
-    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    if chapter:
-        notebook.metadata["course"] = {"chapter": chapter, "edition": "student"}
-    nbformat.write(notebook, path)
+def _filled(chapter: str, replace: dict | None = None, solve: bool = True, extra: list[str] = ()) -> nbformat.NotebookNode:
+    """The student edition of ``chapter`` with the book's solutions in its stubs (or ``replace[label]``), and ``extra`` cells."""
+    answers = student.book_answers(BOOKS[chapter], chapter) if solve else {}
+    answers.update({label: [source] for label, source in (replace or {}).items()})
+    notebook = student.with_answers(student.chapter_edition(BOOKS[chapter], chapter), answers)
+    notebook.cells += [nbformat.v4.new_code_cell(source) for source in extra]
+    return notebook
 
 
-def _solution_cells() -> dict[str, str]:
-    """The book's solution code and self-check cell of each coding exercise of the chapter."""
-    return {e.label: (BOOK.cells[e.marked_cells[0]].source, BOOK.cells[e.check_cell].source) for e in CODING}
+def _save(folder: Path, student_name: str, notebook, name: str = f"{LS}.ipynb") -> Path:
+    (folder / student_name).mkdir(parents=True, exist_ok=True)
+    nbformat.write(notebook, folder / student_name / name)
+    return folder / student_name / name
 
 
-def _rows(csv_path: Path) -> dict[tuple[str, str], dict]:
-    with csv_path.open(encoding="utf-8", newline="") as handle:
-        return {(row["student"], row["exercise"]): row for row in csv.DictReader(handle)}
+def _rows(path: Path) -> dict:
+    with path.open(encoding="utf-8", newline="") as handle:
+        return {(row["student"], row["notebook"], row["exercise"]): row for row in csv.DictReader(handle)}
 
 
-#: A cell that makes every function of the chapter print without ending its line, as a student's
-#: debugging output may, and writes bytes that are not UTF-8 to the kernel's output and error.
+def _gradebook(path: Path) -> dict:
+    with path.open(encoding="utf-8", newline="") as handle:
+        return {row["student"]: row for row in csv.DictReader(handle)}
+
+
+#: Two subtle bugs: the gradient is wrong where u.w < 0 (a sign lost in |u.w|), and the optimal length
+#: returns NaN for w = 0 instead of raising.
+SUBTLE = {
+    "ex-ls-rayleigh-gradient": "def rayleigh_gradient(w, S, u):\n    uw, n2 = abs(u @ w), w @ S @ w\n"
+                               "    if not n2:\n        raise ValueError('w = 0')\n"
+                               "    return (-2 * uw / n2) * (u - (uw / n2) * (S @ w))",
+    "ex-ls-optimal-length": "def optimal_length(w, S, u):\n    with np.errstate(invalid='ignore'):\n"
+                            "        return -float(u @ w) / float(np.sqrt(w @ S @ w))",
+}
+
+#: A process left behind: it double-forks, leaves the session, re-executes Python with an empty
+#: environment (so that nothing marks it as the grader's) and, for a minute, rewrites the outcomes
+#: of every other notebook it can find next to its own folder, so that they score nothing.
+DAEMON = r'''
+import glob, json, os, sys, time
+marker, runs, started = sys.argv[1], sys.argv[2], sys.argv[3]
+try:
+    open(started, "w").write(str(os.getpid()))
+except OSError:
+    pass
+forged = [{"exercise": label, "defined": False, "outcomes": []} for label in sys.argv[4:]]
+mine = os.path.dirname(os.path.dirname(os.getcwd()))
+deadline = time.time() + 60
+while time.time() < deadline:
+    for path in glob.glob(os.path.join(runs, "course-grade-*", "box", "outcomes.json")):
+        if not path.startswith(mine):
+            try:
+                open(path, "w").write(json.dumps(forged))
+            except OSError:
+                pass
+    time.sleep(0.05)
+'''
+
+
+def _attack(marker: str, started: Path) -> str:
+    labels = CODING[LS]
+    return (f"import os, sys\nDAEMON = {DAEMON!r}\nruns = os.path.dirname(os.path.dirname(os.path.dirname(os.getcwd())))\n"
+            "if os.fork() == 0:\n    os.setsid()\n    if os.fork() == 0:\n"
+            f"        os.execve(sys.executable, [sys.executable, '-c', DAEMON, {marker!r}, runs, {str(started)!r}, "
+            f"*{labels!r}], {{}})\n    os._exit(0)\nimport time\ntime.sleep(1)")
+
+
+#: A notebook that replaces the grading functions: its forged outcomes claim values it never computed.
+FORGER = """import json, lib.exercises
+def forged(namespace, labels, seed, path):
+    json.dump([{"exercise": label, "defined": True, "passed": True,
+                "outcomes": [{"timed_out": False, "warning": None, "value": {"t": "str", "v": "forged"}}] * 30}
+               for label in labels], open(path, "w"))
+lib.exercises.record_outcomes = forged
+lib.exercises.CodingExercise.judge = lambda *args, **kwargs: None"""
+
+#: A notebook that computes the expected values with lib's reference: it gets the points, and is flagged.
+REFERENCE_COPIER = """import json, lib.exercises
+def copied(namespace, labels, seed, path):
+    records = []
+    for label in labels:
+        exercise = lib.exercises.EXERCISES[label]
+        outcomes = exercise.expected(exercise.graded_cases(seed))
+        records.append({"exercise": label, "defined": True,
+                        "outcomes": [lib.exercises.transport.encode(o) for o in outcomes]})
+    json.dump(records, open(path, "w"))
+lib.exercises.record_outcomes = copied"""
+
+#: Every function prints without ending its line, and the kernel writes bytes that are not UTF-8.
 NOISY = """import os
 def _printing(function):
     def printing(*args):
@@ -54,137 +138,212 @@ os.write(2, b"\\xff")"""
 
 
 @pytest.fixture(scope="module")
-def graded(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("submissions")
-    solutions = _solution_cells()
-    setup = "import numpy as np\nimport lib\nimport lib.exercises"
-    _submission(folder / "good.ipynb", [setup] + [cell for pair in solutions.values() for cell in pair])
-    _submission(folder / "noisy.ipynb", [setup] + [code for code, _ in solutions.values()] + [NOISY])
-    wrong_gradient = ("def rayleigh_gradient(w, S, u):\n    uw, n2 = u @ w, w @ S @ w\n"
-                      "    return (-uw / n2) * (u - (uw / n2) * (S @ w))")
-    stub = 'def gdnp_step(w, S, u):\n    raise NotImplementedError("ex-ls-gdnp-step")'
-    _submission(folder / "mixed.ipynb", [
-        "md:# My answers", "raise RuntimeError('a cell that fails')", setup, solutions["ex-ls-optimal-length"][0],
-        "md:The optimal length.", solutions["ex-ls-optimal-length"][1], "while True:\n    pass", wrong_gradient, stub,
-        solutions["ex-ls-rayleigh-gradient"][1]], chapter=None)  # the chapter comes from the self-check calls
-    # right but slow: grading takes longer than the cell time limit (4 s), and exit() ends only its case
-    _submission(folder / "slow.ipynb", [setup, solutions["ex-ls-rayleigh-gradient"][0], solutions["ex-ls-gdnp-step"][0],
-                                        "import sys, time\nfast = rayleigh_gradient\n"
-                                        "def rayleigh_gradient(w, S, u):\n    time.sleep(0.7)\n    return fast(w, S, u)\n"
-                                        "def optimal_length(w, S, u):\n    sys.exit('done')"])
-    _submission(folder / "interrupts.ipynb", [setup, "def rayleigh_gradient(w, S, u):\n    raise KeyboardInterrupt"])
-    _submission(folder / "nochapter.ipynb", ["md:# Homework", "x = 1"], chapter=None)
-    (folder / "garbage.ipynb").write_text("{ this is not json")
-    (folder / "notes.txt").write_text("not a notebook")
-    (folder / ".hidden.ipynb").write_text("skipped")
+def runs_folder(tmp_path_factory):
+    """The temporary folder the grader's runs go to (TMPDIR), to check that nothing is left in it."""
+    return tmp_path_factory.mktemp("runs")
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory, runs_folder):
+    folder = tmp_path_factory.mktemp("course") / "submitted"
+    marker, started = f"course-attack-{uuid.uuid4().hex}", runs_folder.parent / "daemon-started"
+    _save(folder, "alice", _filled(LS))
+    _save(folder, "alice", _filled("03-halfspaces"), "03-halfspaces.ipynb")
+    _save(folder, "bob", _filled(LS, SUBTLE))
+    _save(folder, "carol", _filled(LS, solve=False))
+    _save(folder, "dave", _filled(LS, {"ex-ls-rayleigh-gradient": "rayleigh_gradient = lib.rayleigh_gradient"}))
+    _save(folder, "eve", _filled(LS, solve=False, extra=[FORGER]))
+    _save(folder, "frank", _filled(LS, solve=False, extra=[REFERENCE_COPIER]))
+    _save(folder, "mallory", _filled(LS, extra=[_attack(marker, started)]))
+    _save(folder, "noisy", _filled(LS, extra=[NOISY]))
+    _save(folder, "zed", _filled(LS))  # graded after mallory
+    _save(folder, "key", student.chapter_edition(BOOKS[LS], LS, "instructor"))  # the answer key: a dry run
+    (folder / "garbage").mkdir()
+    (folder / "garbage" / f"{LS}.ipynb").write_text("{ this is not json")
+    (folder / "garbage" / "notes.txt").write_text("not a notebook: left out")
+    (folder / "pipe").mkdir()
+    os.mkfifo(folder / "pipe" / "a.ipynb")  # reading it would block for ever
+    (folder / "linked").mkdir()
+    (folder / "linked" / f"{LS}.ipynb").symlink_to(folder / "alice" / f"{LS}.ipynb")
+    (folder / ".hidden").mkdir()
     out = folder.parent / "grades"
-    assert grade.main([str(folder), "--out", str(out), "--timeout", "120", "--cell-timeout", "4"]) == 0
-    return folder, out
+    previous = os.environ.get("TMPDIR")
+    os.environ["TMPDIR"] = str(runs_folder)
+    import tempfile
+
+    tempfile.tempdir = None  # read TMPDIR again
+    try:
+        # two at once in the sandbox; without one, a process left behind could reach a notebook graded at the same time
+        jobs = "2" if sandbox.detect("auto").isolated else "1"
+        status = grade.main([str(folder), "--out", str(out), "--jobs", jobs, "--timeout", "300", "--cell-timeout", "60"])
+    finally:
+        if previous is None:
+            os.environ.pop("TMPDIR")
+        else:
+            os.environ["TMPDIR"] = previous
+        tempfile.tempdir = None
+    assert status == 0
+    return dict(folder=folder, out=out, marker=marker, started=started,
+                rows=_rows(out / "grades.csv"), book=_gradebook(out / "gradebook.csv"))
+
+
+def _same_points(a, b, within: float = 0.01) -> bool:
+    """Whether two amounts of points agree: the tables write points rounded to hundredths, and a sum of
+    rounded points may differ from the rounded sum by about a hundredth (no exercise is worth less than 1)."""
+    return abs(float(a) - float(b)) <= within
+
+
+def _full_marks(graded, student_name: str, chapter: str = LS) -> bool:
+    """Whether every coding exercise of ``chapter`` earned ``student_name`` its points."""
+    rows = [graded["rows"][student_name, f"{chapter}.ipynb", label] for label in CODING[chapter]]
+    return all(_same_points(row["points"], row["max_points"]) for row in rows)
 
 
 @pytest.mark.slow
-def test_a_correct_submission_passes_every_exercise(graded):
-    _, out = graded
-    rows = _rows(out / "grades.csv")
-    assert rows["good", "(notebook)"]["result"] == "pass"
-    for exercise in CODING:
-        row = rows["good", exercise.label]
-        assert row["result"] == "pass", row["message"]
-        assert row["message"].endswith("cases)") and ": correct (" in row["message"]
+def test_correct_submissions_get_every_point_in_two_chapters(graded):
+    book = graded["book"]
+    for label in CODING[LS] + CODING["03-halfspaces"]:
+        notebook = f"{exercises.EXERCISES[label].chapter}.ipynb"
+        row = graded["rows"]["alice", notebook, label]
+        assert row["status"] == "correct", row["message"]
+        assert _same_points(book["alice"][label], row["max_points"])
+        assert int(row["cases_passed"]) == int(row["cases_total"]) > len(exercises.EXERCISES[label].cases)
+    assert _same_points(book["alice"]["autograded"], book["alice"]["autograded_max"])
+    assert _full_marks(graded, "key")  # the instructor edition, graded as a submission
+    assert graded["rows"]["alice", f"{LS}.ipynb", NOTEBOOK_ROW]["status"] == "ran"
+    # the chapters' cells that the exercises do not need were not run
+    assert re.search(r"1[0-9] cells tagged skip-grading not run", graded["rows"]["alice", f"{LS}.ipynb", NOTEBOOK_ROW]["message"])
+
+
+@pytest.mark.slow
+def test_subtle_bugs_get_partial_credit_and_feedback_names_the_case(graded):
+    rows = graded["rows"]
+    for label in SUBTLE:
+        row = rows["bob", f"{LS}.ipynb", label]
+        assert row["status"] == "partial" and 0 < float(row["points"]) < float(row["max_points"]), row["message"]
+        share = int(row["cases_passed"]) / int(row["cases_total"])
+        assert _same_points(row["points"], share * float(row["max_points"]), within=0.005)  # one rounding
+    assert rows["bob", f"{LS}.ipynb", "ex-ls-gdnp-step"]["status"] == "correct"
+    feedback = (graded["out"] / "feedback" / "bob.md").read_text(encoding="utf-8")
+    assert "### ex-ls-optimal-length: partial" in feedback and "must raise ValueError" in feedback
+    assert "expected:" in feedback and "returned:" in feedback
+
+
+@pytest.mark.slow
+def test_stubs_score_nothing_and_say_not_written(graded):
+    for label in CODING[LS]:
+        row = graded["rows"]["carol", f"{LS}.ipynb", label]
+        assert row["status"] == "not written" and _same_points(row["points"], 0)
+    assert _same_points(graded["book"]["carol"]["autograded"], 0)
+
+
+@pytest.mark.slow
+def test_delegating_to_lib_is_flagged_for_the_lecturer_not_for_the_student(graded):
+    row = graded["rows"]["dave", f"{LS}.ipynb", "ex-ls-rayleigh-gradient"]
+    assert row["status"] == "correct" and "rayleigh_gradient uses rayleigh_gradient" in row["flags"]
+    assert "ex-ls-rayleigh-gradient: rayleigh_gradient uses" in graded["book"]["dave"]["flags"]
+    assert "uses" not in (graded["out"] / "feedback" / "dave.md").read_text(encoding="utf-8")
+    assert not graded["book"]["alice"]["flags"]
+
+
+@pytest.mark.slow
+def test_replacing_the_grading_functions_forges_nothing(graded):
+    for label in CODING[LS]:
+        assert _same_points(graded["rows"]["eve", f"{LS}.ipynb", label]["points"], 0)
+    flagged = graded["rows"]["eve", f"{LS}.ipynb", NOTEBOOK_ROW]["flags"]
+    assert "changes lib.exercises.record_outcomes" in flagged and "changes lib.exercises.CodingExercise.judge" in flagged
+
+
+@pytest.mark.slow
+def test_copying_the_references_values_gets_points_and_is_flagged(graded):
+    """The limit of grading by values: the notebook computed the right values with lib's reference. Flagged."""
+    assert _full_marks(graded, "frank")
+    assert "changes lib.exercises.record_outcomes" in graded["book"]["frank"]["flags"]
+
+
+@pytest.mark.slow
+def test_a_process_left_behind_dies_with_its_grading_and_changes_no_later_result(graded):
+    assert not [p for p in psutil.process_iter(["cmdline"]) if graded["marker"] in " ".join(p.info["cmdline"] or [])]
+    assert _full_marks(graded, "zed") and _full_marks(graded, "mallory")
+    if graded["book"]["zed"]["sandbox"].startswith("bubblewrap"):
+        assert not graded["started"].exists()  # the sandbox let it write nothing outside its folder
 
 
 @pytest.mark.slow
 def test_printing_and_bytes_that_are_not_utf8_change_nothing(graded):
-    _, out = graded
-    rows = _rows(out / "grades.csv")
-    assert rows["noisy", "(notebook)"]["result"] == "pass", rows["noisy", "(notebook)"]["message"]
-    for exercise in CODING:
-        assert rows["noisy", exercise.label]["result"] == "pass", rows["noisy", exercise.label]["message"]
+    assert _full_marks(graded, "noisy")
 
 
 @pytest.mark.slow
-def test_a_submission_that_raises_and_loops_is_still_graded(graded):
-    _, out = graded
-    rows = _rows(out / "grades.csv")
-    notebook = rows["mixed", "(notebook)"]
-    assert notebook["result"] == "pass"  # it could be graded
-    # the cells are counted among the code cells: the two markdown cells do not count
-    assert ("errors in code cell 1 (RuntimeError), code cell 5 (CellTimeout), code cell 8 (ExerciseFailure) "
-            "(code cells counted") in notebook["message"]
-    assert "chapter 02-least-squares" in notebook["message"]
-    assert rows["mixed", "ex-ls-optimal-length"]["result"] == "pass"
-    wrong = rows["mixed", "ex-ls-rayleigh-gradient"]
-    assert wrong["result"] == "fail" and "wrong on case 1 of" in wrong["message"]
-    assert "expected:" in wrong["message"] and "returned:" in wrong["message"]
-    stub = rows["mixed", "ex-ls-gdnp-step"]
-    assert stub["result"] == "fail" and "not written yet" in stub["message"]
+def test_files_that_are_not_notebooks_are_refused_with_a_row(graded):
+    rows = graded["rows"]
+    assert rows["garbage", f"{LS}.ipynb", NOTEBOOK_ROW]["message"].startswith("not a notebook: JSONDecodeError")
+    assert rows["pipe", "a.ipynb", NOTEBOOK_ROW]["message"] == "refused: a.ipynb is a FIFO (named pipe), not a notebook file"
+    assert rows["linked", f"{LS}.ipynb", NOTEBOOK_ROW]["message"].startswith("refused: 02-least-squares.ipynb is a symbolic link")
+    for student_name in ("garbage", "pipe", "linked"):
+        assert _same_points(graded["book"][student_name]["autograded"], 0)
+    assert not [key for key in rows if key[0].startswith(".") or key[1] == "notes.txt"]
 
 
 @pytest.mark.slow
-def test_grading_has_its_own_time_limit_and_survives_exit(graded):
-    _, out = graded
-    rows = _rows(out / "grades.csv")
-    assert rows["slow", "(notebook)"]["result"] == "pass", rows["slow", "(notebook)"]["message"]
-    assert rows["slow", "ex-ls-rayleigh-gradient"]["result"] == "pass"  # 7 cases of 0.7 s: longer than a cell may take
-    exits = rows["slow", "ex-ls-optimal-length"]
-    assert exits["result"] == "fail" and "it raised SystemExit: done" in exits["message"]
-    assert rows["slow", "ex-ls-gdnp-step"]["result"] == "pass"  # graded after the exit
+def test_the_gradebook_has_a_row_per_student_and_a_column_per_exercise(graded):
+    with (graded["out"] / "gradebook.csv").open(encoding="utf-8", newline="") as handle:
+        table = list(csv.reader(handle))
+    header = table[0]
+    coding = CODING[LS] + CODING["03-halfspaces"]
+    assert header[:len(coding) + 3] == ["student", *coding, "autograded", "autograded_max"]
+    assert header[-2:] == ["sandbox", "flags"] and "ex-ls-critical-points" in header  # a column to fill in by hand
+    assert [line[0] for line in table[1:]] == ["alice", "bob", "carol", "dave", "eve", "frank", "garbage", "key",
+                                               "linked", "mallory", "noisy", "pipe", "zed"]
+    for line in table[1:]:
+        values = dict(zip(header, line))
+        points = [float(values[label]) for label in coding]
+        assert _same_points(values["autograded"], sum(points))
+        assert all("\n" not in cell for cell in line)
+    # the assignment is both chapters: a student without the second one has its points to earn still
+    assert _same_points(graded["book"]["bob"]["autograded_max"],
+                        sum(float(graded["rows"]["alice", f"{exercises.EXERCISES[l].chapter}.ipynb", l]["max_points"]) for l in coding))
+    assert _same_points(graded["book"]["alice"]["autograded"], graded["book"]["bob"]["autograded_max"])
 
 
 @pytest.mark.slow
-def test_exercises_without_a_result_fail_the_notebook_row_by_name(graded):
-    _, out = graded
-    rows = _rows(out / "grades.csv")
-    notebook = rows["interrupts", "(notebook)"]
-    assert notebook["result"] == "fail"
-    assert "the grading cell raised KeyboardInterrupt" in notebook["message"]
-    assert notebook["message"].endswith("no result for ex-ls-rayleigh-gradient, ex-ls-gdnp-step")
-    assert "optimal_length is not defined" in rows["interrupts", "ex-ls-optimal-length"]["message"]
-    for label in ("ex-ls-rayleigh-gradient", "ex-ls-gdnp-step"):
-        assert rows["interrupts", label] == {"student": "interrupts", "exercise": label, "result": "fail",
-                                             "message": "not graded: see the (notebook) row"}
+def test_the_sandbox_is_said_in_the_gradebook_and_summary(graded):
+    used = {row["sandbox"] for row in graded["book"].values()}
+    assert len(used) == 1 and used.pop().split(":")[0] in ("bubblewrap", "none")
+    assert "Sandbox: " in (graded["out"] / "grades.md").read_text(encoding="utf-8")
 
 
 @pytest.mark.slow
-def test_a_notebook_without_a_chapter_fails(graded):
-    _, out = graded
-    row = _rows(out / "grades.csv")["nochapter", "(notebook)"]
-    assert row["result"] == "fail" and row["message"].startswith("no chapter found")
-
-
-@pytest.mark.slow
-def test_files_that_are_not_notebooks_are_recorded_as_failures(graded):
-    _, out = graded
-    rows = _rows(out / "grades.csv")
-    assert rows["garbage", "(notebook)"]["result"] == "fail"
-    assert rows["garbage", "(notebook)"]["message"].startswith("not a notebook")
-    assert rows["notes", "(notebook)"]["result"] == "fail"
-    assert not any(student.startswith(".") for student, _ in rows)
-
-
-@pytest.mark.slow
-def test_the_markdown_table_counts_each_students_passes(graded):
-    _, out = graded
-    table = (out / "grades.md").read_text()
-    assert f"| good | {len(CODING)} of {len(CODING)} |" in table
-    assert f"| noisy | {len(CODING)} of {len(CODING)} |" in table
-    assert f"| mixed | 1 of {len(CODING)} |" in table
-    assert f"| slow | 2 of {len(CODING)} |" in table
-    assert f"| interrupts | 0 of {len(CODING)} |" in table
-    assert "| garbage | 0 of 0 |" in table and "| nochapter | 0 of 0 |" in table
+def test_every_temporary_file_is_removed(graded, runs_folder):
+    assert list(runs_folder.iterdir()) == []
 
 
 @pytest.mark.slow
 def test_existing_tables_are_not_overwritten_without_force(graded, capsys):
-    folder, out = graded
-    before = (out / "grades.csv").read_text()
-    assert grade.main([str(folder), "--out", str(out)]) == 1
+    before = (graded["out"] / "gradebook.csv").read_text()
+    assert grade.main([str(graded["folder"]), "--out", str(graded["out"])]) == 1
     assert "exist already" in capsys.readouterr().err
-    assert (out / "grades.csv").read_text() == before
+    assert (graded["out"] / "gradebook.csv").read_text() == before
+
+
+# --------------------------------------------------------------------------- without the sandbox
+@pytest.mark.slow
+def test_without_the_sandbox_a_process_left_behind_is_still_stopped(tmp_path, capsys):
+    """--sandbox none: the grader reaps the orphans of a run before the next one starts."""
+    folder, marker, started = tmp_path / "submitted", f"course-attack-{uuid.uuid4().hex}", tmp_path / "started"
+    _save(folder, "mallory", _filled(LS, extra=[_attack(marker, started)]))
+    _save(folder, "zed", _filled(LS))
+    assert grade.main([str(folder), "--sandbox", "none", "--timeout", "300"]) == 0
+    book = _gradebook(tmp_path / "submitted-grades" / "gradebook.csv")
+    assert started.exists()  # the attack ran: without a sandbox it could write there
+    assert _ended(int(started.read_text()), within=5)
+    assert _same_points(book["zed"]["autograded"], book["zed"]["autograded_max"])
+    assert book["zed"]["sandbox"] == "none: switched off (--sandbox none)"
+    assert "grading WITHOUT a sandbox" in capsys.readouterr().err
 
 
 def _ended(pid: int, within: float) -> bool:
-    """Whether the process ``pid`` ends within ``within`` seconds (a zombie has ended: only its reaping is left)."""
+    """Whether the process ``pid`` ends within ``within`` seconds (a zombie has ended)."""
     deadline = time.time() + within
     while True:
         try:
@@ -197,155 +356,390 @@ def _ended(pid: int, within: float) -> bool:
         time.sleep(0.2)
 
 
-@pytest.mark.slow
-def test_a_notebook_that_ignores_interrupts_is_stopped_with_its_kernel(tmp_path):
-    pid_file = tmp_path / "kernel.pid"
-    path = tmp_path / "stubborn.ipynb"
-    _submission(path, [
-        f"import os\nopen({str(pid_file)!r}, 'w').write(str(os.getpid()))",
-        "while True:\n    try:\n        while True:\n            pass\n    except KeyboardInterrupt:\n        pass"])
-    rows = grade._grade_in_child(path, timeout=12.0, cell_timeout=60.0)  # returns: the endless loop was stopped
-    assert [(r.exercise, r.passed) for r in rows] == [("(notebook)", False)] + [(e.label, False) for e in CODING]
-    assert "did not finish within 12 s" in rows[0].message
-    assert all(r.message == "not graded: the notebook did not finish in time" for r in rows[1:])
-    assert _ended(int(pid_file.read_text()), within=10)
-
-
-#: A cell that leaves a process behind: it forks, leaves the session, forks again, records its
-#: pid and environment, then, once the grading child has ended, prints rows for another student
-#: to the output it inherited, and sleeps.
-DAEMON = """import json, os, time
-if os.fork() == 0:
-    os.setsid()
-    if os.fork() == 0:
-        open({environment!r}, "w").write(json.dumps(dict(os.environ)))
-        open({pid_file!r}, "w").write(str(os.getpid()))
-        time.sleep(8)
-        forged = [dict(student="other", exercise="(notebook)", passed=True, message="forged")]
-        os.write(1, ("course.grade rows:" + json.dumps(forged) + "\\n").encode())
-        time.sleep(60)
-        open({pid_file!r} + ".slept", "w").write("the daemon outlived its sleep")
-    os._exit(0)
-"""
+def _grade_one(path: Path, mode: str = "auto", **limits) -> list[Row]:
+    return grade.grade_all([submissions.Submission(path.parent.name, path.name, path)], sandbox.detect(mode),
+                           seed=exercises.DEFAULT_SEED, say=lambda line: None, **limits)
 
 
 @pytest.mark.slow
-def test_a_process_left_behind_neither_holds_up_grading_nor_forges_rows(tmp_path, monkeypatch):
-    monkeypatch.setenv("GRADER_SECRET", "a variable of the lecturer's")
-    environment, pid_file, path = tmp_path / "environment.json", tmp_path / "daemon.pid", tmp_path / "daemon.ipynb"
-    _submission(path, ["import os", DAEMON.format(environment=str(environment), pid_file=str(pid_file))])
-    rows = grade._grade_in_child(path, timeout=50.0, cell_timeout=30.0)
-    # not held up until the daemon's sleep ends: it is stopped before it can write this file
-    assert not Path(str(pid_file) + ".slept").exists()
-    assert {r.student for r in rows} == {"daemon"}
-    assert rows[0].exercise == "(notebook)" and rows[0].passed, rows[0].message
-    assert len(rows) == 1 + len(CODING)
-    assert _ended(int(pid_file.read_text()), within=10), "the process the submission left behind is still running"
-    seen = json.loads(environment.read_text())
-    assert "GRADER_SECRET" not in seen and "PATH" in seen and "COURSE_GRADE_RUN" in seen
+@pytest.mark.parametrize("mode", ["auto", "none"])
+def test_a_notebook_that_ignores_interrupts_is_stopped_with_everything_it_started(tmp_path, mode, monkeypatch):
+    import tempfile
+
+    runs = tmp_path / "runs"
+    runs.mkdir()
+    monkeypatch.setenv("TMPDIR", str(runs))
+    monkeypatch.setattr(tempfile, "tempdir", None)  # read TMPDIR again
+    name = f"k{uuid.uuid4().hex[:12]}"  # the kernel's process name, seen from outside any namespace
+    path = _save(tmp_path, "stubborn", _filled(LS, extra=[
+        f"import ctypes, subprocess, sys\nctypes.CDLL(None).prctl(15, {name.encode()!r}, 0, 0, 0)\n"
+        f"subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(300)', {name!r}])",
+        "while True:\n    try:\n        while True:\n            pass\n    except KeyboardInterrupt:\n        pass"]))
+    rows = _grade_one(path, mode, timeout=40.0, cell_timeout=60.0)
+    assert rows[0].status == "stopped" and "did not finish within the notebook's time limit" in rows[0].message
+    assert {r.status for r in rows[1:] if r.points is not None} == {"not graded"}  # the grader's cell never ran
+    assert not [p for p in psutil.process_iter(["name", "cmdline"])
+                if p.info["name"] == name or name in " ".join(p.info["cmdline"] or [])]
+    assert list(runs.iterdir()) == []  # the stopped run's folder, with the kernel's connection file, is gone
+
+
+def _processes(text: str) -> list:
+    """The processes whose command line holds ``text``."""
+    return [p for p in psutil.process_iter(["cmdline"]) if text in " ".join(p.info["cmdline"] or [])]
+
+
+@contextlib.contextmanager
+def _grading_a_loop(tmp_path: Path, mode: str):
+    """A grading command (its own process) busy on a notebook that started a process, named ``name``, and loops.
+
+    Yields the grader, its temporary folder ``runs`` and ``name``; kills what is left when done.
+    """
+    runs, folder, name = tmp_path / "runs", tmp_path / "submitted", f"k{uuid.uuid4().hex[:12]}"
+    runs.mkdir()
+    _save(folder, "ann", _filled(LS, extra=[
+        f"import subprocess, sys\nsubprocess.Popen([sys.executable, '-c', 'import time; time.sleep(300)', {name!r}])",
+        "while True:\n    pass"]))
+    _save(folder, "ben", _filled(LS))
+    grader = subprocess.Popen([sys.executable, "-m", "course.grade", str(folder), "--sandbox", mode],
+                              cwd=ROOT, env={**os.environ, "TMPDIR": str(runs)}, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True)
+    try:
+        for _ in range(600):  # the first notebook's kernel starts the process within a minute, also on a busy machine
+            if _processes(name) or grader.poll() is not None:
+                break
+            time.sleep(0.1)
+        assert _processes(name), grader.stderr.read() if grader.poll() is not None else "the notebook never started"
+        yield grader, runs, name
+    finally:
+        if grader.poll() is None:
+            grader.kill()
+            grader.communicate()
+        for process in _processes(name):  # without the sandbox, what a notebook started can outlive a killed grader
+            process.kill()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("mode", ["auto", "none"])
+def test_a_grader_stopped_midway_leaves_no_process_no_temporary_file_and_no_table(tmp_path, mode):
+    """SIGTERM (or Ctrl-C) while a notebook runs: its processes are stopped, its folder removed, nothing written."""
+    with _grading_a_loop(tmp_path, mode) as (grader, runs, name):
+        grader.send_signal(signal.SIGTERM)
+        out, err = grader.communicate(timeout=120)
+        assert grader.returncode == 130 and "stopped by signal 15: nothing written" in err, err
+        assert not _processes(name)
+        assert list(runs.iterdir()) == []  # the run's folder, with the kernel's connection file, is gone
+        assert not (tmp_path / "submitted-grades").exists()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("mode", ["auto", "none"])
+def test_a_killed_grader_takes_its_runs_with_it_and_the_next_one_removes_their_folders(tmp_path, mode):
+    """SIGKILL, which nothing can catch: the runner and its kernel end with the grader (in the sandbox, everything
+    the notebook started too), and the folder left in the temporary folder is removed by the next grading."""
+    with _grading_a_loop(tmp_path, mode) as (grader, runs, name):
+        run_processes = _processes(str(runs))  # the runner (its box in argv) and the kernel (its connection file)
+        assert run_processes
+        grader.kill()
+        grader.communicate(timeout=60)
+        assert all(_ended(p.pid, within=30) for p in run_processes)
+        if mode == "auto":  # the PID namespace ends with its first process
+            assert all(_ended(p.pid, within=30) for p in _processes(name))
+        [left] = list(runs.iterdir())  # nothing could remove it
+        assert grade.remove_stale_runs(runs) == [left]
+        assert list(runs.iterdir()) == []
+
+
+def _locked(folder: Path) -> int:
+    """A descriptor that holds the lock of a run's folder, as its grading command holds it."""
+    import fcntl
+
+    descriptor = os.open(folder / grade.LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o600)
+    fcntl.flock(descriptor, fcntl.LOCK_EX)
+    return descriptor
+
+
+def test_only_the_folders_of_killed_gradings_are_removed(tmp_path):
+    """A run's folder is stale when nothing holds its lock; a running grading's, and what is not a run's, stay."""
+    stale, running, foreign = (tmp_path / f"{grade.RUN_PREFIX}{name}" for name in ("stale", "running", "foreign"))
+    for path in (stale, running, foreign):
+        (path / "box").mkdir(parents=True)
+        (path / "box" / "kernel-1.json").write_text('{"key": "secret"}')
+    os.close(_locked(stale))  # its grading ended without removing it
+    held = _locked(running)
+    (tmp_path / f"{grade.RUN_PREFIX}link").symlink_to(stale)
+    try:
+        assert grade.remove_stale_runs(tmp_path) == [stale]
+        assert running.exists() and foreign.exists() and not stale.exists()
+    finally:
+        os.close(held)
+    assert grade.remove_stale_runs(tmp_path) == [running]  # its lock is free now
+
+
+@pytest.mark.slow
+def test_cells_that_raise_loop_or_exit_are_recorded_and_the_rest_graded(tmp_path):
+    path = _save(tmp_path, "mixed", _filled(LS, {"ex-ls-gdnp-step": 'def gdnp_step(w, S, u):\n    raise NotImplementedError("x")'},
+                                            extra=["raise RuntimeError('a cell that fails')", "while True:\n    pass",
+                                                   "import sys\ndef optimal_length(w, S, u):\n    sys.exit('done')"]))
+    rows = {row.exercise: row for row in _grade_one(path, timeout=200.0, cell_timeout=20.0)}
+    notebook = rows[NOTEBOOK_ROW]
+    assert notebook.status == "ran" and "(RuntimeError)" in notebook.message and "(CellTimeout)" in notebook.message
+    assert "it raised SystemExit: done" in rows["ex-ls-optimal-length"].message
+    assert _same_points(rows["ex-ls-optimal-length"].points, 0) and rows["ex-ls-rayleigh-gradient"].status == "correct"
+    assert rows["ex-ls-gdnp-step"].status == "not written"
 
 
 @pytest.mark.slow
 def test_a_kernel_that_dies_is_recorded(tmp_path):
-    path = tmp_path / "dies.ipynb"
-    _submission(path, ["import os\nos._exit(3)"])
-    rows = grade._grade_in_child(path, timeout=60.0, cell_timeout=30.0)
-    assert rows[0].exercise == "(notebook)" and not rows[0].passed and "kernel died" in rows[0].message
-    assert {r.exercise for r in rows[1:]} == {e.label for e in CODING}
-    assert not any(r.passed for r in rows)
+    path = _save(tmp_path, "dies", _filled(LS, extra=["import os\nos._exit(3)"]))
+    rows = _grade_one(path, timeout=120.0, cell_timeout=30.0)
+    assert rows[0].status == "failed" and "kernel died" in rows[0].message
+    assert {r.status for r in rows if r.points is not None} == {"not graded"}
 
 
-def _notebook_with(metadata: dict, sources: list[str]) -> nbformat.NotebookNode:
-    notebook = nbformat.v4.new_notebook()
-    notebook.cells = [nbformat.v4.new_code_cell(source) for source in sources]
-    notebook.metadata.update(metadata)
-    return notebook
-
-
-def test_the_chapter_comes_from_the_metadata_or_else_from_the_self_checks():
-    labels = [e.label for e in CODING]
-    assert grade._exercises_of(_notebook_with({"course": {"chapter": CHAPTER}}, [])) == (CHAPTER, labels)
-    by_checks = _notebook_with({}, ["x = 1", "lib.exercises.check_gdnp_step(gdnp_step)"])
-    assert grade._exercises_of(by_checks) == (CHAPTER, labels)  # every exercise of the chapter, not only those called
-    for broken in ({"course": "02"}, {"course": {"chapter": 2}}, {"course": {"chapter": "99-unknown"}}):
-        assert grade._exercises_of(_notebook_with(broken, ["lib.exercises.check_gdnp_step(gdnp_step)"])) == (CHAPTER, labels)
-    assert grade._exercises_of(_notebook_with({}, ["print('no checks')"])) == (None, [])
-
-
-def test_the_tables_have_full_messages_in_csv_and_one_line_in_markdown(tmp_path):
-    rows = [grade.Row("ann", "(notebook)", True, "ran"), grade.Row("ann", "ex-a", False, "wrong | here\n  details"),
-            grade.Row("ann", "ex-b", True, "f: correct (5 cases)"), grade.Row("zoë|x", "ex-a", True, "φ: correct")]
-    csv_path, md_path = grade.write_tables(rows, tmp_path)
-    assert _rows(csv_path)["ann", "ex-a"]["message"] == "wrong | here\n  details"
-    assert _rows(csv_path)["zoë|x", "ex-a"]["message"] == "φ: correct"
-    table = md_path.read_text(encoding="utf-8")
-    assert "| ann | ex-a | fail | wrong \\| here |" in table and "details" not in table
-    assert "| ann | 1 of 2 |" in table
-    assert "| zoë\\|x | ex-a | pass | φ: correct |" in table and "| zoë\\|x | 1 of 1 |" in table
-    with pytest.raises(FileExistsError):
-        grade.write_tables(rows, tmp_path)
-
-
-@pytest.mark.parametrize("files", [[], ["notes.txt"], [".hidden.ipynb"]])
-def test_a_folder_without_notebooks_is_an_error(tmp_path, capsys, files):
-    folder = tmp_path / "submissions"
+@pytest.mark.slow
+def test_a_flat_folder_makes_every_file_a_student(tmp_path, capsys):
+    folder = tmp_path / "flat"
     folder.mkdir()
-    for name in files:
-        (folder / name).write_text("not a submission")
+    nbformat.write(_filled(LS), folder / "alice-02.ipynb")
+    nbformat.write(_filled(LS, solve=False), folder / "alice-03.ipynb")
+    assert grade.main([str(folder)]) == 0
+    assert "flat (SUBMISSIONS/<name>.ipynb: every file is a student of its own" in capsys.readouterr().out
+    assert set(_gradebook(tmp_path / "flat-grades" / "gradebook.csv")) == {"alice-02", "alice-03"}
+
+
+@pytest.mark.slow
+def test_nbgraders_submitted_folder_is_read_with_the_assignment(tmp_path):
+    folder = tmp_path / "submitted"
+    (folder / "ann" / "week-1").mkdir(parents=True)
+    nbformat.write(_filled(LS), folder / "ann" / "week-1" / f"{LS}.ipynb")
+    (folder / "ben").mkdir()
+    assert grade.main([str(folder), "--assignment", "week-1", "--out", str(tmp_path / "grades")]) == 0
+    rows = _rows(tmp_path / "grades" / "grades.csv")
+    assert rows["ann", f"{LS}.ipynb", NOTEBOOK_ROW]["status"] == "ran"
+    assert rows["ben", "(none)", NOTEBOOK_ROW]["message"] == "no folder week-1 in ben/ (the assignment)"
+
+
+@pytest.mark.slow
+def test_a_problem_set_file_sets_the_exercises_and_their_points(tmp_path):
+    set_file = tmp_path / "set.yml"
+    set_file.write_text("name: quiz\nexercises:\n  - label: ex-ls-rayleigh-gradient\n    points: 10\n  - ex-hs-bisection\n"
+                        "  - ex-ls-critical-points\n")
+    chosen = catalogue.read_problem_set(set_file)
+    chapters = {name: BOOKS[name] for name in BOOKS}
+    answers = {**student.book_answers(BOOKS[LS], LS), **student.book_answers(BOOKS["03-halfspaces"], "03-halfspaces")}
+    notebook = student.with_answers(student.problem_set_edition(chosen, chapters), answers)
+    notebook.metadata["course"]["exercises"][0]["points"] = 1000  # a student's edit of the metadata changes nothing
+    _save(tmp_path / "submitted", "ann", notebook, "quiz.ipynb")
+    assert grade.main([str(tmp_path / "submitted"), "--problem-set", str(set_file)]) == 0
+    book = _gradebook(tmp_path / "submitted-grades" / "gradebook.csv")
+    assert _same_points(book["ann"]["ex-ls-rayleigh-gradient"], 10)
+    assert _same_points(book["ann"]["autograded_max"], 14) and book["ann"]["ex-ls-critical-points"] == ""
+
+
+@pytest.mark.slow
+def test_several_problem_sets_go_into_one_gradebook_each_with_its_points(tmp_path):
+    """Two weeks' problem sets with points of their own: each notebook is graded on the set whose name it records."""
+    files, notebooks = [], {}
+    answers = {**student.book_answers(BOOKS[LS], LS), **student.book_answers(BOOKS["03-halfspaces"], "03-halfspaces")}
+    for name, text in (("week-1", "  - label: ex-ls-rayleigh-gradient\n    points: 10\n"),
+                       ("week-2", "  - ex-ls-gdnp-step\n  - label: ex-hs-step-size\n    points: 7\n")):
+        files.append(tmp_path / f"{name}.yml")
+        files[-1].write_text(f"name: {name}\nexercises:\n{text}")
+        edition = student.problem_set_edition(catalogue.read_problem_set(files[-1]), BOOKS)
+        notebooks[name] = student.with_answers(edition, answers)
+        _save(tmp_path / "submitted", "ann", notebooks[name], f"{name}.ipynb")
+    arguments = [str(tmp_path / "submitted")] + [a for path in files for a in ("--problem-set", str(path))]
+    assert grade.main(arguments) == 0
+    book = _gradebook(tmp_path / "submitted-grades" / "gradebook.csv")
+    expected = {"ex-ls-rayleigh-gradient": 10, "ex-ls-gdnp-step": exercises_points("ex-ls-gdnp-step"), "ex-hs-step-size": 7}
+    assert all(_same_points(book["ann"][label], points) for label, points in expected.items())
+    assert _same_points(book["ann"]["autograded_max"], sum(expected.values()))
+    # without the files: graded with course/rubrics.yml's points, and flagged; with the other file only: refused
+    path = tmp_path / "submitted" / "ann" / "week-2.ipynb"
+    plan = grade.plan_submission(submissions.Submission("ann", path.name, path))
+    assert plan.points["ex-hs-step-size"] == exercises_points("ex-hs-step-size") != 7
+    assert "ex-hs-step-size: 7 instead of" in plan.flags[NOTEBOOK_ROW]
+    week_3 = catalogue.problem_set(["ex-hs-bisection"], "week-3")
+    plan = grade.plan_submission(submissions.Submission("ann", path.name, path),
+                                 [catalogue.read_problem_set(files[0]), week_3])
+    assert plan.problem.startswith("no problem set of the files given") and "'week-2'" in plan.problem
+
+
+def exercises_points(label: str) -> float:
+    """The points of ``label`` in course/rubrics.yml."""
+    return catalogue.entries()[label].points
+
+
+# --------------------------------------------------------------------------- the pieces
+def test_submissions_are_found_in_student_folders_and_special_files_refused(tmp_path):
+    folder = tmp_path / "submitted"
+    (folder / "ann").mkdir(parents=True)
+    nbformat.write(nbformat.v4.new_notebook(), folder / "ann" / "b.ipynb")
+    nbformat.write(nbformat.v4.new_notebook(), folder / "ann" / "a.ipynb")
+    (folder / "ann" / "data.csv").write_text("1,2")
+    (folder / "ann" / "link.ipynb").symlink_to(folder / "ann" / "a.ipynb")
+    os.mkfifo(folder / "ann" / "pipe.ipynb")
+    (folder / "bea").mkdir()
+    (folder / "loose.ipynb").write_text("{}")
+    found, layout = submissions.find_submissions(folder)
+    assert layout == "folders"
+    assert [(s.student, s.notebook, s.refused is None) for s in found] == [
+        ("ann", "a.ipynb", True), ("ann", "b.ipynb", True), ("ann", "link.ipynb", False), ("ann", "pipe.ipynb", False),
+        ("bea", "(none)", False), ("loose", "loose.ipynb", False)]
+    assert "not in a student's folder" in found[-1].refused and "symbolic link" in found[2].refused
+
+
+def test_a_device_and_an_oversized_notebook_get_rows_that_say_so(tmp_path, capsys):
+    """Refused before anything runs: a character device named like a notebook, and a notebook over --max-size."""
+    folder = tmp_path / "submitted"
+    _save(folder, "big", _filled(LS))  # the student edition with answers: some 50 kB
+    (folder / "device").mkdir()
+    try:
+        os.mknod(folder / "device" / f"{LS}.ipynb", 0o644 | stat.S_IFCHR, os.makedev(1, 3))  # what /dev/null is
+    except PermissionError:
+        pytest.skip("creating a device file needs root")
+    assert grade.main([str(folder), "--max-size", "0.01", "--sandbox", "none"]) == 0  # 10 kB
+    rows = _rows(tmp_path / "submitted-grades" / "grades.csv")
+    big, device = rows["big", f"{LS}.ipynb", NOTEBOOK_ROW], rows["device", f"{LS}.ipynb", NOTEBOOK_ROW]
+    assert big["status"] == "refused" and re.fullmatch(rf"refused: {LS}.ipynb has \d+ bytes, more than the limit of 10000",
+                                                       big["message"])
+    assert device["status"] == "refused" and device["message"] == f"refused: {LS}.ipynb is a character device, not a notebook file"
+    book = _gradebook(tmp_path / "submitted-grades" / "gradebook.csv")
+    assert _same_points(book["big"]["autograded"], 0) and _same_points(book["device"]["autograded"], 0)
+    assert "graded big/" in capsys.readouterr().out
+
+
+def test_reading_refuses_what_is_not_a_regular_small_notebook(tmp_path):
+    good = tmp_path / "good.ipynb"
+    nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x = 1")]), good)
+    assert submissions.read_notebook(good)[1] is None
+    assert "more than the limit of 10" in submissions.read_notebook(good, max_bytes=10)[1]
+    os.mkfifo(tmp_path / "pipe.ipynb")
+    found = []
+    # opened without blocking and refused; a reader that blocked would never return (nobody writes to the pipe),
+    # so the read runs in a thread that must have ended, rather than hang the test suite
+    reader = threading.Thread(target=lambda: found.append(submissions.read_notebook(tmp_path / "pipe.ipynb")), daemon=True)
+    reader.start()
+    reader.join(60)
+    assert not reader.is_alive() and found[0][1].endswith("is a FIFO (named pipe), not a notebook file")
+    (tmp_path / "link.ipynb").symlink_to(good)
+    assert "is a symbolic link" in submissions.read_notebook(tmp_path / "link.ipynb")[1]
+    for content, complaint in ((b"\xff\xfe", "UnicodeDecodeError"), (b"[]", "expected a JSON object"),
+                               (b'{"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": [{"cell_type": "code", "metadata": {}}]}',
+                                "without its source")):
+        (tmp_path / "bad.ipynb").write_bytes(content)
+        assert complaint in submissions.read_notebook(tmp_path / "bad.ipynb")[1]
+
+
+def test_a_folder_without_notebooks_is_an_error(tmp_path, capsys):
+    folder = tmp_path / "submissions"
+    (folder / "ann").mkdir(parents=True)
+    (folder / "notes.txt").write_text("not a submission")
     assert grade.main([str(folder)]) == 1
     assert f"error: no .ipynb files in {folder}" in capsys.readouterr().err
     assert not (tmp_path / "submissions-grades").exists()
 
 
-@pytest.mark.slow
-def test_the_tables_of_the_current_folder_go_next_to_it(tmp_path, monkeypatch):
-    folder = tmp_path / "week1"
-    folder.mkdir()
-    _submission(folder / "ann.ipynb", ["x = 1"], chapter=None)  # no chapter: graded without a kernel
-    monkeypatch.chdir(folder)
-    assert grade.main(["."]) == 0
-    assert (tmp_path / "week1-grades" / "grades.csv").is_file()
-    assert sorted(p.name for p in folder.iterdir()) == ["ann.ipynb"]
+@pytest.mark.parametrize("source, found", [
+    ("rayleigh_gradient = lib.rayleigh_gradient", "uses rayleigh_gradient"),
+    ("from lib.rayleigh import rayleigh_gradient as rg\ndef rayleigh_gradient(w, S, u):\n    return rg(w, S, u)", "uses rg"),
+    ("g = lib.rayleigh\nh = g.rayleigh_gradient\ndef rayleigh_gradient(w, S, u):\n    return h(w, S, u)", "uses h"),
+    ("def rayleigh_gradient(w, S, u):\n    return lib.LeastSquares(S, u).rho_grad(w)", "uses rho_grad"),
+    ("%matplotlib inline\ndef rayleigh_gradient(w, S, u):\n    return lib.rayleigh_gradient(w, S, u) * 1", "uses rayleigh_gradient"),
+    ("def rayleigh_gradient(w, S, u):\n    return getattr(lib, 'rayleigh_gradient')(w, S, u)", "uses rayleigh_gradient"),
+    ("f = vars(lib)['rayleigh_gradient']\ndef rayleigh_gradient(w, S, u):\n    return f(w, S, u)", "uses f"),
+    ("def rayleigh_gradient(w, S, u):\n    return -2 * (u @ w) * u", None),
+    ("def rayleigh_gradient(w, S, u):\n    raise ValueError('rayleigh_gradient: w = 0')", None),
+    ("gradient = lib.rayleigh_gradient(w0, S, u)  # used elsewhere, not in the function", None),
+])
+def test_delegation_is_found_in_the_functions_definition(source, found):
+    exercise = exercises.EXERCISES["ex-ls-rayleigh-gradient"]
+    flagged = flags.delegation(flags.parse_cells(["import lib", source]), exercise.function_name, exercise.delegates)
+    assert (found in flagged[0]) if found else flagged == []
 
 
-@pytest.mark.slow
-def test_the_tables_folder_inside_the_submissions_is_not_graded(tmp_path):
-    folder = tmp_path / "submissions"
-    folder.mkdir()
-    _submission(folder / "ann.ipynb", ["x = 1"], chapter=None)
-    for force in ([], ["--force"]):
-        assert grade.main([str(folder), "--out", str(folder / "grades")] + force) == 0
-    assert {student for student, _ in _rows(folder / "grades" / "grades.csv")} == {"ann"}
+@pytest.mark.parametrize("source, found", [
+    ("import lib.exercises as ex\nex.record_outcomes = print", "changes ex.record_outcomes"),
+    ("setattr(lib.exercises, 'record_outcomes', print)", "calls setattr on lib.exercises"),
+    ("del lib.exercises.EXERCISES['ex-a']", "changes lib.exercises.EXERCISES['ex-a']"),
+    ("import sys\nsys.modules['lib.exercises'] = None", "touches sys.modules"),
+    ("exec('x = 1')", "runs code built at run time (exec)"),
+    ("f = getattr(lib, 'rayleigh' + '_gradient')", "reads an attribute by a computed name"),
+    ("n = len(lib.exercises.EXERCISES)", "reads lib.exercises.EXERCISES"),
+    ("f = vars(lib)['rayleigh_gradient']", "reads the namespace of lib (vars)"),
+    ("import lib.rayleigh as r\nf = r.__dict__['rayleigh_gradient']", "reads r.__dict__"),
+])
+def test_tampering_is_flagged(source, found):
+    assert any(found in flag for flag in flags.tampering(flags.parse_cells(["import lib", source])))
 
 
-def test_rows_for_another_student_or_malformed_are_dropped(tmp_path):
-    path = tmp_path / "rows.json"
-    mine = {"student": "ann", "exercise": "(notebook)", "passed": True, "message": "ran"}
-    path.write_text(json.dumps([mine, {**mine, "student": "bob"}, {**mine, "exercise": "ex-a", "passed": "yes"},
-                                {**mine, "exercise": "ex-b", "extra": 1}, "a string"]))
-    assert grade._read_rows(path, "ann") == [grade.Row(**mine)]
-    assert grade._read_rows(path, "bob") == [grade.Row(**{**mine, "student": "bob"})]
-    assert grade._read_rows(path, "carol") is None  # no (notebook) row: the grader failed
-    path.write_bytes(b"\xff not json")
-    assert grade._read_rows(path, "ann") is None
-    assert grade._read_rows(tmp_path / "missing.json", "ann") is None
-
-
-def test_the_child_gets_a_minimal_environment(monkeypatch):
+def test_the_child_gets_a_minimal_environment(monkeypatch, tmp_path):
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "secret")
-    monkeypatch.setenv("LANG", "C.UTF-8")
-    environment = grade._child_environment("token")
-    assert "AWS_SECRET_ACCESS_KEY" not in environment and environment["LANG"] == "C.UTF-8"
-    assert environment["COURSE_GRADE_RUN"] == "token" and environment["PATH"]
-    assert set(environment) <= set(grade.KEPT_ENVIRONMENT) | {"COURSE_GRADE_RUN"}
+    environment = sandbox.child_environment(tmp_path)
+    assert "AWS_SECRET_ACCESS_KEY" not in environment and environment["HOME"].startswith(str(tmp_path))
+    assert environment["JUPYTER_RUNTIME_DIR"].startswith(str(tmp_path)) and environment["TMPDIR"] == str(tmp_path)
 
 
-def test_when_the_grader_fails_every_exercise_of_the_chapter_has_a_row(tmp_path, monkeypatch):
-    path = tmp_path / "ann.ipynb"
-    _submission(path, ["x = 1"])
-    monkeypatch.setattr(grade, "ROOT", tmp_path)  # the child runs where course.grade cannot be imported
-    rows = grade._grade_in_child(path, timeout=60.0, cell_timeout=10.0)
-    assert rows[0].exercise == "(notebook)" and not rows[0].passed
-    assert rows[0].message.startswith("the grader failed on this file (exit code 1)") and "course.grade" in rows[0].message
-    assert [(r.exercise, r.passed, r.message) for r in rows[1:]] == [
-        (e.label, False, "not graded: the grader failed on this file") for e in CODING]
+def test_without_bubblewrap_grading_falls_back_visibly_or_refuses(monkeypatch):
+    monkeypatch.setattr(sandbox.shutil, "which", lambda name: None)
+    fallback = sandbox.detect("auto")
+    assert not fallback.isolated and fallback.describe() == "none: bubblewrap is not installed (apt-get install bubblewrap)"
+    with pytest.raises(sandbox.SandboxUnavailable):
+        sandbox.detect("bubblewrap")
+    with pytest.raises(ValueError):
+        sandbox.detect("docker")
+
+
+def _bubblewrap():
+    found = sandbox.detect("auto")
+    if not found.isolated:
+        pytest.skip(f"bubblewrap does not work on this machine ({found.note}); the fallback is tested without it")
+    return found
+
+
+@pytest.mark.slow
+def test_the_sandbox_hides_the_lecturers_files_and_the_network(tmp_path):
+    box = _bubblewrap()
+    secret = tmp_path / "secret.txt"
+    secret.write_text("the lecturer's")
+    probe = ("import json, os, socket, lib.exercises\nseen = {'secret': os.path.exists(%r), 'project': os.path.exists(%r)}\n"
+             "try:\n    open(%r, 'w').write('x'); seen['wrote'] = True\nexcept OSError:\n    seen['wrote'] = False\n"
+             "try:\n    socket.create_connection(('192.0.2.1', 80), timeout=2); seen['net'] = True\n"
+             "except OSError:\n    seen['net'] = False\nseen['pid'] = os.getpid()\nprint(json.dumps(seen))") % (
+                 str(secret), str(ROOT / "README.md"), str(tmp_path / "written"))
+    folder = tmp_path / "box"
+    sandbox.prepare_box(folder)
+    command, environment, cwd = box.command([sys.executable, "-c", probe], folder)
+    seen = json.loads(subprocess.run(command, env=environment, cwd=cwd, capture_output=True, text=True, check=True).stdout)
+    # lib imports, but the rest of the project (where a lecturer may keep the submissions) is out of sight
+    assert seen == {"secret": False, "project": False, "wrote": False, "net": False, "pid": seen["pid"]}
+    assert seen["pid"] < 10  # in a PID namespace of its own
+    assert not (tmp_path / "written").exists()
+
+
+def test_the_tables_keep_full_messages_in_the_long_table_and_one_line_elsewhere(tmp_path):
+    rows = [Row("ann", "a.ipynb", NOTEBOOK_ROW, "ran", message="ran"),
+            Row("ann", "a.ipynb", "ex-ls-rayleigh-gradient", "partial", 1.5, 4.0, 3, 8, "", "wrong | here\n  details"),
+            Row("zoë|x", "a.ipynb", "ex-ls-rayleigh-gradient", "correct", 4.0, 4.0, 8, 8, "x uses y\nz", "φ: correct"),
+            Row("zoë|x", "a.ipynb", "ex-ls-critical-points", "by hand", None, 4.0),
+            Row("cy", "b.ipynb", "ex-hs-bisection", "correct", 4.0, 4.0, 8, 8)]
+    written = write(rows, tmp_path, sandbox="none: test", notes=["a note"])
+    long = _rows(tmp_path / "grades.csv")
+    assert long["ann", "a.ipynb", "ex-ls-rayleigh-gradient"]["message"] == "wrong | here\n  details"
+    book = _gradebook(tmp_path / "gradebook.csv")
+    assert book["ann"]["ex-ls-rayleigh-gradient"] == "1.5" and book["ann"]["autograded_max"] == "8"
+    assert book["zoë|x"]["flags"] == "ex-ls-rayleigh-gradient: x uses y z" and book["zoë|x"]["ex-ls-critical-points"] == ""
+    table = (tmp_path / "grades.md").read_text(encoding="utf-8")
+    assert "| ann | a.ipynb | ex-ls-rayleigh-gradient | partial | 1.5 | wrong \\| here |" in table and "details" not in table
+    assert "| zoë\\|x | 4 | 0 | 4 | 8 |" in table
+    feedback = (tmp_path / "feedback" / "ann.md").read_text(encoding="utf-8")
+    assert "1.5 of 4" in feedback and "wrong | here\n  details" in feedback
+    assert "x uses y" not in (tmp_path / "feedback" / "zoë|x.md").read_text(encoding="utf-8")
+    # a column of the gradebook no notebook of the student's was graded on is 0 there, and said in the feedback
+    assert book["cy"]["ex-ls-rayleigh-gradient"] == "0" and book["cy"]["autograded_max"] == "8"
+    assert "No notebook of yours was graded on ex-ls-rayleigh-gradient: 0 points" in (
+        tmp_path / "feedback" / "cy.md").read_text(encoding="utf-8")
+    assert "No notebook of yours was graded on ex-hs-bisection:" in feedback
+    assert len(written) == 6
+    with pytest.raises(FileExistsError):
+        write(rows, tmp_path, sandbox="none", notes=[])

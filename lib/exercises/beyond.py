@@ -40,9 +40,28 @@ def _bngd_step_cases() -> list[Case]:
     ]
 
 
+def _bngd_step_hidden(rng: np.random.Generator) -> list[Case]:
+    cases = []
+    for _ in range(3):
+        dim, kappa = int(rng.integers(2, 8)), float(10.0 ** rng.uniform(0.3, 2.0))
+        problem = random_least_squares(dim, kappa, seed=rng)
+        S, u, w = problem.S, problem.u, rng.standard_normal(dim)
+        steps = dict(direction_step=float(10.0 ** rng.uniform(-3.0, 0.0)), length_step=float(rng.uniform(0.01, 0.9)))
+        cases.append(Case(f"a random {dim}-dimensional problem, kappa = {kappa:.3g}",
+                          dict(w=w, g=float(rng.normal()), S=S, u=u, **steps)))
+    scale = float(10.0 ** rng.uniform(-2.0, 3.0))
+    return cases + [
+        Case("a huge direction step", dict(w=w, g=1.5, S=S, u=u, direction_step=float(10.0 ** rng.uniform(3.0, 5.0)),
+                                           length_step=0.1)),
+        Case(f"w scaled by {scale:.3g}", dict(w=scale * w, g=1.0, S=S, u=u, **steps)),
+        Case("g = 0", dict(w=w, g=0.0, S=S, u=u, **steps)),
+        Case("w = 0", dict(w=np.zeros_like(w), g=1.0, S=S, u=u, **steps)),
+    ]
+
+
 BNGD_STEP = register(CodingExercise(
     "ex-beyond-bngd-step", CHAPTER, "bngd_step", _bngd_step_reference, _bngd_step_cases,
-    rtol=1e-10, atol=1e-12, names=("w_next", "g_next"),
+    rtol=1e-10, atol=1e-12, names=("w_next", "g_next"), hidden=_bngd_step_hidden, delegates=("lib.bngd.bngd",),
 ))
 
 

@@ -32,9 +32,19 @@ _PRINT_OPTIONS = dict(precision=8, suppress=False, threshold=40, edgeitems=4, li
 
 
 def format_value(value) -> str:
-    """A short, exact-enough text for a value shown in a message (arrays, floats, tuples, functions)."""
+    """A short, exact-enough text for a value shown in a message (arrays, floats, tuples, functions).
+
+    Never raises: a value whose ``__repr__`` raises is shown by its type.
+    """
+    try:
+        return _format(value)
+    except Exception:  # noqa: BLE001 - a student's object whose __repr__ or __str__ raises
+        return f"<a {type(value).__name__} that cannot be shown>"
+
+
+def _format(value) -> str:
     if isinstance(value, tuple):
-        return "(" + ", ".join(format_value(v) for v in value) + ("," if len(value) == 1 else "") + ")"
+        return "(" + ", ".join(_format(v) for v in value) + ("," if len(value) == 1 else "") + ")"
     if isinstance(value, np.ndarray):
         with np.printoptions(**_PRINT_OPTIONS):
             text = np.array2string(value, separator=", ")
@@ -70,7 +80,7 @@ def _as_real_array(value) -> np.ndarray | None:
         return None
     try:
         array = np.asarray(value)
-    except (TypeError, ValueError):
+    except Exception:  # noqa: BLE001 - ragged lists, and objects whose __array__ or __len__ raises
         return None
     return array.astype(float) if array.dtype.kind in _REAL_KINDS else None
 
@@ -86,6 +96,8 @@ def _what_it_is(value) -> str:
         dtype = np.asarray(value).dtype
     except (TypeError, ValueError):
         return f"{container} of entries of different shapes"
+    except Exception:  # noqa: BLE001 - entries whose __array__ or __len__ raises
+        return f"{container} whose entries cannot be read"
     if dtype.kind in _REAL_KINDS:
         return f"{container} of shape {np.shape(value)}"
     return f"{container} of {_KIND_NAMES.get(dtype.kind, f'dtype {dtype}')}"

@@ -46,9 +46,21 @@ def _squared_sigmoid_cases() -> list[Case]:
     ]
 
 
+def _squared_sigmoid_hidden(rng: np.random.Generator) -> list[Case]:
+    big = 10.0 ** rng.uniform(1.5, 3.0, 4)
+    return [
+        Case("random t around 0", dict(t=rng.normal(0.0, 4.0, int(rng.integers(5, 20))))),
+        Case("large t of both signs", dict(t=np.concatenate([big, -big]))),
+        Case("|t| up to 1e4", dict(t=rng.choice([-1.0, 1.0], 4) * 10.0 ** rng.uniform(3.0, 4.0, 4))),
+        Case("a 3-d array of t", dict(t=rng.normal(0.0, 3.0, (2, 3, 2)))),
+        Case("t near the zero of phi''", dict(t=np.log(2.0) + rng.choice([-1.0, 1.0], 3) * rng.uniform(1e-3, 1e-2, 3))),
+    ]
+
+
 SQUARED_SIGMOID = register(CodingExercise(
     "ex-hs-squared-sigmoid", CHAPTER, "squared_sigmoid_derivatives", _squared_sigmoid_reference,
-    _squared_sigmoid_cases, rtol=1e-9, atol=1e-300, names=("phi'", "phi''"),
+    _squared_sigmoid_cases, rtol=1e-9, atol=1e-300, names=("phi'", "phi''"), hidden=_squared_sigmoid_hidden,
+    delegates=("lib.losses.squared_sigmoid",),
 ))
 
 
@@ -89,8 +101,34 @@ def _bisect_cases() -> list[Case]:
     ]
 
 
+def _line(root: float) -> Described:
+    return Described(lambda g: g - root, f"h(g) = g - {root!r}")
+
+
+def _bisect_hidden(rng: np.random.Generator) -> list[Case]:
+    a, b = -float(rng.uniform(0.5, 5.0)), float(rng.uniform(0.5, 5.0))
+    root = float(rng.uniform(a, b))
+    cube = float(rng.uniform(0.5, 8.0))
+    problem = random_halfspace(int(rng.integers(3, 7)), float(rng.uniform(2.0, 20.0)), 0.5, "logistic", seed=rng)
+    ray = problem.ray(rng.standard_normal(problem.dim))
+    length = Described(ray.derivative, "h(g) = the length derivative of the logistic loss along a random direction")
+    midpoint = float(np.ldexp(rng.integers(-8, 8), -2))  # a + b = 2 midpoint exactly in binary
+    return [
+        Case(f"a line with its root at {root:.4g}", dict(derivative=_line(root), a=a, b=b, steps=int(rng.integers(5, 40)))),
+        Case(f"a cubic, h(g) = g^3 - {cube:.4g}",
+             dict(derivative=Described(lambda g: g**3 - cube, f"h(g) = g^3 - {cube!r}"), a=0.0, b=2.5, steps=30)),
+        Case("a logistic length problem", dict(derivative=length, a=-20.0, b=20.0, steps=int(rng.integers(10, 40)))),
+        Case("h vanishes exactly at the first midpoint",
+             dict(derivative=_line(midpoint), a=midpoint - 1.0, b=midpoint + 1.0, steps=int(rng.integers(1, 10)))),
+        Case("no sign change", dict(derivative=_line(root), a=root + 0.5, b=root + 2.0, steps=10)),
+        Case("a > b", dict(derivative=_line(root), a=b, b=a, steps=10)),
+        Case("a negative number of steps", dict(derivative=_line(root), a=a, b=b, steps=-int(rng.integers(1, 5)))),
+    ]
+
+
 BISECT = register(CodingExercise(
     "ex-hs-bisection", CHAPTER, "bisect", _bisect_reference, _bisect_cases, rtol=1e-12, atol=1e-15,
+    hidden=_bisect_hidden, delegates=("lib.bisection.bisection",),
 ))
 
 
@@ -129,9 +167,28 @@ def _step_size_cases() -> list[Case]:
     return cases
 
 
+def _step_size_hidden(rng: np.random.Generator) -> list[Case]:
+    cases = []
+    for loss in ("logistic", "squared_sigmoid", str(rng.choice(["logistic", "squared_sigmoid"]))):
+        dim, g = int(rng.integers(2, 8)), float(rng.choice([-1.0, 1.0]) * rng.uniform(0.2, 3.0))
+        problem = random_halfspace(dim, float(rng.uniform(2.0, 30.0)), float(rng.uniform(0.2, 0.8)), loss, seed=rng)
+        w = rng.standard_normal(dim)
+        c1 = problem.evaluate(g * w / np.sqrt(w @ problem.S @ w)).c1
+        cases.append(Case(f"a Gaussian halfspace in {dim} dimensions, {loss.replace('_', ' ')} loss, g = {g:.3g}",
+                          dict(w=w, g=g, c1=c1, S=problem.S, u=problem.u)))
+    last = cases[-1].arguments
+    scale = float(10.0 ** rng.uniform(-2.0, 3.0))
+    return cases + [
+        Case(f"w scaled by {scale:.3g}", dict(last, w=scale * last["w"])),
+        Case("g = 0", dict(last, g=0.0)),
+        Case("c1 = 0", dict(last, c1=0.0)),
+        Case("w = 0", dict(last, w=np.zeros_like(last["w"]))),
+    ]
+
+
 STEP_SIZE = register(CodingExercise(
     "ex-hs-step-size", CHAPTER, "gdnp_step_size", _step_size_reference, _step_size_cases,
-    rtol=1e-10, atol=1e-14,
+    rtol=1e-10, atol=1e-14, hidden=_step_size_hidden, delegates=("lib.solvers.gdnp_step_size",),
 ))
 
 

@@ -35,6 +35,44 @@ def _orthogonal_to(u: np.ndarray, w: np.ndarray) -> np.ndarray:
     return w - (u @ w) / (u @ u) * u
 
 
+def _hidden_problems(rng: np.random.Generator, count: int = 3) -> list[tuple[str, np.ndarray, np.ndarray, np.ndarray]]:
+    """Random problems for hidden cases: 2 to 8 dimensions, kappa from 2 to 100, each with a random direction.
+
+    kappa stays at most 100 so that the roundoff of a correct solution at a minimizer, about
+    kappa * 1e-16 * |u|, stays below the exercises' absolute tolerance of 1e-12.
+    """
+    problems = []
+    for _ in range(count):
+        dim, kappa = int(rng.integers(2, 9)), float(10.0 ** rng.uniform(0.3, 2.0))
+        problem = random_least_squares(dim, kappa, seed=rng)
+        problems.append((f"a random {dim}-dimensional problem, kappa = {kappa:.3g}", problem.S, problem.u,
+                         rng.standard_normal(dim)))
+    return problems
+
+
+def _hidden(*kinds: str):
+    """A generator of hidden cases: three random problems, then the special cases ``kinds`` on the last one.
+
+    The special cases are ``scaled`` (w times a random scale in [1e-3, 1e3]), ``negated``,
+    ``orthogonal`` (u.w = 0), ``minimizer`` (w = S^-1 u), ``diagonal`` (S's diagonal only) and
+    ``zero`` (w = 0).
+    """
+    def make(rng: np.random.Generator) -> list[Case]:
+        problems = _hidden_problems(rng)
+        _, S, u, w = problems[-1]
+        scale = float(10.0 ** rng.uniform(-3.0, 3.0))
+        special = {
+            "scaled": Case(f"w scaled by {scale:.3g}", dict(w=scale * w, S=S, u=u)),
+            "negated": Case("-w", dict(w=-w, S=S, u=u)),
+            "orthogonal": Case("w orthogonal to u", dict(w=_orthogonal_to(u, w), S=S, u=u)),
+            "minimizer": Case("w = S^-1 u", dict(w=np.linalg.solve(S, u), S=S, u=u)),
+            "diagonal": Case("S diagonal", dict(w=w, S=np.diag(np.diag(S)), u=u)),
+            "zero": Case("w = 0", dict(w=np.zeros_like(w), S=S, u=u)),
+        }
+        return [Case(text, dict(w=w, S=S, u=u)) for text, S, u, w in problems] + [special[kind] for kind in kinds]
+    return make
+
+
 # --------------------------------------------------------------------------- optimal length
 def _optimal_length_reference(w, S, u) -> float:
     return LeastSquares(S, u).ray(w).exact_minimizer()
@@ -55,7 +93,8 @@ def _optimal_length_cases() -> list[Case]:
 
 OPTIMAL_LENGTH = register(CodingExercise(
     "ex-ls-optimal-length", CHAPTER, "optimal_length", _optimal_length_reference, _optimal_length_cases,
-    rtol=1e-10, atol=1e-13,
+    rtol=1e-10, atol=1e-13, hidden=_hidden("scaled", "negated", "orthogonal", "minimizer", "zero"),
+    delegates=("lib.least_squares.LeastSquaresRay.exact_minimizer",),
 ))
 
 
@@ -84,7 +123,8 @@ def _rayleigh_gradient_cases() -> list[Case]:
 
 RAYLEIGH_GRADIENT = register(CodingExercise(
     "ex-ls-rayleigh-gradient", CHAPTER, "rayleigh_gradient", rayleigh.rayleigh_gradient, _rayleigh_gradient_cases,
-    rtol=1e-9, atol=1e-12,
+    rtol=1e-9, atol=1e-12, hidden=_hidden("scaled", "minimizer", "orthogonal", "zero"),
+    delegates=("lib.rayleigh.rayleigh_gradient", "lib.least_squares.LeastSquares.rho_grad"),
 ))
 
 
@@ -118,6 +158,7 @@ def _gdnp_step_cases() -> list[Case]:
 
 GDNP_STEP = register(CodingExercise(
     "ex-ls-gdnp-step", CHAPTER, "gdnp_step", _gdnp_step_reference, _gdnp_step_cases, rtol=1e-8, atol=1e-10,
+    hidden=_hidden("scaled", "diagonal", "minimizer", "orthogonal"), delegates=("lib.solvers.gdnp",),
 ))
 
 

@@ -41,13 +41,30 @@ def _cases(seed: int) -> list[Case]:
     ]
 
 
+def _hidden_cases(rng: np.random.Generator) -> list[Case]:
+    """Random samples (3 to 5 dimensions, 150 to 300 points) and 2 to 4 units, for hidden cases."""
+    dim, units = int(rng.integers(3, 6)), int(rng.integers(2, 5))
+    X, y, _ = _data(int(rng.integers(2**31)), n=int(rng.integers(150, 301)), dim=dim)
+    theta = rng.choice([-1.0, 1.0], units) * rng.uniform(0.2, 1.5, units)
+    W = rng.standard_normal((units, dim))
+    off = W.copy()
+    off[int(rng.integers(units))] = 0.0
+    return [
+        Case(f"{units} units, random weights, {dim} dimensions", dict(W_tilde=W, theta=theta, X=X, y=y)),
+        Case("one unit", dict(W_tilde=W[:1], theta=theta[:1], X=X, y=y)),
+        Case("a unit switched off", dict(W_tilde=off, theta=theta, X=X, y=y)),
+        Case("saturated units", dict(W_tilde=float(rng.uniform(20.0, 80.0)) * W, theta=theta, X=X, y=y)),
+        Case("labels 0/1", dict(W_tilde=W, theta=theta, X=X, y=(y + 1) / 2)),
+    ]
+
+
 def _unit_gradients_reference(W_tilde, theta, X, y):
     return HiddenLayerNetwork(X, y, theta).grad(W_tilde)
 
 
 UNIT_GRADIENTS = register(CodingExercise(
     "ex-nn-unit-gradients", CHAPTER, "unit_gradients", _unit_gradients_reference, lambda: _cases(401),
-    rtol=1e-9, atol=1e-12,
+    rtol=1e-9, atol=1e-12, hidden=_hidden_cases, delegates=("lib.network.HiddenLayerNetwork",),
 ))
 
 
@@ -66,7 +83,7 @@ def _coupling_matrix_reference(W_tilde, theta, X, y):
 
 COUPLING_MATRIX = register(CodingExercise(
     "ex-nn-coupling-matrix", CHAPTER, "coupling_matrix", _coupling_matrix_reference, lambda: _cases(402),
-    rtol=1e-9, atol=1e-12,
+    rtol=1e-9, atol=1e-12, hidden=_hidden_cases, delegates=("lib.network.HiddenLayerNetwork",),
 ))
 
 

@@ -39,9 +39,30 @@ def _gradient_cases() -> list[Case]:
     ]
 
 
+def _hidden_point(rng: np.random.Generator) -> tuple[str, np.ndarray, np.ndarray, np.ndarray]:
+    """A random S (2 to 6 dimensions, eigenvalues log-uniform in [0.1, 10]), w and gradient, for hidden cases."""
+    dim = int(rng.integers(2, 7))
+    S = spd_with_spectrum(np.sort(10.0 ** rng.uniform(-1.0, 1.0, dim)), rng)
+    return f"a random point in {dim} dimensions", S, rng.standard_normal(dim), rng.standard_normal(dim)
+
+
+def _gradient_hidden(rng: np.random.Generator) -> list[Case]:
+    points = [_hidden_point(rng) for _ in range(3)]
+    _, S, w, grad = points[-1]
+    g, scale = float(rng.normal(0.0, 2.0)), float(10.0 ** rng.uniform(-3.0, 6.0))
+    return [Case(text, dict(grad_F=G, g=g, w=v, S=M)) for text, M, v, G in points] + [
+        Case(f"w scaled by {scale:.3g}", dict(grad_F=grad, g=g, w=scale * w, S=S)),
+        Case("a negative length", dict(grad_F=grad, g=-abs(g) - 0.5, w=w, S=S)),
+        Case("g = 0", dict(grad_F=grad, g=0.0, w=w, S=S)),
+        Case("grad F parallel to S w", dict(grad_F=float(rng.normal()) * S @ w, g=g, w=w, S=S)),
+        Case("w = 0", dict(grad_F=grad, g=g, w=np.zeros_like(w), S=S)),
+    ]
+
+
 GRADIENTS = register(CodingExercise(
     "ex-reparam-gradients", CHAPTER, "length_and_direction_gradients", decoupling.split_gradient,
     _gradient_cases, rtol=1e-9, atol=1e-13, names=("the length derivative", "the direction gradient"),
+    hidden=_gradient_hidden, delegates=("lib.decoupling.split_gradient",),
 ))
 
 
@@ -74,9 +95,25 @@ def _norm_split_cases() -> list[Case]:
     ]
 
 
+def _norm_split_hidden(rng: np.random.Generator) -> list[Case]:
+    points = [_hidden_point(rng) for _ in range(3)]
+    _, S, w, grad = points[-1]
+    w_hat = w / np.sqrt(w @ S @ w)
+    across = grad - (grad @ w_hat) * (S @ w_hat)  # S^-1-orthogonal to S w_hat
+    tiny = float(10.0 ** rng.uniform(-7.0, -5.0))
+    return [Case(text, dict(grad_F=G, w=v, S=M)) for text, M, v, G in points] + [
+        Case("grad F = S w", dict(grad_F=S @ w, w=w, S=S)),
+        Case(f"a direction part {tiny ** 2:.1e} times the length part",
+             dict(grad_F=S @ w_hat + tiny * across / np.sqrt(across @ np.linalg.solve(S, across)), w=w, S=S)),
+        Case("a gradient orthogonal to w", dict(grad_F=across, w=w, S=S)),
+        Case("w = 0", dict(grad_F=grad, w=np.zeros_like(w), S=S)),
+    ]
+
+
 NORM_SPLIT = register(CodingExercise(
     "ex-reparam-norm-split", CHAPTER, "norm_split_parts", decoupling.norm_split, _norm_split_cases,
     rtol=1e-6, atol=1e-24, names=("the length part", "the direction part"),
+    hidden=_norm_split_hidden, delegates=("lib.decoupling.norm_split",),
 ))
 
 
