@@ -1,0 +1,114 @@
+"""lib.experiments: pinned threads, alternating repeats, step tuning and seed spreads."""
+
+import math
+
+import matplotlib
+import numpy as np
+import pytest
+from threadpoolctl import threadpool_info
+
+import lib
+from lib.experiments import median_time_trace, pin_threads, plot_spread, repeat_alternately, spread, tune_step
+
+matplotlib.use("Agg")
+
+
+def test_pin_threads_limits_every_pool_and_torch():
+    torch = pytest.importorskip("torch")
+    before = torch.get_num_threads()
+    try:
+        described = pin_threads(1)
+        assert all(pool["num_threads"] == 1 for pool in threadpool_info())
+        assert torch.get_num_threads() == 1 and "torch 1" in described
+    finally:
+        torch.set_num_threads(before)
+    with pytest.raises(ValueError, match="threads"):
+        pin_threads(0)
+
+
+def test_repeat_alternately_takes_turns():
+    calls = []
+    results = repeat_alternately({"a": lambda: calls.append("a") or len(calls), "b": lambda: calls.append("b") or len(calls)}, 3)
+    assert calls == ["a", "b"] * 3
+    assert results == {"a": [1, 3, 5], "b": [2, 4, 6]}
+    with pytest.raises(ValueError, match="empty"):
+        repeat_alternately({})
+
+
+class _Run:
+    def __init__(self, times, norms):
+        self.trace = {"time": np.asarray(times, dtype=float), "grad_norm_sq": np.asarray(norms, dtype=float)}
+
+
+def test_median_time_trace_is_the_entrywise_median_of_repeats():
+    norms = [1.0, 0.5, 0.25]
+    runs = [_Run([0, 1, 2], norms), _Run([0, 5, 6], norms), _Run([0, 2, 9], norms)]
+    # a median of three copies of the same numbers is one of them: no rounding, so any tolerance would do
+    np.testing.assert_allclose(median_time_trace(runs), [0.0, 2.0, 6.0], rtol=1e-15, atol=0.0)
+    with pytest.raises(ValueError, match="not repeats"):
+        median_time_trace([_Run([0, 1, 2], norms), _Run([0, 1, 2], [1.0, 0.5, 0.3])])
+    with pytest.raises(ValueError, match="empty"):
+        median_time_trace([])
+
+
+def test_tune_step_widens_the_grid_until_the_best_step_is_inside_then_refines():
+    tried = []
+
+    def run(step):
+        tried.append(step)
+        if step > 100.0:
+            raise lib.DivergenceError("too large", None)
+        return (math.log(step) - math.log(3.0)) ** 2  # best at 3, unimodal in log(step)
+
+    sweep = tune_step(run, [0.01, 0.1], score=lambda result: result, refinements=2)
+    assert sweep.inside and np.all(np.diff(sweep.steps) > 0)
+    # the grid of ratio 10 widened up to 10 and 100, then refined twice: ratio 10^(1/4) around the best
+    assert abs(math.log(sweep.best_step / 3.0)) <= math.log(10.0) / 8 + 1e-12
+    assert sweep.best == sweep.results[sweep.best_index] == min(r for r in sweep.results if r is not None)
+    boxed = tune_step(run, [0.01, 0.1], score=lambda result: result, max_widenings=0)
+    assert not boxed.inside and boxed.best_index == len(boxed.steps) - 1 and len(boxed.steps) == 2
+    diverging = tune_step(run, [1e3, 1e4], score=lambda result: result)  # widens downwards past the divergence
+    assert diverging.inside and diverging.results[-1] is None
+    with pytest.raises(ValueError, match="two distinct positive"):
+        tune_step(run, [1.0, 1.0], score=lambda result: result)
+
+
+def test_spread_and_its_format():
+    s = spread([3.0, 1.0, 2.0, np.inf])
+    assert s.count == 4 and np.isinf(s.high) and np.allclose([s.median, s.low], [2.5, 1.0], rtol=1e-15, atol=0.0)
+    assert format(spread([1.0, 2.0, 3.0]), ".1f") == "2.0 [1.0, 3.0]"
+    with pytest.raises(ValueError, match="NaN"):
+        spread([1.0, np.nan])
+    with pytest.raises(ValueError, match="NaN"):
+        spread([])
+
+
+def test_plot_spread_draws_medians_and_ranges_of_the_finite_values():
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots()
+    bars = plot_spread(ax, [1.0, 2.0, 3.0], [[1.0, 2.0, 4.0], [np.inf, 5.0, 7.0], [np.inf, np.inf, np.nan]])
+    x, y = bars.lines[0].get_data()
+    np.testing.assert_allclose(x, [1.0, 2.0], rtol=1e-15, atol=0.0)  # the third point has no finite value
+    np.testing.assert_allclose(y, [2.0, 6.0], rtol=1e-15, atol=0.0)  # medians of 1, 2, 4 and of 5, 7
+    with pytest.raises(ValueError, match="shape"):
+        plot_spread(ax, [1.0, 2.0], [[1.0]])
+    plt.close(fig)
+
+
+def test_run_chapter_sets_the_scale_of_a_notebook():
+    import importlib.util
+    from pathlib import Path
+
+    import nbformat
+
+    path = Path(__file__).resolve().parents[1] / "experiments" / "run_chapter.py"
+    spec = importlib.util.spec_from_file_location("run_chapter", path)
+    run_chapter = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(run_chapter)
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("SCALE = 1"),
+                                               nbformat.v4.new_code_cell("import math\nSCALE = 1\nSCALE_TOO = 1")])
+    assert run_chapter.with_scale(notebook, 3).cells[1].source == "import math\nSCALE = 3\nSCALE_TOO = 1"
+    assert notebook.cells[0].source == "SCALE = 1"  # markdown is left alone
+    with pytest.raises(ValueError, match="no line 'SCALE = 1'"):
+        run_chapter.with_scale(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x = 1")]), 2)
