@@ -45,7 +45,8 @@ test-notebooks: $(STAMP)
 test-build: $(STAMP)
 	$(BOOK_BUILD)
 
-# the pages of _build/html in headless Chromium (screenshots in artifacts/screenshots) and the PDF
+# the pages of _build/html in headless Chromium (screenshots in artifacts/screenshots), the PDF, and
+# every chapter run in JupyterLab as `make lab` starts it (screenshots in artifacts/jupyterlab)
 test-published: $(STAMP) test-build pdf
 	$(BIN)/python -m pytest -m published tests
 
@@ -53,9 +54,10 @@ test-published: $(STAMP) test-build pdf
 browser-deps:
 	tests/browser/install.sh $(BROWSER_DEPS)
 
-## Open the notebooks in JupyterLab (the kernel is this environment's Python)
+## Open the notebooks in JupyterLab, with MyST rendered and the kernel of .venv (works as root too);
+## the configuration is the project's (jupyter/jupyter_lab_config.py), never the user's ~/.jupyter
 lab: $(STAMP)
-	$(BIN)/jupyter lab book
+	$(BIN)/jupyter lab --config=jupyter/jupyter_lab_config.py
 
 ## Print the benchmark tables (benchmarks/*.py)
 benchmark: $(STAMP)
