@@ -10,7 +10,7 @@ BOOK_BUILD := $(BIN)/jupyter-book build -W -n --keep-going .
 BROWSER_DEPS := .cache/browser
 PDF := _build/pdf/length-and-direction.pdf
 
-.PHONY: all book pdf test test-lib test-notebooks test-build test-published browser-deps lab benchmark venv clean student grade
+.PHONY: mutation all book pdf test test-lib test-notebooks test-build test-published browser-deps lab benchmark venv clean student grade
 
 all: book
 
@@ -31,6 +31,8 @@ book: $(STAMP)
 pdf: $(STAMP) browser-deps
 	$(BOOK_BUILD) --builder singlehtml
 	node tests/browser/print_pdf.mjs --root _build/singlehtml --page book.html --cache $(BROWSER_DEPS) --out $(PDF)
+	# the web pages link the PDF from their footer (_ext/book_edition.py)
+	if [ -d _build/html/_static ]; then cp $(PDF) _build/html/_static/; fi
 
 ## Run every test: lib and hygiene tests, every notebook under nbval, the -W build, then the
 ## built book in a browser and its PDF
@@ -58,6 +60,12 @@ browser-deps:
 ## the configuration is the project's (jupyter/jupyter_lab_config.py), never the user's ~/.jupyter
 lab: $(STAMP)
 	$(BIN)/jupyter lab --config=jupyter/jupyter_lab_config.py
+
+## Mutation testing: apply each mutation of tools/mutations.toml to a copy of lib and report which
+## ones survive every chapter check and tests/test_theorems.py (about 20 minutes; JOBS=2 at once)
+JOBS ?= 2
+mutation: $(STAMP)
+	$(BIN)/python tools/mutate.py --jobs $(JOBS) $(if $(ONLY),--only $(ONLY))
 
 ## Print the benchmark tables (benchmarks/*.py)
 benchmark: $(STAMP)

@@ -1,28 +1,48 @@
 """One figure style for the whole book, and the convergence plot with its bound.
 
-The palette is Okabe and Ito's colour-blind-safe set; figures have an opaque white background
-so that they stay readable in the dark mode of the book's theme.
+The palette is Okabe and Ito's colour-blind-safe set, ordered so that the first six curves of a
+figure have six different hues; figures have an opaque white background so that they stay
+readable in the dark mode of the book's theme. A figure is as wide as the book's column
+(:data:`BOOK_WIDTH` inches at :data:`DPI` dots per inch are the column's 688 pixels), puts at most
+two panels side by side, and its text is at least 8 points, that is 12 pixels in the column.
+
+In a notebook, :func:`use_book_style` also makes every figure record in its PNG the size of its
+smallest text and how many panels it puts side by side (``tests/test_published_pages.py`` reads
+them to check that the rendered figure is legible).
 """
 
 from __future__ import annotations
 
+import io
+import math
+
 import matplotlib as mpl
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.figure import Figure
+from matplotlib.text import Text
 
-__all__ = ["PALETTE", "use_book_style", "convergence_plot", "new_figure"]
+__all__ = ["PALETTE", "BOOK_WIDTH", "DPI", "use_book_style", "convergence_plot", "new_figure", "text_metadata"]
 
-#: Okabe-Ito colours, in the order the book uses them.
+#: Okabe-Ito colours, in the order the book uses them: one hue family each for the first six
+#: (sky blue, a second blue, and yellow, a light second orange, come last).
 PALETTE = {
     "blue": "#0072B2",
     "orange": "#E69F00",
     "green": "#009E73",
     "vermillion": "#D55E00",
     "purple": "#CC79A7",
+    "black": "#000000",
     "sky": "#56B4E9",
     "yellow": "#F0E442",
-    "black": "#000000",
 }
+
+#: The width of the book's column in inches at :data:`DPI`: 688 pixels, as at a 1280-pixel window.
+BOOK_WIDTH = 6.25
+#: Dots per inch of the figures on the page.
+DPI = 110
+#: Panels side by side at most; more panels go on further rows.
+MOST_PANELS_A_ROW = 2
 
 #: Which colour stands for which method, the same in every chapter.
 METHOD_COLOURS = {
@@ -41,25 +61,82 @@ def use_book_style() -> None:
             "figure.facecolor": "white",
             "axes.facecolor": "white",
             "savefig.facecolor": "white",
-            "figure.dpi": 110,
-            "figure.figsize": (6.4, 3.8),
+            "figure.dpi": DPI,
+            "figure.figsize": (BOOK_WIDTH, 3.4),
             "axes.prop_cycle": mpl.cycler(color=list(PALETTE.values())),
             "axes.grid": True,
             "grid.alpha": 0.3,
             "axes.spines.top": False,
             "axes.spines.right": False,
             "legend.frameon": False,
-            "font.size": 10,
+            "font.size": 9,
+            "legend.fontsize": 8.5,
             "lines.linewidth": 1.8,
         }
     )
+    _record_text_sizes_in_png()
 
 
-def new_figure(ncols: int = 1, width: float = 6.4, height: float = 3.8, **kwargs):
-    """A figure with ``ncols`` axes side by side, in the book's style."""
+def new_figure(panels: int = 1, width: float = BOOK_WIDTH, height: float | None = None, **kwargs):
+    """A figure with ``panels`` axes in the book's style, at most two side by side.
+
+    One or two panels make one row; three or four a grid of two rows, and so on. ``height`` is the
+    height of the whole figure (by default 3.4 inches a row). Returns the figure and its axes: one
+    Axes for one panel, else an array of ``panels`` Axes in reading order.
+    """
+    if int(panels) != panels or panels < 1:
+        raise ValueError(f"panels must be a positive integer, got {panels!r}")
     use_book_style()
-    fig, axes = plt.subplots(1, ncols, figsize=(width, height), constrained_layout=True, **kwargs)
-    return fig, axes
+    rows, columns = math.ceil(panels / MOST_PANELS_A_ROW), min(panels, MOST_PANELS_A_ROW)
+    height = 3.4 * rows if height is None else height
+    fig, axes = plt.subplots(rows, columns, figsize=(width, height), constrained_layout=True, squeeze=False, **kwargs)
+    axes = axes.ravel()
+    for spare in axes[panels:]:
+        spare.remove()
+    return fig, (axes[0] if panels == 1 else axes[:panels])
+
+
+def text_metadata(fig: Figure) -> dict:
+    """What a reader needs to read ``fig``: its smallest text in points and its panels a row.
+
+    Every visible, non-empty text of the figure counts (tick labels, legends, labels, titles,
+    annotations). The panels of a row are the axes laid out on a grid (an inset is not a panel).
+    """
+    fig.draw_without_rendering()  # tick labels get their text only when the figure is drawn
+    texts = [text for text in fig.findobj(Text) if text.get_visible() and text.get_text().strip()]
+    smallest = min(texts, key=lambda text: text.get_fontsize(), default=None)
+    rows: dict = {}
+    for ax in fig.axes:
+        spec = ax.get_subplotspec() if ax.get_visible() else None
+        if spec is not None:
+            for row in spec.rowspan:
+                rows[row] = rows.get(row, 0) + 1
+    return {
+        "smallest text (pt)": f"{smallest.get_fontsize():.2f}" if smallest else "0",
+        "smallest text is": repr(smallest.get_text()[:40]) if smallest else "",
+        "panels a row": str(max(rows.values(), default=1)),
+    }
+
+
+def _png(fig: Figure) -> bytes:
+    """The PNG the notebook shows, saved as the inline backend saves it, with :func:`text_metadata`."""
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", bbox_inches="tight", metadata=text_metadata(fig))
+    return buffer.getvalue()
+
+
+def _record_text_sizes_in_png() -> None:
+    """In IPython, show figures through :func:`_png` (outside IPython there is nothing to do)."""
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return
+    shell = get_ipython()
+    if shell is not None and hasattr(shell, "display_formatter"):
+        # load the backend now: the inline backend registers its own PNG formatter when it is first
+        # loaded, and would replace this one before the notebook's first figure
+        plt.switch_backend(mpl.rcParams["backend"])
+        shell.display_formatter.formatters["image/png"].for_type(Figure, _png)
 
 
 def convergence_plot(ax, curves: dict, bound=None, ylabel: str = "", bound_label: str = "bound",

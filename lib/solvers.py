@@ -49,6 +49,13 @@ class _Trace:
         """Leave ``seconds`` (spent on work that is not the algorithm's) out of the time trace."""
         self.start += seconds
 
+    def monitor(self, callback, *arguments) -> None:
+        """Call ``callback(*arguments)`` if it is not None, leaving its time out of the trace."""
+        if callback is not None:
+            started = time.perf_counter()
+            callback(*arguments)
+            self.pause(time.perf_counter() - started)
+
     def add(self, **values: float) -> None:
         for key, value in values.items():
             self.columns.setdefault(key, []).append(float(value))
@@ -93,7 +100,7 @@ def _diverged(method: str, t: int, detail: str, trace: _Trace, w_tilde, g, w, in
     return DivergenceError(f"{method} diverged at iteration {t}: {detail}", partial)
 
 
-def gd(problem, w0, iterations: int = 100, step: float | None = None) -> OptimizationResult:
+def gd(problem, w0, iterations: int = 100, step: float | None = None, callback=None) -> OptimizationResult:
     r"""Gradient descent in the original coordinates.
 
     .. math:: \tilde w_{t+1} = \tilde w_t - s\,\nabla f(\tilde w_t), \qquad t = 0, \dots, T-1,
@@ -112,6 +119,10 @@ def gd(problem, w0, iterations: int = 100, step: float | None = None) -> Optimiz
         :math:`T \ge 1`.
     step : float, optional
         A constant step :math:`s > 0`; default :math:`1/\zeta`.
+    callback : callable, optional
+        Called as ``callback(t, w_tilde, g, w)`` after each iterate is recorded, with
+        ``g`` :math:`= \|\tilde w_t\|_S` and ``w`` :math:`= \tilde w_t/g` (as :func:`gdnp` calls it),
+        for monitoring; the time it takes is left out of the ``time`` trace.
 
     Returns
     -------
@@ -141,6 +152,7 @@ def gd(problem, w0, iterations: int = 100, step: float | None = None) -> Optimiz
                 raise _diverged("gd", t, f"the iterates overflowed with step {step:.3g} "
                                 f"(1/zeta = {1 / problem.smoothness:.3g})", trace, w_tilde,
                                 norm, w_tilde / norm, info)
+            trace.monitor(callback, t, w_tilde, norm, w_tilde / norm)
             if t < iterations:
                 trace.add(step=step)
                 w_tilde = w_tilde - step * evaluation.grad
@@ -368,10 +380,7 @@ def gdnp(
             evaluation = ray.evaluate(g)
             if not trace.record_state(evaluation, w_tilde, w, g):
                 raise _diverged("gdnp", t, "the loss or gradient is not finite", trace, w_tilde, g, w, info)
-            if callback is not None:
-                started = time.perf_counter()
-                callback(t, w_tilde, g, w)
-                trace.pause(time.perf_counter() - started)
+            trace.monitor(callback, t, w_tilde, g, w)
             if t == iterations:
                 break
             norm = float(np.sqrt(w @ S @ w))

@@ -117,7 +117,7 @@ def test_the_book_style_draws_opaque_figures_in_the_okabe_ito_palette():
     plt.close(fig)
     buffer.seek(0)
     pixels = plt.imread(buffer)
-    assert pixels.shape[2] == 4 and np.all(pixels[..., 3] == 1.0), "the figure has transparent pixels"
+    assert pixels.shape[2] == 4 and np.all(pixels[..., 3] == 1.0), "the figure has transparent pixels"  # exact: PNG alpha k/255 is 1.0 only for k = 255
     assert np.allclose(pixels[2, 2, :3], 1.0), "the figure's background is not white"
 
 

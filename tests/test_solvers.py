@@ -28,6 +28,20 @@ def test_result_and_trace_shape(solver, least_squares, rng):
     np.testing.assert_allclose(result.trace["loss_gap"], result.trace["grad_norm_sq"] / 4, rtol=1e-9, atol=1e-300)
 
 
+@pytest.mark.parametrize("solver", [lib.gd, lib.gdnp])
+def test_callback_sees_every_iterate(solver, least_squares, rng):
+    """callback(t, w_tilde, g, w) once per iterate, t = 0..T, with w_tilde = g w/||w||_S and the final one returned."""
+    seen = []
+    result = solver(least_squares, rng.standard_normal(least_squares.dim), iterations=5,
+                    callback=lambda t, w_tilde, g, w: seen.append((t, w_tilde.copy(), g, w.copy())))
+    assert [t for t, *_ in seen] == list(range(6))
+    for t, w_tilde, g, w in seen:
+        # one product and one S-norm of d <= 25 entries apart: a few eps relative
+        np.testing.assert_allclose(w_tilde, lib.to_w_tilde(g, w, least_squares.S), rtol=1e-12, atol=0)
+    np.testing.assert_allclose(seen[-1][1], result.w_tilde, rtol=1e-12, atol=0)
+    np.testing.assert_allclose(least_squares.loss_gap(seen[-1][1]), result.trace["loss_gap"][-1], rtol=1e-9, atol=1e-300)
+
+
 def test_gd_default_step_is_one_over_2L(least_squares, rng):
     result = lib.gd(least_squares, rng.standard_normal(least_squares.dim), iterations=3)
     assert np.allclose(result.trace["step"], 1 / (2 * least_squares.L))
@@ -65,7 +79,7 @@ def test_gdnp_with_bisection_agrees_with_closed_form(least_squares, rng):
 
 def test_gdnp_uses_a_given_starting_length(least_squares, rng):
     result = lib.gdnp(least_squares, rng.standard_normal(least_squares.dim), iterations=2, g0=3.0)
-    assert result.trace["length"][0] == 3.0
+    assert result.trace["length"][0] == 3.0  # exact: g0 is recorded as given, without arithmetic
 
 
 @pytest.mark.parametrize(

@@ -15,10 +15,35 @@ to see them fail.
 
 from __future__ import annotations
 
+import functools
+import inspect
+import math
+import numbers
+import textwrap
 from dataclasses import dataclass, field
 from typing import Callable
 
-__all__ = ["CheckResult", "REGISTRY", "Check", "verifies", "run"]
+import numpy as np
+
+__all__ = ["CheckResult", "REGISTRY", "Check", "verifies", "run", "largest", "smallest", "LINE_WIDTH"]
+
+#: The longest line a check prints: what the book's column shows without scrolling at 1280 px.
+LINE_WIDTH = 76
+
+
+def largest(*values) -> float:
+    """The largest of ``values`` (numbers or arrays), or NaN if any of them is NaN.
+
+    Python's ``max(x, nan)`` returns ``x`` and drops the NaN; a check must not: a NaN in a measured
+    figure means the code under test broke, and the check must fail.
+    """
+    flat = np.concatenate([np.ravel(np.asarray(v, dtype=float)) for v in values])
+    return float("nan") if np.isnan(flat).any() else float(np.max(flat))
+
+
+def smallest(*values) -> float:
+    """The smallest of ``values`` (numbers or arrays), or NaN if any of them is NaN."""
+    return -largest(*(-np.asarray(v, dtype=float) for v in values))
 
 
 @dataclass(frozen=True)
@@ -47,10 +72,19 @@ class CheckResult:
     passed: bool
     details: dict = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        # a NaN or an infinity in the measured figure or its bound is a failure, whatever the check said
+        if not (math.isfinite(self.measured) and math.isfinite(self.bound)):
+            object.__setattr__(self, "passed", False)
+
     def __str__(self) -> str:
+        """The verdict with the measured number and its bound first, then the figure, then the
+        details, in lines of at most :data:`LINE_WIDTH` characters (the book's column)."""
         verdict = "holds" if self.passed else "FAILS"
-        lines = [f"{self.label}: {verdict}. {self.figure} (measured {self.measured:.6g}, bound {self.bound:.6g})"]
-        lines += [f"    {key}: {value}" for key, value in self.details.items()]
+        lines = [f"{self.label}: {verdict}, measured {self.measured:.6g} against the bound {self.bound:.6g}"]
+        lines += textwrap.wrap(self.figure, LINE_WIDTH, initial_indent="  ", subsequent_indent="  ")
+        for key, value in self.details.items():
+            lines += textwrap.wrap(f"{key}: {value}", LINE_WIDTH, initial_indent="    ", subsequent_indent="      ")
         return "\n".join(lines)
 
     def _repr_pretty_(self, printer, cycle) -> None:  # how IPython shows it in a cell
@@ -89,10 +123,52 @@ def verifies(label: str, chapter: str, statement: str):
     def register(function: Callable[..., CheckResult]) -> Callable[..., CheckResult]:
         if label in REGISTRY:
             raise ValueError(f"{label} already has a check: {REGISTRY[label].name}")
-        REGISTRY[label] = Check(label, chapter, statement, function)
-        return function
+        checked = _validating(function)
+        REGISTRY[label] = Check(label, chapter, statement, checked)
+        return checked
 
     return register
+
+
+def _validating(function: Callable[..., CheckResult]) -> Callable[..., CheckResult]:
+    """``function`` with its arguments checked against its defaults before it runs.
+
+    ``seed`` must be an integer >= 0 (or a ``numpy.random.Generator``); an argument whose default is
+    an integer (a count: instances, points, steps) must be an integer >= 1; one whose default is a
+    float (a step, a width, an angle) must be finite and > 0. Anything else raises ``ValueError``
+    or ``TypeError`` naming the argument, instead of a check that measures nothing and passes.
+    """
+    signature = inspect.signature(function)
+
+    @functools.wraps(function)
+    def checked(*args, **kwargs) -> CheckResult:
+        arguments = signature.bind(*args, **kwargs).arguments
+        for name, value in arguments.items():
+            _check_argument(function.__name__, name, value, signature.parameters[name].default)
+        return function(*args, **kwargs)
+
+    return checked
+
+
+def _check_argument(check: str, name: str, value, default) -> None:
+    where = f"{check}: {name}"
+    if name == "seed":
+        if isinstance(value, np.random.Generator):
+            return
+        if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 0:
+            raise ValueError(f"{where} must be an integer >= 0 or a numpy Generator, got {value!r}")
+    elif isinstance(default, bool) or default is inspect.Parameter.empty or default is None:
+        return
+    elif isinstance(default, numbers.Integral):
+        if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+            raise TypeError(f"{where} must be an integer (a count), got {type(value).__name__} {value!r}")
+        if value < 1:
+            raise ValueError(f"{where} must be at least 1, got {value}: a check over nothing measures nothing")
+    elif isinstance(default, numbers.Real):
+        if isinstance(value, bool) or not isinstance(value, numbers.Real):
+            raise TypeError(f"{where} must be a real number, got {type(value).__name__} {value!r}")
+        if not (math.isfinite(value) and value > 0):
+            raise ValueError(f"{where} must be finite and > 0, got {value!r}")
 
 
 def run(label: str, seed: int = 0, **sizes) -> CheckResult:

@@ -17,7 +17,7 @@ from ..losses import LOSSES, Loss
 from ..network import TANH_CURVATURE, HiddenLayerNetwork
 from ..network_line import NetworkOnLine
 from ..solvers import gdnp
-from . import CheckResult, verifies
+from . import CheckResult, largest, smallest, verifies
 from .halfspaces import _gaussian_sample, _worst_ratio, _z_scores, halfspace_bound
 
 CHAPTER = "04-networks"
@@ -59,7 +59,7 @@ def network_gradient(seed: int = 0, n: int = 400_000) -> CheckResult:
         for i in range(3):
             gradient, h, grad_h = _unit_gradients(z, W_tilde, THETA, loss, i)
             scores.append(np.max(_z_scores(gradient - h[:, None] * model.u - grad_h @ covariance)))
-        return float(max(scores))
+        return largest(*scores)
 
     gaussian = worst(_gaussian_sample(model, n, rng))
     root = np.linalg.cholesky(covariance)
@@ -135,7 +135,7 @@ def unit_decoupling(seed: int = 0, n: int = 400_000) -> CheckResult:
         W_tilde[1] = 1.3 * w_hat  # unit 1, away from the line
         gradients = _unit_gradients(z, W_tilde, THETA, loss, 1)[0]
         scores[name] = float(np.max(_z_scores(_orthogonal_part(gradients, w_hat, model))))
-    decoupled = max(scores[k] for k in list(scores)[:3])
+    decoupled = largest(*(scores[k] for k in list(scores)[:3]))
     coupled = scores["others off the line, logistic outer loss"]
     return CheckResult(
         "prop-unit-decoupling",
@@ -177,13 +177,13 @@ def unit_rate(seed: int = 0) -> CheckResult:
         unit = network.unit(0, np.zeros((3, model.dim)))
         sample = Halfspace.from_data(X, y, loss)
         w_tilde = rng.standard_normal(model.dim)
-        identity = max(identity, abs(unit.evaluate(w_tilde).loss - sample.loss(w_tilde)),
+        identity = largest(identity, abs(unit.evaluate(w_tilde).loss - sample.loss(w_tilde)),
                        float(np.max(np.abs(unit.evaluate(w_tilde).grad - sample.grad(w_tilde)))))
         # in the population the halfspace theorem's bound holds for it, with Phi_i and Psi_i
         population = Halfspace(model.S, model.u, loss)
         result = gdnp(population, rng.standard_normal(model.dim), iterations=int(5 * kappa), bisection_steps=8)
         bound, _ = halfspace_bound(population, result.trace)
-        worst = max(worst, _worst_ratio(result.trace["grad_norm_sq"], bound))
+        worst = largest(worst, _worst_ratio(result.trace["grad_norm_sq"], bound))
     return CheckResult(
         "thm-unit-rate",
         f"a unit with the others off equals the halfspace problem with loss l(theta tanh t) to {identity:.1e}; "

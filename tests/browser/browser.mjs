@@ -42,7 +42,7 @@ export function parseArguments(argv, required) {
   return options;
 }
 
-/** playwright-core and the MathJax folder from the cache that install.sh fills. */
+/** playwright-core, the MathJax folder and axe-core's script from the cache that install.sh fills. */
 export function loadDependencies(cache) {
   const packageJson = path.resolve(cache, 'package.json');
   if (!fs.existsSync(path.resolve(cache, 'node_modules', 'playwright-core'))) {
@@ -52,6 +52,7 @@ export function loadDependencies(cache) {
   return {
     chromium: require('playwright-core').chromium,
     mathjaxDirectory: path.resolve(cache, 'node_modules', 'mathjax'),
+    axeSource: fs.readFileSync(path.resolve(cache, 'node_modules', 'axe-core', 'axe.min.js'), 'utf8'),
   };
 }
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Install what the browser test and the PDF need, when it is missing (a CI machine starts fresh):
 #   * Debian's chromium (and two font families for the text), through apt-get;
+#   * poppler-utils (pdftotext, which tests/test_pdf.py reads the PDF's words and their places with);
 #   * Node.js and npm through apt-get if there is no `node` at all (the pinned
 #     playwright-core needs Node 18 or newer, Debian 12's nodejs is 18);
 #   * playwright-core (to drive chromium) and mathjax 3 (served to the pages instead of the
@@ -50,6 +51,10 @@ if ! [ -x "$chromium" ]; then
     fi
 fi
 
+if ! command -v pdftotext >/dev/null 2>&1; then
+    apt_install poppler-utils
+fi
+
 if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
     apt_install nodejs npm
 fi
@@ -61,7 +66,7 @@ fi
 
 mkdir -p "$cache"
 if ! cmp -s "$here/package-lock.json" "$cache/package-lock.json" || ! [ -d "$cache/node_modules/playwright-core" ] \
-        || ! [ -d "$cache/node_modules/mathjax" ]; then
+        || ! [ -d "$cache/node_modules/mathjax" ] || ! [ -d "$cache/node_modules/axe-core" ]; then
     cp "$here/package.json" "$here/package-lock.json" "$cache/"
     (cd "$cache" && npm ci --no-audit --no-fund --ignore-scripts --loglevel=error)
 fi
