@@ -10,8 +10,9 @@
 // kernel to finish, scrolls through every cell (JupyterLab renders cells as they come
 // into view), records the error outputs, the figures, the text of the rendered markdown and
 // what is left of MyST markup in it, the theorem, exercise and admonition boxes; then, for every
-// explorer (a widget that shows an image), it moves a slider with the keyboard and records the
-// explorer before and after; it stops the kernel and closes the notebook without saving.
+// explorer (a widget that shows an image), it records its sliders' readouts and the values the
+// kernel holds for them, moves a slider with the keyboard and records the explorer again; it
+// stops the kernel and closes the notebook without saving.
 // It judges nothing itself.
 import fs from 'node:fs';
 import path from 'node:path';
@@ -82,12 +83,17 @@ function outputFacts() {
 }
 
 // What the rendered cells show: the text of every markdown cell, the MyST left raw in it, the
-// references left unresolved, the boxes of statements, the images that are drawn.
+// references left unresolved, jupyterlab-myst's warnings, the boxes of statements, the images.
 function renderedFacts() {
   const panel = window.jupyterapp.shell.currentWidget;
+  // what a student would see of MyST or LaTeX that was not rendered; the text they are matched
+  // against is everything outside typeset math, code and code blocks included: jupyterlab-myst
+  // shows an unknown directive's body in a <pre>, and the notebooks' markdown has no code that
+  // holds a $, a brace role or a TeX command
   const rawPatterns = [
     /\{(?:prf:\w+|cite(?::\w+)?|numref|ref|eq|doc|exercise|solution(?:-start|-end)?|admonition|figure|math)\}/,
-    /```|:::/, /^\s*\([\w-]+\)=\s*$/m, /^\s*:(?:label|class|name|nonumber):/m,
+    /```|:::/, /\([a-z]+-[\w-]+\)=/, /:(?:label|class|name|nonumber|dropdown):/, /\\[A-Za-z]+/,
+    /Unknown Directive/,
   ];
   const cells = panel.content.widgets.map((widget, index) => {
     const node = widget.node;
@@ -96,12 +102,14 @@ function renderedFacts() {
       const myst = node.querySelector('.myst');
       // rendered: jupyterlab-myst drew it (a solution-end is an empty box, but a box)
       fact.rendered = Boolean(widget.rendered && myst && myst.childElementCount);
-      if (myst) {
+      // what is on the screen: jupyterlab-myst's rendering, or else JupyterLab's own markdown
+      const shown = myst || node.querySelector('.jp-MarkdownOutput');
+      if (shown) {
         // the text outside typeset math (KaTeX keeps its TeX source in an annotation)
-        const walker = document.createTreeWalker(myst, NodeFilter.SHOW_TEXT);
+        const walker = document.createTreeWalker(shown, NodeFilter.SHOW_TEXT);
         const parts = [];
         for (let text = walker.nextNode(); text; text = walker.nextNode()) {
-          if (text.parentElement.closest('.katex, .katex-display, mjx-container, code, pre')) continue;
+          if (text.parentElement.closest('.katex, .katex-display, mjx-container')) continue;
           parts.push(text.nodeValue);
         }
         fact.text = parts.join('');
@@ -116,6 +124,11 @@ function renderedFacts() {
     cells,
     unresolved: [...notebook.querySelectorAll('span[title="Cross Reference Not Found"], span[title="Citation Not Found"]')]
       .map((span) => span.textContent.trim()),
+    // jupyterlab-myst marks what it could not render (a formula KaTeX rejects, a reference or a
+    // citation it cannot find, an inline expression) with a yellow warning span; the book's
+    // labels replace only the references and citations
+    warnings: [...notebook.querySelectorAll('.myst span.text-yellow-600:not([data-book-label])')]
+      .map((span) => ({ text: span.textContent.trim().slice(0, 100), title: (span.title || '').slice(0, 200) })),
     relabelled: [...notebook.querySelectorAll('[data-book-label]')].map((element) => ({
       label: element.dataset.bookLabel, text: element.textContent.trim() })),
     boxes: [...notebook.querySelectorAll('aside.myst-proof')].map((box) => ({
@@ -123,11 +136,41 @@ function renderedFacts() {
     exercises: [...notebook.querySelectorAll('aside.myst-exercise[id]')].map((box) => ({
       id: box.id, title: (box.querySelector('.myst-exercise-title') || {}).textContent?.trim().replace(/\s+/g, ' ') || '' })),
     admonitions: notebook.querySelectorAll('aside.myst-admonition, .myst-admonition').length,
-    katexErrors: [...notebook.querySelectorAll('.katex-error')].map((element) => element.textContent.trim().slice(0, 100)),
     images: [...notebook.querySelectorAll('.jp-OutputArea-output img')].map((image) => ({
       widget: Boolean(image.closest('.widget-image, .jupyter-widgets')), complete: image.complete,
       naturalWidth: image.naturalWidth })),
   };
+}
+
+// The values the kernel holds for the controls of the explorer that a cell displayed (its value,
+// Out[executionCount]): [description, value] for every control, in order. A value the browser
+// rounded and sent back (a log slider turns 20 into 10**1.3 = 19.9526) shows here, while the
+// readout still reads 20. Run silently, outside any cell: nothing is added to the notebook.
+async function kernelControls(executionCount) {
+  const code = `
+def _length_direction_controls(value):
+    import json, ipywidgets
+    found = []
+    def walk(widget):
+        if isinstance(widget, ipywidgets.ValueWidget) and hasattr(widget, "description"):
+            found.append([widget.description, widget.value])
+        for child in getattr(widget, "children", ()):
+            walk(child)
+    walk(value)
+    print(json.dumps(found, default=str))
+_length_direction_controls(Out.get(${executionCount}))
+del _length_direction_controls
+`;
+  const kernel = window.jupyterapp.shell.currentWidget.sessionContext.session.kernel;
+  const future = kernel.requestExecute({ code, silent: false, store_history: false });
+  let stdout = '';
+  let error = null;
+  future.onIOPub = (message) => {
+    if (message.header.msg_type === 'stream' && message.content.name === 'stdout') stdout += message.content.text;
+    else if (message.header.msg_type === 'error') error = `${message.content.ename}: ${message.content.evalue}`;
+  };
+  await future.done;
+  return error ? { error } : JSON.parse(stdout);
 }
 
 // --- in node -----------------------------------------------------------------------------------
@@ -171,7 +214,17 @@ async function exploreOnce(page, explorer, stem, number) {
   await explorer.scrollIntoViewIfNeeded();
   await settle(page);
   const slider = explorer.locator('.widget-slider').first();
+  // every slider as it reads on the screen: [label, readout]
+  const readouts = () => explorer.locator('.widget-slider').evaluateAll((sliders) => sliders.map((element) => [
+    (element.querySelector('.widget-label') || {}).textContent?.trim() || '',
+    (element.querySelector('.widget-readout') || {}).textContent?.trim() || '']));
+  // the execution count of the cell that displayed the explorer
+  const executionCount = await explorer.evaluate((node) => window.jupyterapp.shell.currentWidget.content.widgets
+    .find((cell) => cell.node.contains(node)).model.executionCount);
   const fact = {
+    executionCount,
+    slidersBefore: await readouts(),
+    kernelBefore: await page.evaluate(kernelControls, executionCount),
     sliders: await explorer.locator('.widget-slider').count(),
     label: (await slider.locator('.widget-label').first().textContent()).trim(),
     readoutBefore: (await slider.locator('.widget-readout').first().textContent()).trim(),
@@ -193,6 +246,8 @@ async function exploreOnce(page, explorer, stem, number) {
   }
   await settle(page);
   fact.readoutAfter = (await slider.locator('.widget-readout').first().textContent()).trim();
+  fact.slidersAfter = await readouts();
+  fact.kernelAfter = await page.evaluate(kernelControls, executionCount);
   fact.naturalWidthAfter = await image.evaluate((img) => img.naturalWidth);
   fact.srcAfter = await image.getAttribute('src');
   fact.imageChanged = !pixelsBefore.equals(await image.screenshot());
@@ -243,6 +298,18 @@ async function inspect(page, notebook, entry) {
     await settle(page);
     entry.boxScreenshot = path.join(options.screenshots, `${stem}-${await box.getAttribute('id')}.png`);
     await box.screenshot({ path: entry.boxScreenshot });
+  }
+
+  // the first proof and the first exercise of the chapter
+  const proofs = page.locator(`${panel} aside.myst-proof`).filter({ has: page.locator('.myst-proof-title', { hasText: /^\s*Proof/ }) });
+  for (const [name, boxes] of [['proof', proofs], ['exercise', page.locator(`${panel} aside.myst-exercise[id]`)]]) {
+    const first = boxes.first();
+    if (!(await first.count())) continue;
+    await first.scrollIntoViewIfNeeded();
+    await settle(page);
+    const file = path.join(options.screenshots, `${stem}-${(await first.getAttribute('id')) || name}.png`);
+    await first.screenshot({ path: file });
+    entry[`${name}Screenshot`] = file;
   }
 
   phase('screenshots');
