@@ -231,6 +231,24 @@ def _rayleigh_gradient_without_its_factor_2(monkeypatch):
     return checks.least_squares.rayleigh_gradient(seed=UNSEEN_SEEDS[0])
 
 
+@control("prop-ls-compressed")
+def _half_the_gdnp_step_against_the_compressed_map(monkeypatch):
+    """Half the step follows P(I - S/(2L))P, whose top eigenvalue exceeds lambda_C: the check must notice."""
+    return checks.least_squares.ls_compressed_rate(seed=UNSEEN_SEEDS[0], instances=10,
+                                                   solver=_rayleigh_gd_with_step_factor(0.5))
+
+
+def test_compressed_rate_check_compares_the_reported_rate(monkeypatch):
+    """lib.compressed_rate reporting the bound (1 - mu/L)^2 instead of lambda_C^2: the check must fail."""
+    def bound_instead(S, u, step_factor=1.0):
+        eigenvalues = np.linalg.eigvalsh(S)
+        return (1.0 - eigenvalues[0] / eigenvalues[-1]) ** 2
+
+    monkeypatch.setattr(checks.least_squares, "compressed_rate", bound_instead)
+    result = checks.least_squares.ls_compressed_rate(seed=UNSEEN_SEEDS[1], instances=5)
+    assert not result.passed, str(result)
+
+
 @control("prop-ls-gd")
 def _gd_with_half_the_step(monkeypatch):
     """GD with the step 1/(4L): it contracts by (1 - mu/(2L))^2 only, above the bound."""
