@@ -47,7 +47,8 @@ test-notebooks: $(STAMP)
 test-build: $(STAMP)
 	$(BOOK_BUILD)
 
-# the pages of _build/html in headless Chromium (screenshots in artifacts/screenshots) and the PDF
+# the pages of _build/html in headless Chromium (screenshots in artifacts/screenshots), the PDF, and
+# every chapter run in JupyterLab as `make lab` starts it (screenshots in artifacts/jupyterlab)
 test-published: $(STAMP) test-build pdf
 	$(BIN)/python -m pytest -m published tests
 
@@ -64,9 +65,10 @@ sandbox-deps:
 test-nbgrader: $(STAMP)
 	$(BIN)/python -m pytest -m nbgrader tests/test_nbgrader.py
 
-## Open the notebooks in JupyterLab (the kernel is this environment's Python)
+## Open the notebooks in JupyterLab, with MyST rendered and the kernel of .venv (works as root too);
+## the configuration is the project's (jupyter/jupyter_lab_config.py), never the user's ~/.jupyter
 lab: $(STAMP)
-	$(BIN)/jupyter lab book
+	$(BIN)/jupyter lab --config=jupyter/jupyter_lab_config.py
 
 ## Mutation testing: apply each mutation of tools/mutations.toml to a copy of lib and report which
 ## ones survive every chapter check and tests/test_theorems.py (JOBS=2 at once; EXHAUSTIVE=1 to run

@@ -79,6 +79,11 @@ def _names_called(source: str) -> set:
             if isinstance(node, ast.Call) and isinstance(node.func, ast.Name)}
 
 
+def _names_used(source: str) -> set:
+    """Every name a cell reads: called, or passed on (``figure_explorer(compare_on, ...)``)."""
+    return {node.id for node in ast.walk(ast.parse(source)) if isinstance(node, ast.Name)}
+
+
 def _functions_defined(cells) -> set:
     return {node.name for cell in cells if cell["cell_type"] == "code"
             for node in ast.walk(ast.parse(cell["source"])) if isinstance(node, ast.FunctionDef)}
@@ -234,7 +239,7 @@ def test_every_widget_has_a_static_figure_on_the_page(path):
             continue
         where = f"{path.name}, the widget of code cell {code_numbers[id(cell)]}"
         assert "remove-output" in _tags(cell), f"{where} must be tagged remove-output: a widget is dead on a web page"
-        drawers = _names_called(cell["source"]) & defined
+        drawers = _names_used(cell["source"]) & defined
         assert drawers, f"{where} must draw through a function defined in the notebook, so a static cell can call it"
         statics = [c for c in cells[:index] if c["cell_type"] == "code" and not _is_widget_cell(c)
                    and _names_called(c["source"]) & drawers and _figure_options(c).get("name")]
@@ -248,23 +253,24 @@ def test_every_widget_has_a_static_figure_on_the_page(path):
 DRIVE_THE_WIDGETS = """
 import gc
 import ipywidgets
-from IPython.utils.capture import capture_output
+from lib.explorer import FigureExplorer
 
-explorers = [o for o in gc.get_objects() if isinstance(o, ipywidgets.interactive)]
-assert explorers, "no interactive widget is alive after the notebook ran"
+explorers = [o for o in gc.get_objects() if isinstance(o, FigureExplorer)]
+assert explorers, "no explorer (lib.explorer.figure_explorer) is alive after the notebook ran"
 drawn = 0
 for explorer in explorers:
-    for control in explorer.kwargs_widgets:
+    for control in explorer.controls.values():
         if isinstance(control, ipywidgets.FloatLogSlider):  # its min and max are exponents
             ends = [control.base ** control.min, control.base ** control.max]
+        elif hasattr(control, "options"):  # a selection: its first and last option, (label, value) or value
+            ends = [option[1] if isinstance(option, tuple) else option for option in control.options[::len(control.options) - 1]]
         else:
             ends = [control.min, control.max] if hasattr(control, "min") else [control.value]
         for value in ends:
             control.value = value  # the widget's own update runs too
-            with capture_output() as captured:
-                explorer.f(**explorer.kwargs)  # called directly, so that an error raises here
-            images = [o for o in captured.outputs if "image/png" in o.data]
-            assert images, f"{control.description} = {value}: the explorer drew no figure"
+            explorer.redraw()  # called directly, so that an error raises here
+            assert bytes(explorer.image.value).startswith(b"\\x89PNG"), \\
+                f"{control.description} = {value}: the explorer drew no figure"
             drawn += 1
 print(f"{len(explorers)} explorer(s), {drawn} figures drawn at the ends of every control")
 """
