@@ -87,6 +87,8 @@ def heavy_ball(problem, w0, iterations: int = 100, step: float | None = None, mo
     previous = w_tilde
     with np.errstate(over="ignore", invalid="ignore"):
         for t in range(iterations + 1):
+            if not np.all(np.isfinite(w_tilde)):
+                raise trace.diverged(t, f"the iterates overflowed with step {step:.3g}", previous, norm, previous / norm, info)
             evaluation = problem.evaluate(w_tilde)
             S_w = problem.S @ w_tilde
             norm = float(np.sqrt(max(w_tilde @ S_w, 0.0)))

@@ -97,6 +97,8 @@ class RunTrace:
         if a quantity is not finite (the run diverged).
         """
         problem = self.problem
+        if not (np.isfinite(loss) and np.isfinite(g) and np.all(np.isfinite(grad)) and np.all(np.isfinite(w_hat))):
+            return False
         residual = problem.u - float(problem.u @ w_hat) * S_w_hat
         values = dict(loss=loss, grad_norm_sq=grad @ problem.S_inv @ grad,
                       rho_gap=max(float(residual @ problem.S_inv @ residual), 0.0), length=g,
