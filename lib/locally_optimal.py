@@ -40,7 +40,7 @@ from .run_trace import DecoupledRun, check_start
 __all__ = ["locally_optimal", "conjugate_step"]
 
 
-def conjugate_step(d, d_previous, p_previous) -> np.ndarray:
+def conjugate_step(d, d_previous, p_previous) -> tuple[np.ndarray, float]:
     r"""The search direction :math:`p_t = -d_t + \beta_t p_{t-1}` with the Hestenes-Stiefel+ coefficient.
 
     :math:`\beta_t = \max\big(0, d_t^\top y_t/(p_{t-1}^\top y_t)\big)` with
@@ -56,15 +56,22 @@ def conjugate_step(d, d_previous, p_previous) -> np.ndarray:
         The gradients :math:`d_t, d_{t-1}`.
     p_previous : ndarray of shape (d,) or None
         The previous search direction.
+
+    Returns
+    -------
+    p : ndarray of shape (d,)
+    beta : float
+        :math:`\beta_t`, 0 at a restart.
     """
     if p_previous is None:
-        return -d
+        return -d, 0.0
     y = d - d_previous
     denominator = float(p_previous @ y)
     if not denominator > 0.0:
-        return -d
-    p = -d + max(0.0, float(d @ y) / denominator) * p_previous
-    return p if float(d @ p) < 0.0 else -d
+        return -d, 0.0
+    beta = max(0.0, float(d @ y) / denominator)
+    p = -d + beta * p_previous
+    return (p, beta) if float(d @ p) < 0.0 else (-d, 0.0)
 
 
 def locally_optimal(problem, w0, iterations: int = 100, bisection_steps: int | None = None,
@@ -123,9 +130,9 @@ def locally_optimal(problem, w0, iterations: int = 100, bisection_steps: int | N
                 break
             if d is None or not quadratic:  # the direction part of the gradient at x = w_tilde
                 d = evaluation.grad - float(evaluation.grad @ run.w_hat) * run.S_w_hat
-            p_next = conjugate_step(d, d_previous, p)
-            run.trace.add(beta=0.0 if np.array_equal(p_next, -d) else float((p_next + d) @ p) / float(p @ p))
-            p, d_previous = p_next, d
+            p, beta = conjugate_step(d, d_previous, p)
+            run.trace.add(beta=beta)
+            d_previous = d
             S_p = S @ p
             curvature = evaluation.c2 * float(p @ S_p)
             step = -float(d @ p) / curvature if curvature > 0.0 else 0.0

@@ -291,7 +291,8 @@ def test_student_main_fails_when_the_toc_names_no_chapter(tmp_path, capsys):
 # --------------------------------------------------------------------------- the table of contents
 def test_the_chapters_are_the_numbered_parts_of_the_toc():
     assert CHAPTERS == [ROOT / "book" / f"{name}.ipynb" for name in
-                        ("01-reparametrization", "02-least-squares", "03-halfspaces", "04-networks", "05-beyond")]
+                        ("01-reparametrization", "02-least-squares", "03-halfspaces", "04-networks", "05-beyond",
+                         "06-faster")]
     assert ROOT / "book" / "verification.ipynb" in layout.appendices(ROOT)
 
 
