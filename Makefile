@@ -60,10 +60,11 @@ lab: $(STAMP)
 	$(BIN)/jupyter lab book
 
 ## Mutation testing: apply each mutation of tools/mutations.toml to a copy of lib and report which
-## ones survive every chapter check and tests/test_theorems.py (about 20 minutes; JOBS=2 at once)
+## ones survive every chapter check and tests/test_theorems.py (JOBS=2 at once; EXHAUSTIVE=1 to run
+## every check and test on every mutant instead of stopping at its first failure)
 JOBS ?= 2
 mutation: $(STAMP)
-	$(BIN)/python tools/mutate.py --jobs $(JOBS) $(if $(ONLY),--only $(ONLY))
+	$(BIN)/python tools/mutate.py --jobs $(JOBS) $(if $(ONLY),--only $(ONLY)) $(if $(EXHAUSTIVE),--exhaustive)
 
 ## Print the benchmark tables (benchmarks/*.py)
 benchmark: $(STAMP)

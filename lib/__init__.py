@@ -17,7 +17,7 @@ from .moments import Evaluation, Moments
 from .network import HiddenLayerNetwork
 from .network_training import network_gd, unitwise_gdnp
 from .rayleigh_ritz import rayleigh_ritz
-from .rayleigh import rayleigh_gap, rayleigh_gradient, rayleigh_minimum, rayleigh_quotient
+from .rayleigh import compressed_rate, rayleigh_gap, rayleigh_gradient, rayleigh_minimum, rayleigh_quotient
 from .result import DivergenceError, OptimizationResult
 from .solvers import gd, gdnp
 
@@ -35,6 +35,7 @@ __all__ = [
     "OptimizationResult",
     "bisection",
     "bngd",
+    "compressed_rate",
     "from_w_tilde",
     "gd",
     "gdnp",

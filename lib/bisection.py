@@ -1,15 +1,15 @@
 r"""Bisection on the derivative of a one-dimensional length problem.
 
 Implements the length update of Algorithm ``alg-gdnp`` and lemma ``lem-bisection``. Given a
-continuous derivative :math:`h(g) = \partial_g f(w, g)` and a bracket :math:`[a, b]` with
-:math:`h(a) < 0 < h(b)`, each step halves the bracket and keeps the sign change, so after
+continuous derivative :math:`k(g) = \partial_g f(w, g)` and a bracket :math:`[a, b]` with
+:math:`k(a) < 0 < k(b)`, each step halves the bracket and keeps the sign change, so after
 :math:`T_s` steps the midpoint :math:`\bar g` lies within :math:`2^{-T_s-1}(b - a)` of a root
-:math:`g^\circ` of :math:`h`. If :math:`|h'| \le \Psi` on the bracket,
+:math:`g^\circ` of :math:`k`. If :math:`|k'| \le \Psi` on the bracket,
 
-.. math:: h(\bar g)^2 \le \Psi^2\, 4^{-T_s-1}\,(b - a)^2 .
+.. math:: k(\bar g)^2 \le \Psi^2\, 4^{-T_s-1}\,(b - a)^2 .
 
 A bracket whose ends do not show the sign change :math:`- \to +` is never bisected silently:
-it is widened towards the side where :math:`h` says the minimiser lies, up to a cap, and a
+it is widened towards the side where :math:`k` says the minimiser lies, up to a cap, and a
 :class:`BracketError` is raised when the cap is reached or when the bracket holds a local
 maximum (:math:`+ \to -`) instead.
 """
@@ -44,7 +44,7 @@ class BisectionResult:
     final_bracket : tuple of float
         The bracket after the last halving.
     evaluations : int
-        How many times :math:`h` was evaluated (widening and halving); the derivative at
+        How many times :math:`k` was evaluated (widening and halving); the derivative at
         ``root`` itself is not evaluated, the solvers get it from the next gradient.
     widenings : int
         How many times the bracket was widened.
@@ -78,11 +78,11 @@ def bisection(
     Parameters
     ----------
     derivative : callable
-        :math:`h(g) = \partial_g f(w, g)`, continuous.
+        :math:`k(g) = \partial_g f(w, g)`, continuous.
     bracket : (float, float)
-        A starting interval :math:`a < b`. If :math:`h(a) < 0 < h(b)` fails, the interval is
-        widened (doubling its width each time) on the side where :math:`h` points to the
-        minimiser: to the left if :math:`h > 0` at both ends, to the right if :math:`h < 0`.
+        A starting interval :math:`a < b`. If :math:`k(a) < 0 < k(b)` fails, the interval is
+        widened (doubling its width each time) on the side where :math:`k` points to the
+        minimiser: to the left if :math:`k > 0` at both ends, to the right if :math:`k < 0`.
     steps : int
         :math:`T_s \ge 0`, the number of halvings.
     max_widenings : int, default 40
@@ -95,9 +95,9 @@ def bisection(
     Raises
     ------
     BracketError
-        If no bracket with :math:`h(a) < 0 < h(b)` is found within the cap (for instance the
+        If no bracket with :math:`k(a) < 0 < k(b)` is found within the cap (for instance the
         length problem of the sigmoid loss, whose loss keeps decreasing as :math:`g\to\infty`),
-        if the bracket holds a local maximum, or if :math:`h` returns a non-finite value.
+        if the bracket holds a local maximum, or if :math:`k` returns a non-finite value.
     """
     steps = as_nonnegative_int("bisection_steps", steps)
     max_widenings = as_nonnegative_int("max_widenings", max_widenings)

@@ -11,6 +11,13 @@ fixed output weights :math:`\theta`. With :math:`z = -yx` and tanh odd,
 evaluates it on a sample (:class:`HiddenLayerNetwork`) and offers the view of one unit with the
 others held fixed (:class:`UnitProblem`), which has the same protocol as
 :class:`~lib.Halfspace`, so that :func:`lib.gdnp` trains a unit unchanged.
+
+Every quantity is an average of an integrand over :math:`z`. The integrands are written once, in
+:class:`HiddenLayer` and :class:`UnitView`, against an *average*: an object with
+``projections(W)`` (the values of :math:`z^\top\tilde w_j` at its points), ``expectation(h)`` and
+``times_z(h)`` (:math:`E[h]` and :math:`E[h\,z]`). Here the average is the sample mean
+(:class:`SampleMean`); :mod:`lib.network_gaussian` supplies Gaussian quadrature instead, for the
+same network in the population.
 """
 
 from __future__ import annotations
@@ -24,10 +31,66 @@ from .halfspace import SampleRay, labelled_sample
 from .losses import as_loss
 from .moments import Evaluation, Moments
 
-__all__ = ["HiddenLayerNetwork", "NetworkEvaluation", "UnitProblem", "TANH_CURVATURE"]
+__all__ = ["HiddenLayer", "HiddenLayerNetwork", "NetworkEvaluation", "SampleMean", "UnitProblem", "UnitView",
+           "TANH_CURVATURE", "unit_coefficient"]
 
 #: :math:`\max_t |\frac{d^2}{dt^2}\tanh t| = \max_t 2|\tanh t|\,\mathrm{sech}^2 t = 4/(3\sqrt3)`.
 TANH_CURVATURE = 4.0 / (3.0 * np.sqrt(3.0))
+
+
+def unit_coefficient(a: float, b_own: float, b_cross: np.ndarray, own_along_u: float, others_along_u: np.ndarray,
+                     energy: float) -> float:
+    r"""The coefficient :math:`c_1` of proposition ``prop-unit-decoupling``, from :math:`a_i` and :math:`b_{ij}`.
+
+    .. math:: c_1 = a_i - b_{ii}\,u^\top\tilde w_i + \frac{1 - \nu^2}{\nu^2}\sum_{j\ne i} b_{ij}\,u^\top\tilde w_j,
+       \qquad \nu^2 = u^\top S^{-1}u .
+
+    With every other unit on the line, :math:`u^\top\tilde w_j = \nu c_j` and the last term is
+    :math:`(1/\nu - \nu)\sum_j b_{ij}c_j`, the proposition's. With the other units near the line
+    it is the coefficient of :math:`u` in the on-line part of the gradient (theorem
+    ``thm-unit-near-line``).
+
+    Parameters
+    ----------
+    a, b_own : float
+        :math:`a_i` and :math:`b_{ii}` of lemma ``lem-network-gradient``.
+    b_cross : ndarray of shape (m - 1,)
+        :math:`b_{ij}` for the other units :math:`j \ne i`.
+    own_along_u : float
+        :math:`u^\top\tilde w_i`.
+    others_along_u : ndarray of shape (m - 1,)
+        :math:`u^\top\tilde w_j` for the other units.
+    energy : float
+        :math:`\nu^2 = u^\top S^{-1}u` (the coupling term is 0 when it is 0, that is when :math:`u = 0`).
+    """
+    cross = others_along_u * ((1.0 - energy) / energy if energy > 0 else 0.0)
+    return a - b_own * own_along_u + float(b_cross @ cross)
+
+
+class SampleMean:
+    r"""Averages over a sample :math:`z_1, \dots, z_n`: :math:`E[h] \approx \frac1n\sum_k h(z_k)`.
+
+    Parameters
+    ----------
+    Z : ndarray of shape (n, d)
+        The points :math:`z_k = -y_kx_k`, one per row.
+    """
+
+    def __init__(self, Z: np.ndarray):
+        self.Z = Z
+        self.n = Z.shape[0]
+
+    def projections(self, vectors: np.ndarray) -> np.ndarray:
+        r""":math:`z_k^\top v` for every point and every row :math:`v` of ``vectors`` (shape (n,) for one vector)."""
+        return self.Z @ vectors.T
+
+    def expectation(self, values: np.ndarray) -> np.ndarray:
+        """The mean of ``values`` over the points (axis 0)."""
+        return np.mean(values, axis=0)
+
+    def times_z(self, values: np.ndarray) -> np.ndarray:
+        r""":math:`\frac1n\sum_k h_k z_k`; for values of shape (n, j), one row per column."""
+        return values.T @ self.Z / self.n
 
 
 @dataclass(frozen=True)
@@ -45,7 +108,90 @@ class NetworkEvaluation:
     grad: np.ndarray
 
 
-class HiddenLayerNetwork(Moments):
+class HiddenLayer(Moments):
+    r"""The objective ``eq-network`` for an average over :math:`z` that subclasses supply.
+
+    Subclasses implement ``_average(W_tilde)`` (an object like :class:`SampleMean` that can
+    average the integrands at ``W_tilde``) and ``_unit(index, others)``.
+
+    Parameters
+    ----------
+    S, u : array_like
+        The moments :math:`E[xx^\top]` and :math:`E[-yx]`.
+    theta : array_like of shape (m,)
+        The fixed output weights, all nonzero (a unit with :math:`\theta_i = 0` does nothing).
+    loss : str, Loss or tuple, default "logistic"
+        The outer loss :math:`\ell` (see :func:`lib.losses.as_loss`).
+    """
+
+    def __init__(self, S, u, theta, loss="logistic"):
+        self.theta = as_vector("theta", theta)
+        if np.any(self.theta == 0):
+            raise ValueError("every output weight theta_i must be nonzero: a unit with theta_i = 0 does not change F")
+        super().__init__(S, u)
+        self.loss_function = as_loss(loss)
+
+    @property
+    def units(self) -> int:
+        """The number :math:`m` of hidden units."""
+        return self.theta.size
+
+    def check_weights(self, W_tilde) -> np.ndarray:
+        """Validate weights of shape (m, d)."""
+        return as_matrix("W_tilde", W_tilde, rows=self.units, cols=self.dim)
+
+    def evaluate(self, W_tilde) -> NetworkEvaluation:
+        r"""Loss and all unit gradients :math:`\nabla_{\tilde w_i} f = E[\ell'(F)\,\theta_i\,\mathrm{sech}^2(v_i)\,z]`."""
+        W_tilde = self.check_weights(W_tilde)
+        average = self._average(W_tilde)
+        activations = np.tanh(average.projections(W_tilde))  # (n, m)
+        outputs = activations @ self.theta
+        first = self.loss_function.first(outputs)
+        weights = first[:, None] * self.theta * (1.0 - activations**2)  # (n, m)
+        return NetworkEvaluation(float(average.expectation(self.loss_function.value(outputs))), average.times_z(weights))
+
+    def loss(self, W_tilde) -> float:
+        return self.evaluate(W_tilde).loss
+
+    def grad(self, W_tilde) -> np.ndarray:
+        return self.evaluate(W_tilde).grad
+
+    def coupling_matrix(self, W_tilde) -> np.ndarray:
+        r"""The matrix :math:`B` of lemma ``lem-network-gradient`` (with this class's average).
+
+        :math:`b_{ij} = \theta_i\theta_j\,E[\ell''(F)\,\mathrm{sech}^2 v_i\,\mathrm{sech}^2 v_j]
+        + \delta_{ij}\,\theta_i\,E[\ell'(F)\,\tanh''(v_i)]`.
+        """
+        W_tilde = self.check_weights(W_tilde)
+        average = self._average(W_tilde)
+        activations = np.tanh(average.projections(W_tilde))
+        slopes = (1.0 - activations**2) * self.theta  # theta_i sech^2(v_i)
+        outputs = activations @ self.theta
+        second = self.loss_function.second(outputs)
+        weighted = slopes * second[:, None]
+        matrix = np.array([average.expectation(weighted * slopes[:, [i]]) for i in range(self.units)])
+        curvature = self.loss_function.first(outputs)[:, None] * (-2.0 * activations * (1.0 - activations**2))
+        return matrix + np.diag(self.theta * average.expectation(curvature))
+
+    def grad_norm_sq(self, grad: np.ndarray) -> float:
+        r""":math:`\sum_i \|\nabla_{\tilde w_i} f\|_{S^{-1}}^2`, the gradient norm of the book."""
+        return float(np.einsum("ij,jk,ik->", grad, self.S_inv, grad))
+
+    def unit(self, index: int, W_tilde) -> "UnitView":
+        """The problem of unit ``index`` with the other units of ``W_tilde`` held fixed."""
+        W_tilde = self.check_weights(W_tilde)
+        if not (isinstance(index, (int, np.integer)) and 0 <= index < self.units):
+            raise ValueError(f"unit index must be an integer in [0, {self.units}), got {index!r}")
+        return self._unit(int(index), np.delete(W_tilde, index, axis=0))
+
+    def _average(self, W_tilde: np.ndarray):
+        raise NotImplementedError
+
+    def _unit(self, index: int, others: np.ndarray) -> "UnitView":
+        raise NotImplementedError
+
+
+class HiddenLayerNetwork(HiddenLayer):
     r"""The objective ``eq-network`` on a sample: :math:`f(\tilde W) = \frac1n\sum_k \ell(\sum_i\theta_i\tanh(z_k^\top\tilde w_i))`.
 
     Parameters
@@ -64,104 +210,41 @@ class HiddenLayerNetwork(Moments):
 
     def __init__(self, X, y, theta, loss="logistic"):
         X, y, Z = labelled_sample(X, y)
-        self.theta = as_vector("theta", theta)
-        if np.any(self.theta == 0):
-            raise ValueError("every output weight theta_i must be nonzero: a unit with theta_i = 0 does not change F")
         self.X, self.y = X, y  # the torch trainer feeds X itself to BatchNorm
         self.Z = Z
         self.n = X.shape[0]
-        super().__init__(X.T @ X / self.n, self.Z.mean(axis=0))
-        self.loss_function = as_loss(loss)
+        self.sample_mean = SampleMean(Z)
+        super().__init__(X.T @ X / self.n, self.Z.mean(axis=0), theta, loss)
 
-    @property
-    def units(self) -> int:
-        """The number :math:`m` of hidden units."""
-        return self.theta.size
+    def _average(self, W_tilde: np.ndarray) -> SampleMean:
+        return self.sample_mean
 
-    def check_weights(self, W_tilde) -> np.ndarray:
-        """Validate weights of shape (m, d)."""
-        return as_matrix("W_tilde", W_tilde, rows=self.units, cols=self.dim)
-
-    def evaluate(self, W_tilde) -> NetworkEvaluation:
-        r"""Loss and all unit gradients :math:`\nabla_{\tilde w_i} f = \frac1n\sum_k \ell'(F_k)\,\theta_i\,\mathrm{sech}^2(v_{ki})\,z_k`."""
-        W_tilde = self.check_weights(W_tilde)
-        activations = np.tanh(self.Z @ W_tilde.T)  # (n, m)
-        outputs = activations @ self.theta
-        first = self.loss_function.first(outputs)
-        weights = first[:, None] * self.theta * (1.0 - activations**2)  # (n, m)
-        return NetworkEvaluation(float(np.mean(self.loss_function.value(outputs))), weights.T @ self.Z / self.n)
-
-    def loss(self, W_tilde) -> float:
-        return self.evaluate(W_tilde).loss
-
-    def grad(self, W_tilde) -> np.ndarray:
-        return self.evaluate(W_tilde).grad
-
-    def coupling_matrix(self, W_tilde) -> np.ndarray:
-        r"""The sample estimate of :math:`B` in lemma ``lem-network-gradient``.
-
-        :math:`b_{ij} = \theta_i\theta_j\,\overline{\ell''(F)\,\mathrm{sech}^2 v_i\,\mathrm{sech}^2 v_j}
-        + \delta_{ij}\,\theta_i\,\overline{\ell'(F)\,\tanh''(v_i)}`, with sample means.
-        """
-        W_tilde = self.check_weights(W_tilde)
-        activations = np.tanh(self.Z @ W_tilde.T)
-        slopes = (1.0 - activations**2) * self.theta  # theta_i sech^2(v_i)
-        outputs = activations @ self.theta
-        second = self.loss_function.second(outputs)
-        matrix = (slopes * second[:, None]).T @ slopes / self.n
-        curvature = self.loss_function.first(outputs)[:, None] * (-2.0 * activations * (1.0 - activations**2))
-        return matrix + np.diag(self.theta * curvature.mean(axis=0))
-
-    def grad_norm_sq(self, grad: np.ndarray) -> float:
-        r""":math:`\sum_i \|\nabla_{\tilde w_i} f\|_{S^{-1}}^2`, the gradient norm of the book."""
-        return float(np.einsum("ij,jk,ik->", grad, self.S_inv, grad))
-
-    def unit(self, index: int, W_tilde) -> "UnitProblem":
-        """The problem of unit ``index`` with the other units of ``W_tilde`` held fixed."""
-        W_tilde = self.check_weights(W_tilde)
-        if not (isinstance(index, (int, np.integer)) and 0 <= index < self.units):
-            raise ValueError(f"unit index must be an integer in [0, {self.units}), got {index!r}")
-        return UnitProblem(self, int(index), np.delete(W_tilde, index, axis=0))
+    def _unit(self, index: int, others: np.ndarray) -> "UnitProblem":
+        return UnitProblem(self, index, others)
 
 
-class UnitProblem(Moments):
-    r"""One unit of a :class:`HiddenLayerNetwork` with the others fixed: :math:`f_i(\tilde w) = \frac1n\sum_k \ell(r_k + \theta_i\tanh(z_k^\top\tilde w))`.
+class UnitView(Moments):
+    r"""One unit of a hidden layer with the others fixed, with the protocol of :class:`~lib.Halfspace`.
 
-    Here :math:`r_k = \sum_{j\ne i}\theta_j\tanh(z_k^\top\tilde w_j)` is computed once. The class has
-    the protocol of :class:`~lib.Halfspace` (``evaluate``, ``ray``, ``smoothness``,
-    ``length_curvature_bound``), so :func:`lib.gdnp` and :func:`lib.gd` train the unit.
-
-    Its :math:`c_1`, which sets GDNP's step (Algorithm ``alg-gdnp``), is the plug-in of the
-    coefficient of proposition ``prop-unit-decoupling``: with sample means for
-    :math:`a_i, b_{ij}` of lemma ``lem-network-gradient`` and :math:`m^2 = u^\top S^{-1}u`,
-
-    .. math:: c_1 = a_i - b_{ii}\,u^\top\tilde w + \frac{1 - m^2}{m^2}\sum_{j\ne i} b_{ij}\,u^\top\tilde w_j,
-       \qquad c_2 = b_{ii}.
-
-    In the population, with the other units off or on the line of :math:`S^{-1}u`, these are the
-    exact coefficients of :math:`\nabla f_i = c_1u + c_2S\tilde w`; with the other units off it is
-    the plug-in of :class:`~lib.HalfspaceSample` for the loss :math:`\ell(\theta_i\tanh t)`. (The
-    component of the gradient along the Rayleigh direction would be another estimate, but it
-    divides by that direction's length, which vanishes near the line: on a sample it is erratic.)
+    What the sample view (:class:`UnitProblem`) and the Gaussian one
+    (:class:`lib.network_gaussian.GaussianUnit`) share: the moments of the network, the constant
+    :math:`\Psi_i`, and the loss, gradient and coefficients :math:`c_1, c_2` from an average of the
+    unit's integrands (:meth:`_evaluation`).
     """
 
     closed_form_length = False
 
-    def __init__(self, network: HiddenLayerNetwork, index: int, others: np.ndarray):
+    def __init__(self, network: HiddenLayer, index: int, others: np.ndarray):
         self.network, self.index = network, index
         mask = np.arange(network.units) != index
         self.theta = float(network.theta[index])
         self.theta_others = network.theta[mask]
+        self.others = others
         self.loss_function = network.loss_function
-        self.n, self.Z = network.n, network.Z
         # share the validated moments of the network instead of recomputing them
         for name in ("S", "u", "eigenvalues", "mu", "L", "S_inv", "rho_star"):
             setattr(self, name, getattr(network, name))
-        activations = np.tanh(self.Z @ others.T)  # (n, m - 1): the fixed units
-        self.rest = activations @ self.theta_others
-        self._others_slope = (1.0 - activations**2) * self.theta_others  # theta_j sech^2(v_j)
-        energy = -self.rho_star  # u^T S^-1 u
-        self._cross = (others @ self.u) * ((1.0 - energy) / energy if energy > 0 else 0.0)
+        self.others_along_u = others @ self.u
         self.name = f"unit {index} of a hidden layer"
 
     @property
@@ -174,6 +257,56 @@ class UnitProblem(Moments):
     def smoothness(self) -> float:
         return self.length_curvature_bound * self.L
 
+    def others_parts(self, other_projections: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        r"""From the other units' pre-activations (n, m - 1): :math:`r = \sum_{j\ne i}\theta_j\tanh v_j` and :math:`\theta_j\,\mathrm{sech}^2 v_j`."""
+        activations = np.tanh(other_projections)
+        return activations @ self.theta_others, (1.0 - activations**2) * self.theta_others
+
+    def _evaluation(self, average, projections: np.ndarray, rest: np.ndarray, others_slope: np.ndarray,
+                    w_tilde: np.ndarray) -> Evaluation:
+        r"""Loss, gradient and :math:`c_1, c_2` from the unit's pre-activations :math:`v = z^\top\tilde w` at the average's points.
+
+        ``rest`` and ``others_slope`` come from :meth:`others_parts`. :math:`c_2 = b_{ii}` and
+        :math:`c_1` is :func:`unit_coefficient` of the averages :math:`a_i, b_{ii}, b_{ij}`.
+        """
+        phi = self.loss_function
+        activation = np.tanh(projections)
+        outputs = rest + self.theta * activation
+        first, second = phi.first(outputs), phi.second(outputs)
+        slope = 1.0 - activation**2
+        weights = first * self.theta * slope
+        a = float(average.expectation(weights))
+        b_own = float(average.expectation(second * (self.theta * slope) ** 2 + first * self.theta * (-2.0 * activation * slope)))
+        b_cross = average.expectation((second * self.theta * slope)[:, None] * others_slope)  # b_ij, j != i
+        energy = -self.rho_star  # u^T S^-1 u
+        c1 = unit_coefficient(a, b_own, b_cross, float(self.u @ w_tilde), self.others_along_u, energy)
+        return Evaluation(float(average.expectation(phi.value(outputs))), average.times_z(weights), c1, b_own)
+
+
+class UnitProblem(UnitView):
+    r"""One unit of a :class:`HiddenLayerNetwork` with the others fixed: :math:`f_i(\tilde w) = \frac1n\sum_k \ell(r_k + \theta_i\tanh(z_k^\top\tilde w))`.
+
+    Here :math:`r_k = \sum_{j\ne i}\theta_j\tanh(z_k^\top\tilde w_j)` is computed once. The class has
+    the protocol of :class:`~lib.Halfspace` (``evaluate``, ``ray``, ``smoothness``,
+    ``length_curvature_bound``), so :func:`lib.gdnp` and :func:`lib.gd` train the unit.
+
+    Its :math:`c_1`, which sets GDNP's step (Algorithm ``alg-gdnp``), is the plug-in of the
+    coefficient of proposition ``prop-unit-decoupling`` (:func:`unit_coefficient` with sample
+    means for :math:`a_i, b_{ij}` of lemma ``lem-network-gradient``), and :math:`c_2 = b_{ii}`.
+
+    In the population, with the other units off or on the line of :math:`S^{-1}u`, these are the
+    exact coefficients of :math:`\nabla f_i = c_1u + c_2S\tilde w`; with the other units off it is
+    the plug-in of :class:`~lib.HalfspaceSample` for the loss :math:`\ell(\theta_i\tanh t)`. (The
+    component of the gradient along the Rayleigh direction would be another estimate, but it
+    divides by that direction's length, which vanishes near the line: on a sample it is erratic.)
+    """
+
+    def __init__(self, network: HiddenLayerNetwork, index: int, others: np.ndarray):
+        super().__init__(network, index, others)
+        self.n, self.Z = network.n, network.Z
+        self.sample_mean = network.sample_mean
+        self.rest, self._others_slope = self.others_parts(self.Z @ others.T)  # the fixed units, once
+
     def _outputs(self, projections: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The network outputs F = r + theta tanh(v) and tanh(v), from v = Z w~."""
         activation = np.tanh(projections)
@@ -183,22 +316,9 @@ class UnitProblem(Moments):
         """The per-sample weights l'(F) theta sech^2(v) of the gradient."""
         return self.loss_function.first(outputs) * self.theta * (1.0 - activation**2)
 
-    def _evaluation(self, outputs: np.ndarray, activation: np.ndarray, w_tilde: np.ndarray) -> Evaluation:
-        """Loss, gradient and the plug-in c1, c2 from the outputs and the unit's activations."""
-        phi = self.loss_function
-        first, second = phi.first(outputs), phi.second(outputs)
-        slope = 1.0 - activation**2
-        weights = first * self.theta * slope
-        a = float(np.mean(weights))
-        b_own = float(np.mean(second * (self.theta * slope) ** 2 + first * self.theta * (-2.0 * activation * slope)))
-        b_cross = (second * self.theta * slope) @ self._others_slope / self.n  # b_ij, j != i
-        c1 = a - b_own * float(self.u @ w_tilde) + float(b_cross @ self._cross)
-        grad = self.Z.T @ weights / self.n
-        return Evaluation(float(np.mean(phi.value(outputs))), grad, c1, b_own)
-
     def evaluate(self, w_tilde) -> Evaluation:
         w_tilde = self.check_vector("w_tilde", w_tilde)
-        return self._evaluation(*self._outputs(self.Z @ w_tilde), w_tilde)
+        return self._evaluation(self.sample_mean, self.Z @ w_tilde, self.rest, self._others_slope, w_tilde)
 
     def ray(self, w) -> "UnitRay":
         return UnitRay(self, self.check_direction("w", w))
@@ -218,4 +338,6 @@ class UnitRay(SampleRay):
         return float(weights @ self.projections) / self.problem.n
 
     def evaluate(self, g: float) -> Evaluation:
-        return self.problem._evaluation(*self.problem._outputs(g * self.projections), g * self.w_hat)
+        problem = self.problem
+        return problem._evaluation(problem.sample_mean, g * self.projections, problem.rest, problem._others_slope,
+                                   g * self.w_hat)

@@ -2,11 +2,11 @@ r"""The hidden layer in the Gaussian model, with every unit on the line of :math
 
 When every hidden direction is :math:`\hat w^* = S^{-1}u/\|S^{-1}u\|_S` (the situation of lemma
 ``lem-network-critical``), every pre-activation is a multiple of one scalar,
-:math:`z^\top\tilde w_j = c_j\xi` with :math:`\xi = z^\top\hat w^* \sim N(m, 1 - m^2)` and
-:math:`m = \|u\|_{S^{-1}}`, so every population quantity is a one-dimensional Gaussian integral
+:math:`z^\top\tilde w_j = c_j\xi` with :math:`\xi = z^\top\hat w^* \sim N(\nu, 1 - \nu^2)` and
+:math:`\nu = \|u\|_{S^{-1}}`, so every population quantity is a one-dimensional Gaussian integral
 (:mod:`lib.gaussian`): the loss, the length derivatives, the coupling matrix :math:`B` of the
 Stein decomposition, and the full gradient, which on the line is
-:math:`\nabla_{\tilde w_i} f = (\partial f/\partial c_i)\,u/m`.
+:math:`\nabla_{\tilde w_i} f = (\partial f/\partial c_i)\,u/\nu`.
 """
 
 from __future__ import annotations
@@ -95,7 +95,7 @@ class NetworkOnLine:
         return matrix
 
     def full_gradient(self, lengths) -> np.ndarray:
-        r"""The gradient in :math:`\tilde W` at :math:`\tilde w_j = c_j\hat w^*`: row :math:`i` is :math:`(\partial f/\partial c_i)\,u/m`."""
+        r"""The gradient in :math:`\tilde W` at :math:`\tilde w_j = c_j\hat w^*`: row :math:`i` is :math:`(\partial f/\partial c_i)\,u/\nu`."""
         return np.outer(self.length_gradient(lengths), self.moments.u) / self.mean
 
     #: Lengths beyond this mean Newton's method is following a gradient that vanishes only at

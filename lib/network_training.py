@@ -13,7 +13,7 @@ import time
 import numpy as np
 
 from ._validation import as_matrix, as_positive_float, as_positive_int, as_vector
-from .network import TANH_CURVATURE, HiddenLayerNetwork
+from .network import TANH_CURVATURE, HiddenLayer
 from .result import OptimizationResult
 from .solvers import gdnp
 
@@ -21,11 +21,12 @@ __all__ = ["network_gd", "unitwise_gdnp", "network_smoothness"]
 
 
 def _check_network(network) -> None:
-    if not isinstance(network, HiddenLayerNetwork):
-        raise TypeError(f"network must be a lib.HiddenLayerNetwork, got {type(network).__name__}")
+    if not isinstance(network, HiddenLayer):
+        raise TypeError("network must be a lib.HiddenLayerNetwork or a lib.network_gaussian.GaussianHiddenLayer, "
+                        f"got {type(network).__name__}")
 
 
-def network_smoothness(network: HiddenLayerNetwork) -> float:
+def network_smoothness(network: HiddenLayer) -> float:
     r"""A Lipschitz constant of :math:`\nabla f`: :math:`\zeta = (\Psi_\ell\|\theta\|^2 + \Phi_\ell \max_i|\theta_i|\,4/(3\sqrt3))\,L`.
 
     Along a direction :math:`D = (D_1, \dots, D_m)`, the second derivative of ``eq-network`` is
@@ -36,18 +37,18 @@ def network_smoothness(network: HiddenLayerNetwork) -> float:
     return (phi.second_bound * theta @ theta + phi.first_bound * np.max(np.abs(theta)) * TANH_CURVATURE) * network.L
 
 
-def _unit_rho_gaps(network: HiddenLayerNetwork, directions: np.ndarray) -> np.ndarray:
+def _unit_rho_gaps(network: HiddenLayer, directions: np.ndarray) -> np.ndarray:
     return np.array([network.rho_gap(w) for w in directions])
 
 
-def _split(network: HiddenLayerNetwork, W_tilde: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _split(network: HiddenLayer, W_tilde: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Lengths ||w~_i||_S and unit directions of the rows of W~ (a zero row keeps direction 0)."""
     lengths = np.sqrt(np.einsum("ij,jk,ik->i", W_tilde, network.S, W_tilde))
     directions = np.divide(W_tilde, lengths[:, None], out=np.zeros_like(W_tilde), where=lengths[:, None] > 0)
     return lengths, directions
 
 
-def network_gd(network: HiddenLayerNetwork, W0, iterations: int = 100, step: float | None = None) -> OptimizationResult:
+def network_gd(network: HiddenLayer, W0, iterations: int = 100, step: float | None = None) -> OptimizationResult:
     r"""Gradient descent on all hidden weights at once: :math:`\tilde W_{t+1} = \tilde W_t - s\,\nabla f(\tilde W_t)`.
 
     The default step is :math:`1/\zeta` with :math:`\zeta` from :func:`network_smoothness`.
@@ -75,25 +76,28 @@ def network_gd(network: HiddenLayerNetwork, W0, iterations: int = 100, step: flo
 
 
 def unitwise_gdnp(
-    network: HiddenLayerNetwork,
+    network: HiddenLayer,
     W0,
     lengths0=None,
     sweeps: int = 1,
     steps_per_unit: int = 50,
     bisection_steps: int | None = None,
+    callback=None,
 ) -> OptimizationResult:
     r"""Unit-wise GDNP (Algorithm ``alg-unitwise-gdnp``): GDNP on one unit at a time, the others fixed.
 
     For each sweep and each unit :math:`i = 1, \dots, m` in turn, run ``steps_per_unit`` steps of
     :func:`lib.gdnp` on :meth:`HiddenLayerNetwork.unit` ``(i, W~)`` (its first length from a
-    search), then write the unit back. By default every unit starts switched off
+    search), then write the unit back into :math:`\tilde W`: the other units of a later turn see it
+    only from then on. By default every unit starts switched off
     (:math:`g_i = 0`, so :math:`\tilde w_i = 0` until its turn): in the first sweep every other
     unit is then either off or already trained, the situation of proposition
     ``prop-unit-decoupling`` in which each unit is a halfspace problem in its own right.
 
     Parameters
     ----------
-    network : HiddenLayerNetwork
+    network : HiddenLayerNetwork or lib.network_gaussian.GaussianHiddenLayer
+        The network on a sample, or in the Gaussian model (two units, or units that stay on two lines).
     W0 : array_like of shape (m, d)
         Starting directions, one nonzero row per unit, each with :math:`u^\top w_i \ne 0`.
     lengths0 : array_like of shape (m,), optional
@@ -102,6 +106,10 @@ def unitwise_gdnp(
     steps_per_unit : int, default 50
     bisection_steps : int, optional
         :math:`T_s` for every length search (default that of :func:`lib.gdnp`).
+    callback : callable, optional
+        Called as ``callback(unit, W_tilde)`` after each recorded state, with the index of the unit
+        that moved last (-1 at the start) and a copy of the weights of that state (the moving unit at
+        its current iterate, the others as written back); for monitoring.
 
     Returns
     -------
@@ -124,24 +132,27 @@ def unitwise_gdnp(
     columns = {"loss": [], "grad_norm_sq": [], "time": [], "unit_rho_gap": [], "unit": [], "unit_grad_norm_sq": []}
     clock = {"elapsed": 0.0}
 
-    def record(unit_index: int) -> None:
-        evaluation = network.evaluate(W_tilde)
+    def record(unit_index: int, state: np.ndarray, state_directions: np.ndarray) -> None:
+        evaluation = network.evaluate(state)
         active = evaluation.grad[max(unit_index, 0)]  # the unit's own gradient is its row of the network's
         columns["loss"].append(evaluation.loss)
         columns["grad_norm_sq"].append(network.grad_norm_sq(evaluation.grad))
         columns["time"].append(clock["elapsed"])
-        columns["unit_rho_gap"].append(_unit_rho_gaps(network, directions))
+        columns["unit_rho_gap"].append(_unit_rho_gaps(network, state_directions))
         columns["unit"].append(unit_index)
         columns["unit_grad_norm_sq"].append(float(active @ network.S_inv @ active))
+        if callback is not None:
+            callback(unit_index, state.copy())
 
-    record(-1)
+    record(-1, W_tilde, directions)
     for _ in range(sweeps):
         for i in range(network.units):
             unit = network.unit(i, W_tilde)
 
             def monitor(t, w_tilde, g, w, i=i):
-                W_tilde[i], directions[i] = w_tilde, w
-                record(i)
+                state, state_directions = W_tilde.copy(), directions.copy()  # W_tilde changes only below
+                state[i], state_directions[i] = w_tilde, w
+                record(i, state, state_directions)
 
             started = len(columns["loss"])
             result = gdnp(unit, directions[i], iterations=steps_per_unit,

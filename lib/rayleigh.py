@@ -19,6 +19,11 @@ The gap is computed in the residual form (lemma ``lem-rayleigh-min``)
 
 which, unlike the difference of two numbers near :math:`\rho^*`, keeps its relative accuracy
 when the gap is tiny; the book measures one-step contraction ratios of gaps down to 1e-25.
+
+Near the optimum, GDNP's error evolves by the compressed map :math:`P(I - cS/L)P`, where
+:math:`P` projects orthogonally to :math:`\bar u = S^{-1/2}u`, up to a term of second order
+(proposition ``prop-ls-compressed``); :func:`compressed_rate` returns the square of its spectral
+radius, the one-step ratio of gaps that this map allows.
 """
 
 from __future__ import annotations
@@ -27,7 +32,7 @@ import numpy as np
 
 from ._validation import as_spd_matrix, as_vector
 
-__all__ = ["rayleigh_quotient", "rayleigh_gradient", "rayleigh_minimum", "rayleigh_gap"]
+__all__ = ["rayleigh_quotient", "rayleigh_gradient", "rayleigh_minimum", "rayleigh_gap", "compressed_rate"]
 
 
 # --------------------------------------------------------------------------- kernels
@@ -96,3 +101,37 @@ def rayleigh_gap(w, S, u) -> float:
     r"""The gap :math:`\rho(w) - \rho^* \ge 0`, computed in residual form (see the module notes)."""
     w, S, u = _check(w, S, u)
     return _rho_gap(w, S, u, np.linalg.inv(S))
+
+
+def compressed_rate(S, u, step_factor: float = 1.0) -> float:
+    r"""The square of the spectral radius of the compressed map (proposition ``prop-ls-compressed``):
+    near the optimum, GDNP's one-step ratio of :math:`\rho - \rho^*` is at most this, up to
+    :math:`o(1)`, and tends to it from a start along the top eigenvector of the map.
+
+    With :math:`\bar u = S^{-1/2}u`, :math:`P = I - \bar u\bar u^\top/\|\bar u\|^2` and, for the step
+    :math:`c\,\eta_t` of algorithm ``alg-gdnp-ls`` (``c = step_factor``), :math:`M_c = I - cS/L`,
+    it returns :math:`\max |\lambda(P M_c P)|^2`, the largest eigenvalue in absolute value on the
+    hyperplane orthogonal to :math:`\bar u`, squared. For :math:`c = 1` this is :math:`\lambda_C^2
+    \le (1 - \mu/L)^2`, and for :math:`d \ge 2` with equality exactly when an eigenvector of
+    :math:`S` for :math:`\mu` is orthogonal to :math:`u`. In dimension 1 there is no error to
+    compress: the result is 0.
+
+    Parameters
+    ----------
+    S : array_like of shape (d, d), symmetric positive definite
+    u : array_like of shape (d,), nonzero
+    step_factor : float, > 0
+        The factor :math:`c` of the step :math:`c\,\eta_t` (exercise ``ex-ls-step-size``).
+    """
+    _, S, u = _check(None, S, u)
+    if not np.any(u):
+        raise ValueError("u = 0: rho is identically 0 and has no optimal direction to converge to")
+    if isinstance(step_factor, bool) or not np.isfinite(step_factor) or not step_factor > 0:
+        raise ValueError(f"step_factor must be a finite number > 0, got {step_factor!r}")
+    eigenvalues, vectors = np.linalg.eigh(S)
+    u_bar = vectors @ ((vectors.T @ u) / np.sqrt(eigenvalues))  # S^-1/2 u
+    u_hat = u_bar / np.linalg.norm(u_bar)
+    across = np.eye(len(u)) - np.outer(u_hat, u_hat)  # P; its own eigenvalue 0 on u_bar does not
+    step_map = np.eye(len(u)) - (step_factor / eigenvalues[-1]) * S  # raise max |eigenvalue|
+    compressed = across @ step_map @ across
+    return float(np.max(np.abs(np.linalg.eigvalsh(0.5 * (compressed + compressed.T))))) ** 2

@@ -103,7 +103,7 @@ def gd(problem, w0, iterations: int = 100, step: float | None = None, callback=N
     with the constant step :math:`s = 1/\zeta` by default, where :math:`\zeta` is the
     Lipschitz constant of :math:`\nabla f` (:math:`2L` for least squares, so :math:`s = 1/(2L)`;
     :math:`\sup|\phi''|\,L` for halfspaces). For least squares this is the baseline of
-    remark ``rem-ls-gd``: :math:`f - f^*` contracts by at least :math:`(1-\mu/L)^2` per step.
+    proposition ``prop-ls-gd``: :math:`f - f^*` contracts by at least :math:`(1-\mu/L)^2` per step.
 
     Parameters
     ----------

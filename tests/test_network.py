@@ -20,13 +20,16 @@ def network(rng):
     return lib.HiddenLayerNetwork(X - X.mean(axis=0), y, THETA)
 
 
-def test_gradient_matches_finite_differences(network, rng):
-    W, h = rng.standard_normal((3, network.dim)), 1e-6
+def _assert_gradient_matches_finite_differences(network, W, h=1e-6):
     grad = network.grad(W)
-    for i, j in [(0, 0), (1, 3), (2, 4)]:
+    for i, j in [(0, 0), (1, 3), (network.units - 1, 4)]:
         E = np.zeros_like(W)
         E[i, j] = h
         assert abs((network.loss(W + E) - network.loss(W - E)) / (2 * h) - grad[i, j]) <= 1e-8
+
+
+def test_gradient_matches_finite_differences(network, rng):
+    _assert_gradient_matches_finite_differences(network, rng.standard_normal((3, network.dim)))
 
 
 def test_unit_view_is_the_network_with_the_others_fixed(network, rng):
@@ -145,3 +148,76 @@ def test_line_quantities(rng):
     np.testing.assert_allclose(fd, line.length_gradient(lengths), atol=1e-9)
     with pytest.raises(ArithmeticError, match="ran away"):
         line.critical_lengths(2.0 * np.sign(THETA))
+
+
+# ---- the hidden layer in the Gaussian model (two-dimensional quadrature)
+
+from lib.network_gaussian import GaussianHiddenLayer  # noqa: E402
+
+
+@pytest.fixture
+def population(rng):
+    model = random_halfspace(5, 8.0, rng.uniform(0.2, 0.8), "logistic", seed=rng)
+    return GaussianHiddenLayer(model.S, model.u, THETA[:2]), model
+
+
+def test_gaussian_network_on_the_line_equals_the_one_dimensional_integrals(rng):
+    model = random_halfspace(6, 10.0, rng.uniform(0.2, 0.8), "logistic", seed=rng)
+    network, line = GaussianHiddenLayer(model.S, model.u, THETA), NetworkOnLine(model, THETA)
+    lengths = rng.uniform(-2.5, 2.5, 3)
+    W = np.outer(lengths, line.direction)
+    assert abs(network.loss(W) - line.loss_value(lengths)) <= 1e-12
+    np.testing.assert_allclose(network.grad(W), line.full_gradient(lengths), atol=1e-11)
+    np.testing.assert_allclose(network.coupling_matrix(W), line.coupling_matrix(lengths), atol=1e-11)
+
+
+def test_gaussian_network_gradient_matches_finite_differences(population, rng):
+    network, _ = population
+    _assert_gradient_matches_finite_differences(network, rng.standard_normal((2, network.dim)))
+
+
+def test_gaussian_unit_is_the_network_with_the_partner_fixed(population, rng):
+    network, _ = population
+    W = rng.standard_normal((2, network.dim))
+    unit = network.unit(1, W)
+    evaluation = unit.evaluate(W[1])
+    assert abs(evaluation.loss - network.loss(W)) <= 1e-12
+    np.testing.assert_allclose(evaluation.grad, network.grad(W)[1], atol=1e-12)
+    ray, h = unit.ray(rng.standard_normal(network.dim)), 1e-6
+    for g in (-2.0, 0.3, 3.5):
+        assert abs(ray.derivative(g) - (ray.value(g + h) - ray.value(g - h)) / (2 * h)) <= 1e-8
+        assert abs(ray.derivative(g) - ray.evaluate(g).grad @ ray.w_hat) <= 1e-12
+        np.testing.assert_allclose(ray.evaluate(g).grad, unit.evaluate(g * ray.w_hat).grad, atol=1e-12)
+
+
+def test_gaussian_unit_with_the_partner_off_is_the_halfspace_problem(population, rng):
+    network, model = population
+    unit = network.unit(0, np.zeros((2, network.dim)))
+    halfspace = lib.Halfspace(model.S, model.u, unit_loss(THETA[0]))
+    w_tilde = rng.standard_normal(network.dim)
+    ours, theirs = unit.evaluate(w_tilde), halfspace.evaluate(w_tilde)
+    assert abs(ours.loss - theirs.loss) <= 1e-12
+    np.testing.assert_allclose(ours.grad, theirs.grad, atol=1e-12)
+    assert abs(ours.c1 - theirs.c1) <= 1e-11 and abs(ours.c2 - theirs.c2) <= 1e-11
+
+
+def test_unitwise_gdnp_in_the_gaussian_model_writes_each_unit_back(population, rng):
+    network, _ = population
+    states = []
+    result = lib.unitwise_gdnp(network, rng.standard_normal((2, network.dim)), sweeps=2, steps_per_unit=5,
+                               callback=lambda unit, W: states.append((unit, W)))
+    assert [unit for unit, _ in states] == [-1] + [0] * 6 + [1] * 6 + [0] * 6 + [1] * 6
+    assert not np.any(states[0][1])  # every unit starts off
+    np.testing.assert_array_equal(states[7][1][0], states[6][1][0])  # exact: unit 1's turn sees unit 0 as written back
+    np.testing.assert_array_equal(result.w_tilde, states[-1][1])  # exact: copies of one array
+
+
+def test_gaussian_network_refuses_what_it_cannot_integrate(rng):
+    model = random_halfspace(5, 8.0, 0.5, "logistic", seed=rng)
+    network = GaussianHiddenLayer(model.S, model.u, THETA)
+    with pytest.raises(ValueError, match="at most two lines"):
+        network.loss(rng.standard_normal((3, 5)))
+    with pytest.raises(ValueError, match="one line"):
+        network.unit(0, rng.standard_normal((3, 5)))
+    with pytest.raises(ValueError, match="u\\^T S\\^-1 u < 1"):
+        GaussianHiddenLayer(model.S, 0 * model.u, THETA)

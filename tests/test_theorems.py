@@ -15,6 +15,7 @@ import pytest
 
 import lib
 from lib import checks
+from lib.network_line import NetworkOnLine
 from lib.checks import halfspace_reference
 from lib.gaussian import gaussian_expectation
 from lib.moments import Evaluation
@@ -230,6 +231,24 @@ def _rayleigh_gradient_without_its_factor_2(monkeypatch):
     return checks.least_squares.rayleigh_gradient(seed=UNSEEN_SEEDS[0])
 
 
+@control("prop-ls-compressed")
+def _half_the_gdnp_step_against_the_compressed_map(monkeypatch):
+    """Half the step follows P(I - S/(2L))P, whose top eigenvalue exceeds lambda_C: the check must notice."""
+    return checks.least_squares.ls_compressed_rate(seed=UNSEEN_SEEDS[0], instances=10,
+                                                   solver=_rayleigh_gd_with_step_factor(0.5))
+
+
+def test_compressed_rate_check_compares_the_reported_rate(monkeypatch):
+    """lib.compressed_rate reporting the bound (1 - mu/L)^2 instead of lambda_C^2: the check must fail."""
+    def bound_instead(S, u, step_factor=1.0):
+        eigenvalues = np.linalg.eigvalsh(S)
+        return (1.0 - eigenvalues[0] / eigenvalues[-1]) ** 2
+
+    monkeypatch.setattr(checks.least_squares, "compressed_rate", bound_instead)
+    result = checks.least_squares.ls_compressed_rate(seed=UNSEEN_SEEDS[1], instances=5)
+    assert not result.passed, str(result)
+
+
 @control("prop-ls-gd")
 def _gd_with_half_the_step(monkeypatch):
     """GD with the step 1/(4L): it contracts by (1 - mu/(2L))^2 only, above the bound."""
@@ -402,6 +421,67 @@ def test_the_checks_own_quadrature_agrees_with_scipy_quad():
                 reference = quad(density, -12, 12, points=points or None, epsabs=1e-15, epsrel=1e-13, limit=500)[0]
                 # quad's own target accuracy is 1e-13 relative; the rule's is ~1e-15 of max(|E h|, 1)
                 assert abs(value - reference) <= 1e-12 * max(abs(reference), 1.0), (loss.name, mean, std)
+
+
+# ---- chapter 4
+
+def _sign_sample(problem, n, rng):
+    """z with the mean and covariance of the Gaussian model but independent random signs: not Gaussian."""
+    covariance = problem.S - np.outer(problem.u, problem.u)
+    return problem.u + rng.choice([-1.0, 1.0], size=(n, problem.dim)) @ np.linalg.cholesky(covariance).T
+
+
+@control("lem-network-gradient")
+def _outer_loss_without_curvature(monkeypatch):
+    """The check's b_ij computed with l'' = 0: the decomposition misses the coupling through l''."""
+    wrong = SimpleNamespace(value=lib.logistic.value, first=lib.logistic.first, second=np.zeros_like)
+    monkeypatch.setattr(checks.networks, "LOGISTIC", wrong)
+    return checks.networks.network_gradient(seed=UNSEEN_SEEDS[0], n=100_000)
+
+
+@control("lem-network-critical")
+def _line_with_the_wrong_spread(monkeypatch):
+    """Critical lengths on the line computed with Var(xi) = 1 - nu^4: not critical in the model."""
+    class WrongSpread(NetworkOnLine):
+        def __post_init__(self):
+            super().__post_init__()
+            self.std = float(np.sqrt(1.0 - self.mean**4))
+
+    monkeypatch.setattr(checks.networks, "NetworkOnLine", WrongSpread)
+    return checks.networks.network_critical(seed=UNSEEN_SEEDS[0])
+
+
+@control("prop-unit-decoupling")
+def _decoupling_on_a_non_gaussian_sample(monkeypatch):
+    """z of random signs with the model's mean and covariance: Stein's lemma, and with it the proposition, fails."""
+    monkeypatch.setattr(checks.networks, "_gaussian_sample", _sign_sample)
+    return checks.networks.unit_decoupling(seed=UNSEEN_SEEDS[0], n=100_000)
+
+
+def _coupling_replaced(factor):
+    """lib.network.unit_coefficient with its coupling term multiplied by ``factor`` (0: dropped)."""
+    right = lib.network.unit_coefficient
+
+    def wrong(a, b_own, b_cross, own_along_u, others_along_u, energy):
+        coupled = right(a, b_own, b_cross, own_along_u, others_along_u, energy)
+        alone = right(a, b_own, b_cross, own_along_u, 0.0 * others_along_u, energy)
+        return alone + factor * (coupled - alone)
+
+    return wrong
+
+
+@control("thm-unit-rate")
+def _unit_step_without_coupling(monkeypatch):
+    """GDNP's c1 without the other units' term: the issue's example of a wrong step that used to pass."""
+    monkeypatch.setattr(lib.network, "unit_coefficient", _coupling_replaced(0.0))
+    return checks.networks.unit_rate(seed=UNSEEN_SEEDS[0])
+
+
+@control("thm-unit-near-line")
+def _unit_step_with_the_wrong_coupling_coefficient(monkeypatch):
+    """GDNP's c1 with the coupling coefficient 1/nu^2 instead of (1 - nu^2)/nu^2 (twice as large for nu^2 = 1/2)."""
+    monkeypatch.setattr(lib.network, "unit_coefficient", _coupling_replaced(2.0))
+    return checks.networks.unit_near_line(seed=UNSEEN_SEEDS[0])
 
 
 # ---- chapter 6

@@ -134,6 +134,20 @@ def test_markdown_report_links_each_statement_and_escapes_the_figures(tmp_path, 
     assert items[1].startswith("{prf:ref}`lem-lost` (Lost): **MISSING: no check is registered in lib.checks**.")
 
 
+def test_a_check_that_covers_a_special_case_says_so_in_the_report(tmp_path, monkeypatch):
+    def narrow(seed=0):
+        return checks.CheckResult("lem-narrow", "fine", 0.5, 1.0, True)
+
+    narrow.__module__ = "lib.checks.fake"
+    check = checks.Check("lem-narrow", "ch", "narrow", narrow, special_case="two units only, the logistic loss.")
+    monkeypatch.setitem(checks.REGISTRY, "lem-narrow", check)
+    _chapter(tmp_path, "ch", "```{prf:lemma} Narrow\n:label: lem-narrow\n```", ["checks.fake.narrow(seed=0)"])
+    report = markdown_report(verify(find_statements(tmp_path)))
+    assert report.endswith("*Covers only a special case:* two units only, the logistic loss.")
+    registered = [c for c in checks.REGISTRY.values() if c.special_case]
+    assert registered, "the chapters' checks that cover a special case say so (lib.checks.verifies(special_case=...))"
+
+
 def test_the_appendix_notebook_fails_when_a_statement_has_no_check(tmp_path):
     """The verification page raises, so the build (-W) and the notebook tests fail."""
     book = tmp_path / "book"

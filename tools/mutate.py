@@ -20,6 +20,7 @@ Usage::
 
     python tools/mutate.py                 # all mutations, 2 at a time
     python tools/mutate.py --only ID,ID    # some of them
+    python tools/mutate.py --exhaustive    # every check and test on every mutant (slower)
     python tools/mutate.py --list          # the list, without running anything
 """
 
@@ -49,7 +50,8 @@ COPIED = ("lib", "tests", "pyproject.toml")
 #: must never count as catching a mutant.
 META_TEST = "tests/test_theorems.py::test_every_check_has_a_negative_control"
 
-#: Runs every registered check with the book's seed and prints a JSON verdict per label.
+#: Runs every registered check with the book's seed and prints a JSON verdict per label; with the
+#: argument ``first`` it stops at the first check that does not pass.
 CHAPTER_CHECKS = """
 import json, sys, traceback
 from lib import checks
@@ -60,6 +62,8 @@ for label in sorted(checks.REGISTRY):
         verdicts[label] = "pass" if result.passed else "FAILS: " + result.figure
     except Exception as error:  # a check that raises has caught the mutant too
         verdicts[label] = "RAISES: " + type(error).__name__ + ": " + str(error)[:200]
+    if sys.argv[1:] == ["first"] and verdicts[label] != "pass":
+        break
 print("VERDICTS " + json.dumps(verdicts))
 """
 
@@ -162,14 +166,16 @@ def _stop_all(*_) -> None:
     raise KeyboardInterrupt
 
 
-def judge(root: Path, timeout: float) -> tuple[list[str], list[str], str]:
+def judge(root: Path, timeout: float, exhaustive: bool = True) -> tuple[list[str], list[str], str]:
     """Run the chapter checks and the theorem tests on the project copy at ``root``.
 
-    Returns the failing check labels, the failing test ids, and a note (crash, timeout).
+    Returns the failing check labels, the failing test ids, and a note (crash, timeout). With
+    ``exhaustive=False`` it stops at the first failure (a failing check skips the tests, pytest runs
+    with ``-x``): the verdict is the same, only the list of what caught the mutant is shorter.
     """
     note = ""
     try:
-        checks_run = _run([sys.executable, "-c", CHAPTER_CHECKS], root, timeout)
+        checks_run = _run([sys.executable, "-c", CHAPTER_CHECKS] + ([] if exhaustive else ["first"]), root, timeout)
         lines = [line for line in checks_run.stdout.splitlines() if line.startswith("VERDICTS ")]
         if lines:
             verdicts = json.loads(lines[-1].removeprefix("VERDICTS "))
@@ -179,9 +185,12 @@ def judge(root: Path, timeout: float) -> tuple[list[str], list[str], str]:
             failing_checks = ["(the checks did not run: " + (checks_run.stderr.strip().splitlines() or ["?"])[-1] + ")"]
     except subprocess.TimeoutExpired:
         failing_checks, note = ["(timeout)"], f"the chapter checks ran over {timeout:.0f} s"
+    if failing_checks and not exhaustive:
+        return failing_checks, [], note
     try:
         tests_run = _run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-o", "addopts=",
-                          "tests/test_theorems.py", "--deselect", META_TEST], root, timeout)
+                          "tests/test_theorems.py", "--deselect", META_TEST] + ([] if exhaustive else ["-x"]),
+                         root, timeout)
         failing_tests = [line.split(" ")[1].removeprefix("tests/test_theorems.py::")
                          for line in tests_run.stdout.splitlines() if line.startswith(("FAILED ", "ERROR "))]
         if tests_run.returncode not in (0, 1) and not failing_tests:
@@ -191,14 +200,14 @@ def judge(root: Path, timeout: float) -> tuple[list[str], list[str], str]:
     return failing_checks, failing_tests, note.strip()
 
 
-def run_mutation(mutation: Mutation, timeout: float) -> Outcome:
+def run_mutation(mutation: Mutation, timeout: float, exhaustive: bool = True) -> Outcome:
     """Apply ``mutation`` to a fresh copy of the project and judge it."""
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix=f"mutant-{mutation.id}-") as folder:
         root = Path(folder)
         _copy_project(root)
         mutation.apply(root)
-        failing_checks, failing_tests, note = judge(root, timeout)
+        failing_checks, failing_tests, note = judge(root, timeout, exhaustive)
     killed = bool(failing_checks or failing_tests)
     return Outcome(mutation.id, mutation.file, mutation.what, killed, failing_checks, failing_tests, note,
                    time.perf_counter() - started)
@@ -223,11 +232,12 @@ def baseline(timeout: float) -> None:
         raise SystemExit(f"the unmutated library already fails: checks {failing_checks}, tests {failing_tests} {note}")
 
 
-def report(outcomes: list[Outcome]) -> str:
+def report(outcomes: list[Outcome], exhaustive: bool = True) -> str:
     """The Markdown table of the run, survivors first, with the score."""
     killed = sum(o.killed for o in outcomes)
     lines = [f"Mutation score: {killed} of {len(outcomes)} mutants killed ({100 * killed / max(len(outcomes), 1):.1f}%)",
-             "", "| mutant | file | what it breaks | verdict | caught by |", "|---|---|---|---|---|"]
+             "" if exhaustive else "\nEach mutant was judged up to its first failure: 'caught by' names that one "
+             "(`--exhaustive` lists every check and test that catches it).\n", "| mutant | file | what it breaks | verdict | caught by |", "|---|---|---|---|---|"]
     for o in sorted(outcomes, key=lambda o: (o.killed, o.file, o.id)):
         caught = "; ".join(o.failing_checks[:3] + o.failing_tests[:2]) or "-"
         if len(o.failing_checks) > 3 or len(o.failing_tests) > 2:
@@ -245,6 +255,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=ROOT / "artifacts" / "mutation",
                         help="folder for report.md and report.json (default artifacts/mutation)")
     parser.add_argument("--list", action="store_true", help="print the mutations and stop")
+    parser.add_argument("--exhaustive", action="store_true",
+                        help="judge every mutant with every check and test (default: stop at its first failure)")
     parser.add_argument("--no-baseline", action="store_true", help="skip the run of the unmutated library")
     options = parser.parse_args(argv)
     if options.jobs < 1:
@@ -269,7 +281,7 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGINT, _stop_all)
     pool = concurrent.futures.ThreadPoolExecutor(options.jobs)
     try:
-        futures = {pool.submit(run_mutation, m, options.timeout): m for m in mutations}
+        futures = {pool.submit(run_mutation, m, options.timeout, options.exhaustive): m for m in mutations}
         for future in concurrent.futures.as_completed(futures):
             outcome = future.result()
             outcomes.append(outcome)
@@ -280,7 +292,7 @@ def main(argv: list[str] | None = None) -> int:
         print("interrupted: the runs under way were stopped, nothing was reported", file=sys.stderr)
         return 130
     pool.shutdown()
-    text = report(outcomes)
+    text = report(outcomes, options.exhaustive)
     options.out.mkdir(parents=True, exist_ok=True)
     (options.out / "report.md").write_text(text + "\n", encoding="utf-8")
     (options.out / "report.json").write_text(json.dumps([asdict(o) for o in outcomes], indent=1), encoding="utf-8")

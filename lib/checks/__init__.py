@@ -99,12 +99,18 @@ class CheckResult:
 
 @dataclass(frozen=True)
 class Check:
-    """A registered check: the statement's label, its chapter and the function that checks it."""
+    """A registered check: the statement's label, its chapter and the function that checks it.
+
+    ``special_case`` says, when the check exercises only part of what the statement claims (a
+    number of units, one loss, one direction of an equivalence), which part; the verification
+    appendix prints it beside the verdict.
+    """
 
     label: str
     chapter: str
     statement: str
     function: Callable[..., CheckResult]
+    special_case: str | None = None
 
     @property
     def name(self) -> str:
@@ -117,14 +123,18 @@ class Check:
 REGISTRY: dict[str, Check] = {}
 
 
-def verifies(label: str, chapter: str, statement: str):
-    """Register a check function for the statement ``label`` of ``chapter``."""
+def verifies(label: str, chapter: str, statement: str, special_case: str | None = None):
+    """Register a check function for the statement ``label`` of ``chapter``.
+
+    ``special_case``: what part of the statement the check covers, when it covers only a special
+    case (see :class:`Check`).
+    """
 
     def register(function: Callable[..., CheckResult]) -> Callable[..., CheckResult]:
         if label in REGISTRY:
             raise ValueError(f"{label} already has a check: {REGISTRY[label].name}")
         checked = _validating(function)
-        REGISTRY[label] = Check(label, chapter, statement, checked)
+        REGISTRY[label] = Check(label, chapter, statement, checked, special_case)
         return checked
 
     return register

@@ -167,11 +167,14 @@ def _evidence_lines(verification: Verification) -> list[str]:
         cells = (" and ".join(numbers) + (" code cells" if len(numbers) > 1 else " code cell")) if numbers else "no code cell"
         lines.append(f"Checked by `{verification.check.name}` in {cells} of its chapter; tested on an "
                      f"unseen seed by `{verification.test_id.split('::')[-1]}`.")
+        if verification.check.special_case:
+            lines.append(f"*Covers only a special case:* {_plain(verification.check.special_case.rstrip('.'))}.")
     return lines
 
 
 def markdown_report(verifications) -> str:
-    """MyST markdown with one list item per statement: its verdict, measured figure, check and test.
+    """MyST markdown with one list item per statement: its verdict, measured figure, check and test,
+    and the special case the check covers when it covers only one.
 
     Each item starts with a ``{prf:ref}`` role, so the rendered page links to the numbered
     statement; render the output with ``mystnb: markdown_format: myst``. (A table with these
