@@ -10,10 +10,13 @@ from .bngd import bngd
 from .halfspace import Halfspace, HalfspaceSample
 from .decoupling import from_w_tilde, norm_split, s_norm, split_gradient, to_w_tilde
 from .least_squares import LeastSquares
+from .locally_optimal import locally_optimal
 from .losses import Loss, logistic, sigmoid, squared_sigmoid
+from .momentum import heavy_ball, momentum_gdnp
 from .moments import Evaluation, Moments
 from .network import HiddenLayerNetwork
 from .network_training import network_gd, unitwise_gdnp
+from .rayleigh_ritz import rayleigh_ritz
 from .rayleigh import compressed_rate, rayleigh_gap, rayleigh_gradient, rayleigh_minimum, rayleigh_quotient
 from .result import DivergenceError, OptimizationResult
 from .solvers import gd, gdnp
@@ -36,13 +39,17 @@ __all__ = [
     "from_w_tilde",
     "gd",
     "gdnp",
+    "heavy_ball",
+    "locally_optimal",
     "logistic",
+    "momentum_gdnp",
     "network_gd",
     "norm_split",
     "rayleigh_gap",
     "rayleigh_gradient",
     "rayleigh_minimum",
     "rayleigh_quotient",
+    "rayleigh_ritz",
     "s_norm",
     "sigmoid",
     "split_gradient",

@@ -14,20 +14,15 @@ import time
 
 import numpy as np
 
-from ._validation import (as_finite_float, as_matrix, as_nonnegative_int, as_positive_float, as_positive_int,
+from ._validation import (as_finite_float, as_matrix, as_positive_float, as_positive_int,
                           as_vector)
-from .bisection import bisection
 from .decoupling import _direction_residual
+from .length_search import DEFAULT_BISECTION_STEPS, LengthSearch
 from .moments import Evaluation, Moments
 from .result import DivergenceError, OptimizationResult
+from .run_trace import check_start
 
 __all__ = ["gd", "gdnp", "gdnp_step_size"]
-
-#: Bisection steps per length update when a problem has no closed-form optimal length. The
-#: warm-started bracket (see _start_bracket) shrinks with the length's changes, so a modest
-#: fixed number keeps the length term of theorem thm-halfspace-rate below the direction term.
-DEFAULT_BISECTION_STEPS = 5
-
 
 def _check_problem(problem) -> None:
     if not isinstance(problem, Moments) or not hasattr(problem, "evaluate"):
@@ -159,32 +154,6 @@ def gd(problem, w0, iterations: int = 100, step: float | None = None, callback=N
     return OptimizationResult("gd", w_tilde, norm, w_tilde / norm, trace.arrays(), info)
 
 
-#: The adaptive bracket shrinks from one search to the next only with this many halvings: the
-#: last search leaves an error of at most r 2^-T_s, so the next radius, twice the observed
-#: change, is at most about 4 r 2^-T_s, which is below r only for T_s >= 3.
-ADAPTIVE_MIN_STEPS = 3
-
-
-def _start_bracket(g: float, last_change: float | None, fixed_radius: float | None) -> tuple[float, float]:
-    """A bracket around the previous length ``g``; bisection widens it when it has no sign change.
-
-    With ``fixed_radius`` the bracket is ``g -+ fixed_radius``. Otherwise (adaptive) its radius is
-    twice the last change of the length (a quarter of ``max(|g|, 1)`` before the first change),
-    never below 1e-12 ``max(|g|, 1)``: the length changes less and less as the direction
-    converges, so the bracket shrinks with it, and a fixed number of halvings keeps the length
-    error (lemma lem-bisection: at most the radius times 2^-T_s) proportional to the progress
-    of the direction.
-    """
-    scale = max(abs(g), 1.0)
-    if fixed_radius is not None:
-        radius = fixed_radius
-    elif last_change is None:
-        radius = 0.25 * scale
-    else:
-        radius = max(2.0 * abs(last_change), 1e-12 * scale)
-    return g - radius, g + radius
-
-
 def gdnp_step_size(w, g, c1, S, u, L) -> float:
     r"""The step size of Algorithm ``alg-gdnp``: :math:`s = -\|w\|_S^3/(L\,g\,h)` with :math:`h = c_1 u^\top w`.
 
@@ -314,55 +283,20 @@ def gdnp(
     BracketError
         If a length search finds no bracket with a sign change (no finite optimal length).
     """
-    _check_problem(problem)
-    w = problem.check_direction("w0", w0)
+    w = check_start(problem, w0)
     iterations = as_positive_int("iterations", iterations)
-    max_widenings = as_nonnegative_int("max_widenings", max_widenings)
     S, u, L = problem.S, problem.u, problem.L
-    u_dual = np.sqrt(-problem.rho_star)
-    if u_dual == 0.0:
-        raise ValueError(
-            "u = E[-y x] is zero: rho is identically zero and every direction is optimal, so "
-            "GDNP has no direction to find; the minimiser is w_tilde = 0"
-        )
-    cosine = float(u @ w) / (u_dual * np.sqrt(w @ S @ w))
-    if abs(cosine) < 1e-12:
-        raise ValueError(
-            f"w0 is orthogonal to u (u.w0 / (||u||_S^-1 ||w0||_S) = {cosine:.2g}): there "
-            "rho(w0) = 0, the direction gradient vanishes and GDNP cannot start; perturb w0"
-        )
-
-    closed_form = bisection_steps is None and problem.closed_form_length
-    if bracket_radius is not None:
-        bracket_radius = as_positive_float("bracket_radius", bracket_radius)
-    if not closed_form:
-        bisection_steps = as_nonnegative_int(
-            "bisection_steps", DEFAULT_BISECTION_STEPS if bisection_steps is None else bisection_steps
-        )
-        if bracket_radius is None and bisection_steps < ADAPTIVE_MIN_STEPS:
-            raise ValueError(
-                f"bisection_steps = {bisection_steps} is too few for the adaptive bracket: it shrinks from "
-                f"one search to the next only with at least {ADAPTIVE_MIN_STEPS} halvings (with fewer, the "
-                "length error never falls); use more steps, or pass bracket_radius=... for a bracket of "
-                "fixed radius"
-            )
-    info = dict(
-        length_search="closed form" if closed_form else "bisection",
-        bisection_steps=None if closed_form else bisection_steps,
-        bracket="closed form" if closed_form else ("adaptive" if bracket_radius is None else f"fixed radius {bracket_radius:g}"),
-        g0=g0,
-    )
+    search = LengthSearch(problem, bisection_steps, max_widenings, bracket_radius)
+    closed_form = search.closed_form
+    info = dict(search.info, g0=g0)
     trace = _Trace(problem)
     psi = problem.length_curvature_bound
 
     def search_length(ray, g_previous: float, last_change: float | None) -> float:
-        if closed_form:
-            return ray.exact_minimizer()
-        found = bisection(ray.derivative, _start_bracket(g_previous, last_change, bracket_radius),
-                          bisection_steps, max_widenings=max_widenings)
-        trace.add(bracket_width=found.width,
-                  length_bound=psi**2 * 4.0 ** (-bisection_steps - 1) * found.width**2)
-        return found.root
+        root, width = search.find(ray, g_previous, last_change)
+        if width is not None:
+            trace.add(bracket_width=width, length_bound=psi**2 * 4.0 ** (-search.bisection_steps - 1) * width**2)
+        return root
 
     ray = problem.ray(w)
     info["w0_hat"] = ray.w_hat  # the start is w_tilde_0 = g_0 w0_hat

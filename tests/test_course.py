@@ -526,7 +526,8 @@ def test_a_broken_problem_set_or_rubrics_file_is_refused_with_what_is_expected(t
 # --------------------------------------------------------------------------- the table of contents
 def test_the_chapters_are_the_numbered_parts_of_the_toc():
     assert CHAPTERS == [ROOT / "book" / f"{name}.ipynb" for name in
-                        ("01-reparametrization", "02-least-squares", "03-halfspaces", "04-networks", "05-beyond")]
+                        ("01-reparametrization", "02-least-squares", "03-halfspaces", "04-networks", "05-beyond",
+                         "06-faster")]
     assert ROOT / "book" / "verification.ipynb" in layout.appendices(ROOT)
 
 

@@ -74,6 +74,12 @@ WRONG = {
         "Euclidean norm instead of the S-norm": lambda w, g, S, u, direction_step, length_step: _bngd_euclidean(
             w, g, S, u, direction_step, length_step),
     },
+    "ex-faster-heavy-ball-step": {
+        "momentum pointing back": lambda w, w_previous, S, u, step, momentum: (
+            w - step * 2 * (u + S @ w) + momentum * (w_previous - w)),
+        "gradient without its factor 2": lambda w, w_previous, S, u, step, momentum: (
+            w - step * (u + S @ w) + momentum * (w - w_previous)),
+    },
     "ex-reparam-gradients": {
         "Euclidean norm instead of the S-norm": lambda G, g, w, S: (
             G @ w / np.linalg.norm(w), g / np.linalg.norm(w) * (G - (G @ w) / (w @ w) * w)),

@@ -484,6 +484,30 @@ def _unit_step_with_the_wrong_coupling_coefficient(monkeypatch):
     return checks.networks.unit_near_line(seed=UNSEEN_SEEDS[0])
 
 
+# ---- chapter 6
+
+@control("thm-lo-cg")
+def _steepest_descent_directions(monkeypatch):
+    """GDNP's steepest-descent direction step in place of both locally optimal forms: its gaps are not CG's."""
+    def gdnp(problem, w0, iterations, callback=None):
+        return lib.gdnp(problem, w0, iterations=iterations, callback=callback)
+
+    monkeypatch.setattr(checks.faster, "locally_optimal", gdnp)
+    monkeypatch.setattr(checks.faster, "rayleigh_ritz", gdnp)
+    return checks.faster.locally_optimal_cg(seed=UNSEEN_SEEDS[0])
+
+
+@control("thm-heavy-ball")
+def _heavy_ball_with_momentum_q(monkeypatch):
+    """The momentum q instead of q^2: the error then contracts like q^(t/2) only."""
+    def heavy_ball(problem, w0, iterations, callback=None):
+        momentum = lib.heavy_ball(problem, w0, iterations=1).info["momentum"]
+        return lib.heavy_ball(problem, w0, iterations=iterations, momentum=np.sqrt(momentum), callback=callback)
+
+    monkeypatch.setattr(checks.faster, "heavy_ball", heavy_ball)
+    return checks.faster.heavy_ball_rate(seed=UNSEEN_SEEDS[0])
+
+
 # ------------------------------------------------------------------------------------------------
 # Keep these two last: the parametrization reads CONTROLS when the module reaches this line.
 

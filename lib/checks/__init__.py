@@ -189,4 +189,4 @@ def run(label: str, seed: int = 0, **sizes) -> CheckResult:
 
 
 # The chapters' check modules register themselves on import.
-from . import beyond, halfspaces, least_squares, networks, reparametrization  # noqa: E402,F401
+from . import beyond, faster, halfspaces, least_squares, networks, reparametrization  # noqa: E402,F401

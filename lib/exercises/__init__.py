@@ -190,9 +190,9 @@ def points(label: str, function, maximum: float, seed: int = DEFAULT_SEED) -> fl
 
 # The chapters' exercise modules register their exercises on import; their check_* functions
 # are the public names a notebook calls (``lib.exercises.check_rayleigh_gradient``).
-from . import beyond, halfspaces, least_squares, networks, reparametrization  # noqa: E402
+from . import beyond, faster, halfspaces, least_squares, networks, reparametrization  # noqa: E402
 
-_CHAPTER_MODULES = (reparametrization, least_squares, halfspaces, networks, beyond)
+_CHAPTER_MODULES = (reparametrization, least_squares, halfspaces, networks, beyond, faster)
 
 
 def _check_functions() -> dict:

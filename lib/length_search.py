@@ -1,0 +1,113 @@
+r"""The length update of the decoupled solvers: the optimal length along a new direction.
+
+Every decoupled solver of the book (:func:`lib.gdnp`, and the accelerated direction steps of
+chapter ``ch-faster``) moves the direction :math:`w` and then finds the length
+:math:`g_{t+1} \approx \arg\min_g f(w_{t+1}, g)` along it, as Algorithm ``alg-gdnp`` does:
+by the closed form :math:`g^*(w) = -u^\top w/\|w\|_S` of lemma ``lem-ls-length`` where the
+problem has one, and otherwise by :math:`T_s` steps of bisection on
+:math:`\partial_g f(w_{t+1}, \cdot)` (lemma ``lem-bisection``) started from a bracket around the
+previous length. :class:`LengthSearch` validates those settings once and performs the searches.
+"""
+
+from __future__ import annotations
+
+from ._validation import as_nonnegative_int, as_positive_float
+from .bisection import bisection
+
+__all__ = ["LengthSearch", "start_bracket", "DEFAULT_BISECTION_STEPS", "ADAPTIVE_MIN_STEPS"]
+
+#: Bisection steps per length update when a problem has no closed-form optimal length. The
+#: warm-started bracket (see start_bracket) shrinks with the length's changes, so a modest
+#: fixed number keeps the length term of theorem thm-halfspace-rate below the direction term.
+DEFAULT_BISECTION_STEPS = 5
+
+#: The adaptive bracket shrinks from one search to the next only with this many halvings: the
+#: last search leaves an error of at most r 2^-T_s, so the next radius, twice the observed
+#: change, is at most about 4 r 2^-T_s, which is below r only for T_s >= 3.
+ADAPTIVE_MIN_STEPS = 3
+
+
+def start_bracket(g: float, last_change: float | None, fixed_radius: float | None) -> tuple[float, float]:
+    """A bracket around the previous length ``g``; bisection widens it when it has no sign change.
+
+    With ``fixed_radius`` the bracket is ``g -+ fixed_radius``. Otherwise (adaptive) its radius is
+    twice the last change of the length (a quarter of ``max(|g|, 1)`` before the first change),
+    never below 1e-12 ``max(|g|, 1)``: the length changes less and less as the direction
+    converges, so the bracket shrinks with it, and a fixed number of halvings keeps the length
+    error (lemma lem-bisection: at most the radius times 2^-T_s) proportional to the progress
+    of the direction.
+    """
+    scale = max(abs(g), 1.0)
+    if fixed_radius is not None:
+        radius = fixed_radius
+    elif last_change is None:
+        radius = 0.25 * scale
+    else:
+        radius = max(2.0 * abs(last_change), 1e-12 * scale)
+    return g - radius, g + radius
+
+
+class LengthSearch:
+    r"""The length update :math:`g_{t+1} = \operatorname{Bisection}(T_s, f, w_{t+1})` of Algorithm ``alg-gdnp``.
+
+    Parameters
+    ----------
+    problem : LeastSquares or Halfspace
+        Its ``closed_form_length`` says whether lemma ``lem-ls-length`` applies.
+    bisection_steps : int, optional
+        :math:`T_s`; default: the closed form where there is one, else
+        :data:`DEFAULT_BISECTION_STEPS`.
+    max_widenings : int
+        Cap on the widenings of a bracket without a sign change (see :func:`lib.bisection`).
+    bracket_radius : float, optional
+        A fixed radius for every bracket; by default the adaptive radius of :func:`start_bracket`.
+
+    Attributes
+    ----------
+    closed_form : bool
+    bisection_steps : int or None
+    info : dict
+        The settings, as the solvers report them in ``OptimizationResult.info``.
+    """
+
+    def __init__(self, problem, bisection_steps: int | None = None, max_widenings: int = 40,
+                 bracket_radius: float | None = None):
+        self.max_widenings = as_nonnegative_int("max_widenings", max_widenings)
+        self.closed_form = bisection_steps is None and problem.closed_form_length
+        self.bracket_radius = None if bracket_radius is None else as_positive_float("bracket_radius", bracket_radius)
+        self.bisection_steps = None
+        if not self.closed_form:
+            self.bisection_steps = as_nonnegative_int(
+                "bisection_steps", DEFAULT_BISECTION_STEPS if bisection_steps is None else bisection_steps)
+            if self.bracket_radius is None and self.bisection_steps < ADAPTIVE_MIN_STEPS:
+                raise ValueError(
+                    f"bisection_steps = {self.bisection_steps} is too few for the adaptive bracket: it shrinks from "
+                    f"one search to the next only with at least {ADAPTIVE_MIN_STEPS} halvings (with fewer, the "
+                    "length error never falls); use more steps, or pass bracket_radius=... for a bracket of "
+                    "fixed radius"
+                )
+
+    @property
+    def info(self) -> dict:
+        if self.closed_form:
+            return dict(length_search="closed form", bisection_steps=None, bracket="closed form")
+        bracket = "adaptive" if self.bracket_radius is None else f"fixed radius {self.bracket_radius:g}"
+        return dict(length_search="bisection", bisection_steps=self.bisection_steps, bracket=bracket)
+
+    def find(self, ray, g_previous: float, last_change: float | None) -> tuple[float, float | None]:
+        """The length along ``ray``'s direction and the width of the bracket bisected (None for the closed form).
+
+        Parameters
+        ----------
+        ray
+            The length problem along the new direction (``problem.ray(w)``).
+        g_previous : float
+            The previous length, the centre of the bracket (0 for the first search).
+        last_change : float or None
+            The previous change of the length, which sets the adaptive radius (None at first).
+        """
+        if self.closed_form:
+            return ray.exact_minimizer(), None
+        found = bisection(ray.derivative, start_bracket(g_previous, last_change, self.bracket_radius),
+                          self.bisection_steps, max_widenings=self.max_widenings)
+        return found.root, found.width

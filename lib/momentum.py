@@ -1,0 +1,170 @@
+r"""Momentum: the heavy ball in the original coordinates and on the directions (chapter ``ch-faster``).
+
+Polyak's heavy ball adds a multiple of the last step to a gradient step,
+
+.. math:: \tilde w_{t+1} = \tilde w_t - s\,\nabla f(\tilde w_t) + \beta\,(\tilde w_t - \tilde w_{t-1}),
+   \qquad \tilde w_{-1} = \tilde w_0 .
+
+With the Hessian's spectrum in :math:`[m, M]`, the step :math:`s = 4/(\sqrt M + \sqrt m)^2` and
+the momentum :math:`\beta = q^2`, :math:`q = (\sqrt{M/m} - 1)/(\sqrt{M/m} + 1)`, make the error
+contract like :math:`q^t` up to a factor linear in :math:`t` (theorem ``thm-heavy-ball``): the
+iterations scale with :math:`\sqrt\kappa` instead of :math:`\kappa`. :func:`heavy_ball` runs it
+on :math:`\tilde w`, with :math:`[m, M] = [\zeta/\kappa, \zeta]` from the smoothness
+:math:`\zeta` and :math:`\kappa = L/\mu` of :math:`S` (exact for least squares, whose Hessian is
+:math:`2S`). :func:`momentum_gdnp` puts the momentum on the direction of GDNP instead and finds
+the length as GDNP does.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._validation import as_finite_float, as_positive_float, as_positive_int
+from .length_search import LengthSearch
+from .result import OptimizationResult
+from .run_trace import DecoupledRun, RunTrace, check_problem, check_start
+from .solvers import gdnp_step_size
+
+__all__ = ["heavy_ball", "heavy_ball_parameters", "momentum_gdnp"]
+
+
+def heavy_ball_parameters(smallest: float, largest: float) -> tuple[float, float]:
+    r"""Polyak's step and momentum for a Hessian with spectrum in :math:`[m, M]`, :math:`0 < m \le M`.
+
+    Returns :math:`s = 4/(\sqrt M + \sqrt m)^2` and :math:`\beta = \big((\sqrt M - \sqrt m)/(\sqrt M + \sqrt m)\big)^2`
+    (theorem ``thm-heavy-ball``).
+    """
+    smallest, largest = as_positive_float("smallest", smallest), as_positive_float("largest", largest)
+    if smallest > largest:
+        raise ValueError(f"the spectrum [m, M] needs m <= M, got m = {smallest} > M = {largest}")
+    root_m, root_M = np.sqrt(smallest), np.sqrt(largest)
+    return 4.0 / (root_M + root_m) ** 2, ((root_M - root_m) / (root_M + root_m)) ** 2
+
+
+def _checked_momentum(momentum, default: float) -> float:
+    """``default`` if ``momentum`` is None, else ``momentum`` checked to lie in [0, 1)."""
+    momentum = default if momentum is None else as_finite_float("momentum", momentum)
+    if not 0.0 <= momentum < 1.0:
+        raise ValueError(f"momentum must lie in [0, 1), got {momentum}")
+    return momentum
+
+
+def heavy_ball(problem, w0, iterations: int = 100, step: float | None = None, momentum: float | None = None,
+               callback=None) -> OptimizationResult:
+    r"""The heavy ball on :math:`\tilde w` (see the module notes), from :math:`\tilde w_{-1} = \tilde w_0`.
+
+    Parameters
+    ----------
+    problem : LeastSquares or Halfspace
+    w0 : array_like of shape (d,)
+        The start :math:`\tilde w_0`, nonzero.
+    iterations : int, default 100
+    step, momentum : float, optional
+        :math:`s > 0` and :math:`0 \le \beta < 1`; by default :func:`heavy_ball_parameters` of
+        :math:`[\zeta/\kappa, \zeta]`, for least squares :math:`s = 2/(\sqrt L + \sqrt\mu)^2`.
+    callback : callable, optional
+        Called as ``callback(t, w_tilde, g, w)`` with :math:`g = \|\tilde w_t\|_S`, :math:`w = \tilde w_t/g`.
+
+    Returns
+    -------
+    OptimizationResult
+        With ``length`` :math:`\|\tilde w_t\|_S` and ``rho_gap`` :math:`\rho(\tilde w_t) - \rho^*`.
+
+    Raises
+    ------
+    DivergenceError
+        If the iterates overflow, or hit :math:`\tilde w = 0` where the direction is undefined.
+    """
+    check_problem(problem)
+    w_tilde = problem.check_direction("w0", w0)
+    iterations = as_positive_int("iterations", iterations)
+    default_step, default_momentum = heavy_ball_parameters(problem.smoothness / problem.condition_number,
+                                                           problem.smoothness)
+    step = default_step if step is None else as_positive_float("step", step)
+    momentum = _checked_momentum(momentum, default_momentum)
+    info = dict(step=step, momentum=momentum)
+    trace = RunTrace(problem, "heavy_ball")
+    previous = w_tilde
+    with np.errstate(over="ignore", invalid="ignore"):
+        for t in range(iterations + 1):
+            if not np.all(np.isfinite(w_tilde)):
+                raise trace.diverged(t, f"the iterates overflowed with step {step:.3g}", previous, norm, previous / norm, info)
+            evaluation = problem.evaluate(w_tilde)
+            S_w = problem.S @ w_tilde
+            norm = float(np.sqrt(max(w_tilde @ S_w, 0.0)))
+            if not norm > 0.0 or not trace.record(evaluation.loss, evaluation.grad, w_tilde / norm, S_w / norm, norm):
+                raise trace.diverged(t, "the iterate is zero or not finite", w_tilde, norm, w_tilde, info)
+            trace.monitor(callback, t, w_tilde, norm, w_tilde / norm)
+            if t < iterations:
+                w_tilde, previous = w_tilde - step * evaluation.grad + momentum * (w_tilde - previous), w_tilde
+    return trace.result(w_tilde, norm, w_tilde / norm, info)
+
+
+def momentum_gdnp(problem, w0, iterations: int = 100, momentum: float | None = None,
+                  step_factor: float | None = None, bisection_steps: int | None = None,
+                  max_widenings: int = 40, bracket_radius: float | None = None,
+                  callback=None) -> OptimizationResult:
+    r"""GDNP with a heavy ball on the direction: the length as in Algorithm ``alg-gdnp``.
+
+    With GDNP's step :math:`s_t` (:func:`lib.solvers.gdnp_step_size`) and its direction gradient
+    :math:`\nabla_w f(w_t, g_t)`,
+
+    .. math::
+
+       w_{t+1} = w_t - \gamma\, s_t \nabla_w f(w_t, g_t) + \beta\,(w_t - w_{t-1}), \quad w_{-1} = w_0, \qquad
+       g_{t+1} = \operatorname{Bisection}(T_s, f, w_{t+1}),
+
+    after which both :math:`w_{t+1}` and :math:`w_t` are divided by :math:`\|w_{t+1}\|_S` (the
+    step is homogeneous of degree one in :math:`(w_t, w_{t-1})`, so this only keeps the numbers
+    in range). On least squares and Gaussian halfspaces
+    :math:`s_t\nabla_w f = -r_t/(L\alpha_t)` with :math:`r_t = u - \alpha_t S w_t`,
+    :math:`\alpha_t = u^\top w_t/\|w_t\|_S^2`: GDNP's direction step is a gradient step of size
+    :math:`1/L` on :math:`Sx = u` for :math:`x = \alpha_t w_t`. The defaults
+    :math:`\gamma = 4L/(\sqrt L + \sqrt\mu)^2` and :math:`\beta = q^2` turn it into the heavy ball
+    of theorem ``thm-heavy-ball`` on that system, linearised about the optimal direction.
+
+    Parameters
+    ----------
+    problem : LeastSquares or Halfspace
+    w0 : array_like of shape (d,)
+        The starting direction, with :math:`u^\top w_0 \ne 0`.
+    iterations : int, default 100
+    momentum : float, optional
+        :math:`0 \le \beta < 1`; default :math:`q^2`, :math:`q = (\sqrt\kappa - 1)/(\sqrt\kappa + 1)`.
+    step_factor : float, optional
+        :math:`\gamma > 0`, the multiple of GDNP's step; default :math:`4L/(\sqrt L + \sqrt\mu)^2`.
+        With ``momentum=0`` and ``step_factor=1`` the iterates are GDNP's.
+    bisection_steps, max_widenings, bracket_radius
+        The length search, as for :func:`lib.gdnp`.
+    callback : callable, optional
+        Called as ``callback(t, w_tilde, g, w)`` after each iterate is recorded.
+
+    Returns
+    -------
+    OptimizationResult
+        With the trace of :class:`lib.run_trace.RunTrace` and, per step, ``step`` (:math:`\gamma s_t`).
+    """
+    w = check_start(problem, w0)
+    iterations = as_positive_int("iterations", iterations)
+    search = LengthSearch(problem, bisection_steps, max_widenings, bracket_radius)
+    S, u, L = problem.S, problem.u, problem.L
+    default_factor, default_momentum = heavy_ball_parameters(problem.mu, L)
+    step_factor = default_factor * L if step_factor is None else as_positive_float("step_factor", step_factor)
+    momentum = _checked_momentum(momentum, default_momentum)
+    info = dict(search.info, momentum=momentum, step_factor=step_factor)
+    run = DecoupledRun(problem, "momentum_gdnp", w, search, info, callback)
+    previous = w
+    with np.errstate(over="ignore", invalid="ignore"):
+        for t in range(iterations + 1):
+            evaluation = run.visit(t)
+            if t == iterations:
+                break
+            w = run.w
+            s = step_factor * gdnp_step_size(w, run.g, evaluation.c1, S, u, L)
+            direction_gradient = (run.g / np.sqrt(w @ S @ w)) * (evaluation.grad - float(evaluation.grad @ run.w_hat) * run.S_w_hat)
+            w_next = w - s * direction_gradient + momentum * (w - previous)
+            run.trace.add(step=s)
+            scale = 1.0 / np.sqrt(w_next @ S @ w_next) if np.all(np.isfinite(w_next)) else 1.0
+            previous = scale * w
+            run.move(t, scale * w_next)
+    return run.result()
