@@ -83,11 +83,21 @@ def _reads_trace(node: ast.AST) -> bool:
                for n in ast.walk(node))
 
 
+def _joins_paths(node: ast.BinOp) -> bool:
+    """Whether a ``/`` joins paths: one side is a string literal or itself such a join."""
+    def path_like(side):
+        return (isinstance(side, ast.Constant) and isinstance(side.value, str)) or (
+            isinstance(side, ast.BinOp) and isinstance(side.op, ast.Div) and _joins_paths(side))
+    return path_like(node.left) or path_like(node.right)
+
+
 def _is_float_valued(node: ast.AST) -> bool:
     """Whether ``node`` evidently evaluates to a float (so that ``==`` on it needs equal bits)."""
     if _is_float_literal(node):
         return True
     if isinstance(node, ast.BinOp):
+        if isinstance(node.op, ast.Div) and _joins_paths(node):
+            return False  # pathlib: folder / "name", never a number
         if isinstance(node.op, (ast.Div, ast.Pow)):
             return True
         return _is_float_valued(node.left) or _is_float_valued(node.right)

@@ -35,6 +35,7 @@ def test_modules_compare_floats_with_a_tolerance(path):
 @pytest.mark.parametrize("code", [
     "assert table[2.0][0] == 1.0",
     "assert x != -0.5",
+    "assert total / 'n' == 0.5",  # a string on one side does not excuse a float literal on the other
     "assert best == 2 * L / (L + mu)",
     "assert value == x ** 2",
     "assert np.linalg.norm(v) == norm",
@@ -65,6 +66,7 @@ def test_the_guard_catches(code):
     "%matplotlib inline\nassert math.floor(x) == 3",
     "if h == 0.0:\n    keep = True",  # an algorithm's test for an exact zero is not an assertion
     "assert run.trace['loss'].shape == (21,)",
+    "assert Path(config.root_dir) == copy / 'book' / 'chapters'",  # pathlib's /, not a division
 ])
 def test_the_guard_lets_through(code):
     assert not scan_source(code), scan_source(code)

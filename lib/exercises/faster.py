@@ -46,9 +46,28 @@ def _heavy_ball_step_cases() -> list[Case]:
     ]
 
 
+def _heavy_ball_step_hidden(rng: np.random.Generator) -> list[Case]:
+    """Hidden cases: three random problems (2 to 8 dimensions, kappa from 2 to 100, step below 1/L and a
+    momentum in [0, 1)), then on the last one a step beyond 1/L, w_previous = w, and a negative step (an error)."""
+    cases = []
+    for _ in range(3):
+        dim, kappa = int(rng.integers(2, 9)), float(10.0 ** rng.uniform(0.3, 2.0))
+        problem = random_least_squares(dim, kappa, seed=rng)
+        w, w_previous = rng.standard_normal(dim), rng.standard_normal(dim)
+        step, momentum = float(rng.uniform(0.1, 1.0)) / problem.L, float(rng.uniform(0.0, 0.95))
+        cases.append(Case(f"a random {dim}-dimensional problem, kappa = {kappa:.3g}",
+                          dict(w=w, w_previous=w_previous, S=problem.S, u=problem.u, step=step, momentum=momentum)))
+    last = cases[-1].arguments
+    return cases + [
+        Case("a step of 3/L, beyond the stable range s < 1/L (the formula still holds)", {**last, "step": 3.0 / np.linalg.eigvalsh(last["S"])[-1]}),
+        Case("w_previous = w: no momentum term", {**last, "w_previous": last["w"]}),
+        Case("a negative step", {**last, "step": -0.01}),
+    ]
+
+
 HEAVY_BALL_STEP = register(CodingExercise(
     "ex-faster-heavy-ball-step", CHAPTER, "heavy_ball_step", _heavy_ball_step_reference, _heavy_ball_step_cases,
-    rtol=1e-10, atol=1e-12,
+    rtol=1e-10, atol=1e-12, hidden=_heavy_ball_step_hidden,
 ))
 
 
