@@ -6,6 +6,10 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 BOOK_BUILD := $(BIN)/jupyter-book build -W -n --keep-going .
+# matplotlib's configuration and font cache of the project's own (gitignored): the figures do not
+# depend on a reader's matplotlibrc, and a font cache left stale by another installation (fonts
+# "not found", printed to stderr, which fails the -W build) cannot break the build
+export MPLCONFIGDIR := $(CURDIR)/.cache/matplotlib
 # headless Chromium, playwright-core and MathJax for the browser test and the PDF (gitignored)
 BROWSER_DEPS := .cache/browser
 PDF := _build/pdf/length-and-direction.pdf
