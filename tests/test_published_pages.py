@@ -66,7 +66,9 @@ def _source_of(page: str) -> Path:
 
 
 def _markdown_of(source: Path) -> str:
-    return "\n".join(cell["source"] for cell in read_cells(source) if cell["cell_type"] == "markdown")
+    """The markdown of a page's source, without its fenced code blocks (a shell's $PATH is not math)."""
+    text = "\n".join(cell["source"] for cell in read_cells(source) if cell["cell_type"] == "markdown")
+    return re.sub(r"^(```|~~~)[^\n]*\n.*?^\1[ \t]*$", "", text, flags=re.S | re.M)
 
 
 def _luminance(colour: str) -> float:
