@@ -66,9 +66,10 @@ def _source_of(page: str) -> Path:
 
 
 def _markdown_of(source: Path) -> str:
-    """The markdown of a page's source, without its fenced code blocks (a shell's $PATH is not math)."""
+    """The markdown of a page's source, without its code blocks in a language (a shell's $PATH is not
+    math); MyST directives (```{name}) and their bodies stay."""
     text = "\n".join(cell["source"] for cell in read_cells(source) if cell["cell_type"] == "markdown")
-    return re.sub(r"^(```|~~~)[^\n]*\n.*?^\1[ \t]*$", "", text, flags=re.S | re.M)
+    return re.sub(r"^```[A-Za-z][^\n]*\n.*?^```[ \t]*$", "", text, flags=re.S | re.M)
 
 
 def _luminance(colour: str) -> float:
