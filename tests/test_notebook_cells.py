@@ -20,8 +20,11 @@ pytestmark = pytest.mark.notebooks
 ROOT = Path(__file__).resolve().parents[1]
 CACHE = ROOT / "_build" / ".jupyter_cache"
 NOTEBOOKS = [source for source in layout.pages(ROOT) if source.suffix == ".ipynb"]
-CELLS = [(path, index) for path in NOTEBOOKS
-         for index, cell in enumerate(nbformat.read(path, as_version=4).cells) if cell.cell_type == "code"]
+#: (notebook, index of the cell, number of the code cell): the tests are named as nbval names them,
+#: ``book/01-reparametrization.ipynb::Cell 0`` for the first code cell
+CELLS = [(path, index, number) for path in NOTEBOOKS
+         for number, index in enumerate(i for i, cell in enumerate(nbformat.read(path, as_version=4).cells)
+                                        if cell.cell_type == "code")]
 
 
 def _executed(path: Path) -> nbformat.NotebookNode:
@@ -42,11 +45,11 @@ def executed() -> dict:
     return {}
 
 
-@pytest.mark.parametrize("path, index", CELLS, ids=[f"{p.relative_to(ROOT)}::Cell {n}" for p, n in CELLS])
-def test_the_cell_ran_without_an_error(executed, path, index):
+@pytest.mark.parametrize("path, index, number", CELLS, ids=[f"{p.relative_to(ROOT)}::Cell {n}" for p, _, n in CELLS])
+def test_the_cell_ran_without_an_error(executed, path, index, number):
     if path not in executed:
         executed[path] = _executed(path)
     cell = executed[path].cells[index]
-    assert cell.execution_count is not None, f"{path.name}, cell {index} was not executed"
+    assert cell.execution_count is not None, f"{path.name}, code cell {number} was not executed"
     errors = [f"{o.ename}: {o.evalue}" for o in cell.outputs if o.output_type == "error"]
-    assert not errors, f"{path.name}, cell {index} raised {errors}"
+    assert not errors, f"{path.name}, code cell {number} raised {errors}"
