@@ -19,8 +19,8 @@ PDF := _build/pdf/length-and-direction.pdf
 # instead of oversubscribing them (OPENBLAS_CORETYPE is left as it is).
 TEST_JOBS ?= 2
 ONE_THREAD := OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1
-# the tests that share a fixture of module scope go to one worker together (tests/conftest.py)
-XDIST = $(if $(filter-out 0 1,$(TEST_JOBS)),-n $(TEST_JOBS) --dist loadgroup)
+# whole test files to a worker, so that a module-scoped fixture (a grading run, a JupyterLab session) runs once
+XDIST = $(if $(filter-out 0 1,$(TEST_JOBS)),-n $(TEST_JOBS) --dist loadfile)
 
 .PHONY: mutation all book execute pdf test test-lib test-notebooks test-build test-published test-nbgrader browser-deps sandbox-deps lab benchmark venv clean student grade nbgrader
 
