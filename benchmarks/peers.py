@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import statistics
+import sys
 import time
 import warnings
 
@@ -277,18 +278,31 @@ def table(rows) -> str:
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--full", action="store_true", help="add d = 1000 for GD and GDNP, and n = 2e5")
+    parser.add_argument("--part", choices=("all", "least-squares", "samples"), default="all",
+                        help="run only the least-squares rows or only the sample rows (default: all)")
     options = parser.parse_args(argv)
     rows = []
     with threadpool_limits(limits=1):
-        for kappa in (10.0, 100.0, 1000.0, 1e4):
-            least_squares_rows(rows, 200, kappa, slow=True)
-        least_squares_rows(rows, 1000, 1e4, slow=options.full)
-        for loss in ("logistic", "squared_sigmoid"):
-            sample_rows(rows, 20_000, 50, loss)
-        breast_cancer_rows(rows)
-        if options.full:
-            sample_rows(rows, 200_000, 100, "logistic")
+        if options.part in ("all", "least-squares"):
+            for kappa in (10.0, 100.0, 1000.0, 1e4):
+                least_squares_rows(rows, 200, kappa, slow=True)
+                progress(rows)
+            least_squares_rows(rows, 1000, 1e4, slow=options.full)
+            progress(rows)
+        if options.part in ("all", "samples"):
+            for loss in ("logistic", "squared_sigmoid"):
+                sample_rows(rows, 20_000, 50, loss)
+                progress(rows)
+            breast_cancer_rows(rows)
+            progress(rows)
+            if options.full:
+                sample_rows(rows, 200_000, 100, "logistic")
     print(table(rows))
+
+
+def progress(rows) -> None:
+    """The table so far, on stderr: a long run that is stopped still leaves what it measured."""
+    print(table(rows), file=sys.stderr, flush=True)
 
 
 if __name__ == "__main__":
