@@ -194,7 +194,7 @@ def momentum_direction_rate(seed: int = 0, instances: int = 3, steps: int = 260)
         settings = largest(settings, abs(run.info["momentum"] / q**2 - 1), abs(run.info["step_factor"] / (h * L) - 1),
                            np.sqrt((unit(seen[1]) - unit(w1)) @ S @ (unit(seen[1]) - unit(w1))) / tan0)
         tangents, orientations = np.array([_tangent_of_angle(w, x_unit, S) for w in seen]).T
-        sign_changes += int(np.sum(np.sign(orientations) != np.sign(orientations[0])))
+        sign_changes += int(np.sum(orientations * orientations[0] <= 0.0))  # u.w_t of another sign than u.w_0, or 0
         t = np.arange(len(tangents))
         bound = 4 * (1 + (1 + q) * t) * q**t * tangents[0]
         # Rounding: x* from a solve carries a relative error of about kappa eps <= 2.2e-13 at
