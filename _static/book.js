@@ -37,16 +37,19 @@ document.addEventListener('click', function (event) {
 }, true);
 
 // Search results: Sphinx cuts each result's snippet out of the page's text, where a formula is
-// still TeX ("\(\lVert w \rVert_S\)"). Each formula of a page carries its plain-text reading in
-// data-text (reader_pages.py): the snippet shows that instead.
+// still TeX ("\(\lVert w \rVert_S\)"), next to the words of the page's buttons and contents
+// list, with every line break of the source. Each formula of a page carries its plain-text reading
+// in data-text (reader_pages.py): the snippet shows that, from the article only, in one line.
 document.addEventListener('DOMContentLoaded', function () {
   if (typeof Search === 'undefined' || typeof Search.htmlToText !== 'function') return;
   var htmlToText = Search.htmlToText;
+  var chrome = '.bd-header-article, .bd-sidebar-secondary, .onlyprint, .prev-next-area, .bd-footer-article, button';
   Search.htmlToText = function (htmlString, anchor) {
     var page = new DOMParser().parseFromString(htmlString, 'text/html');
+    page.querySelectorAll(chrome).forEach(function (element) { element.remove(); });
     page.querySelectorAll('.math[data-text]').forEach(function (formula) {
       formula.textContent = ' ' + formula.dataset.text + ' ';
     });
-    return htmlToText(page.documentElement.outerHTML, anchor);
+    return htmlToText(page.documentElement.outerHTML, anchor).replace(/\s+/g, ' ');
   };
 });

@@ -352,6 +352,9 @@ def test_search_results_show_their_formulas_as_text_not_tex(actions, query):
     raw = [snippet for snippet in snippets if TEX_DELIMITERS.search(snippet)
            or any(re.search(re.escape(tex) + "(?![a-zA-Z])", snippet) for tex in commands)]
     assert not raw, f"search for {query!r}: {len(raw)} of {len(snippets)} snippets show TeX: {raw[:2]}"
+    # the page's buttons and contents list are not its text, and its line breaks mean nothing
+    chrome = [snippet for snippet in snippets if re.search(r"\n\s*\n|\bContents \d+\.\d+\. ", snippet)]
+    assert not chrome, f"search for {query!r}: snippets of the page's chrome or blank lines: {chrome[:2]}"
 
 
 @pytest.mark.parametrize("page", CHAPTER_PAGES)
