@@ -456,3 +456,18 @@ def test_the_authors_are_named_alike_everywhere_and_the_bibtex_has_one_group_aut
     assert author.lower().removeprefix("the ") in text, f"the landing page does not name {author!r}"
     for licence in ("LICENSE", "LICENSE-TEXT.md"):
         assert author.lower() in (ROOT / licence).read_text(encoding="utf-8").lower(), f"{licence} does not name {author!r}"
+
+
+def test_the_landing_pages_chapter_map_has_a_row_for_every_chapter():
+    """The map of the landing page says what each chapter proves and what it needs: one row per
+    chapter of the table of contents, in its order, each linking its chapter."""
+    intro = _soup("book/intro.html")
+    table = next((table for table in intro.select("table") if "what it needs" in table.get_text().lower()), None)
+    assert table is not None, "the landing page has no chapter map (a table with a column 'what it needs')"
+    rows = [row for row in table.select("tbody tr")]
+    linked = [next((urlsplit(a["href"]).path for a in row.select("a[href]")), "") for row in rows]
+    chapters = [Path(page).name for page in CHAPTER_PAGES]
+    assert [Path(path).name for path in linked] == chapters, f"the chapter map links {linked}, the book has {chapters}"
+    for row in rows:
+        cells = [" ".join(cell.get_text(" ").split()) for cell in row.select("td")]
+        assert len(cells) == 3 and all(cells), f"a row of the chapter map is incomplete: {cells}"
