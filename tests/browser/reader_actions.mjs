@@ -60,13 +60,22 @@ function foldedBox(n) {
   };
 }
 
+// Open a page and wait until sphinx-togglebutton has folded its boxes (it runs once the document is
+// parsed; images need not have loaded). Generous time: the machine may be busy.
+async function open(tab, url) {
+  await tab.goto(url, { waitUntil: 'domcontentloaded', timeout: 120000 });
+  await tab.waitForFunction(() => !document.querySelector('.admonition.dropdown')
+    || document.querySelector('.admonition.dropdown .toggle-button'), null, { timeout: 60000 });
+}
+
 async function clickEverySolutionTitle(context, origin, page) {
   const tab = await context.newPage();
+  const url = `${origin}/${page}`;
   const clicks = [];
+  await open(tab, url);
   for (let n = 0; ; n += 1) {
-    // a fresh page for each click: a click that jumped elsewhere must not change the next one
-    await tab.goto(`${origin}/${page}`, { waitUntil: 'load' });
-    await tab.waitForTimeout(500); // sphinx-togglebutton folds the boxes once the page is loaded
+    // a click that jumped elsewhere must not change the next one: start again from the page
+    if (await tab.evaluate(() => window.location.href) !== url) await open(tab, url);
     const before = await tab.evaluate(foldedBox, n);
     if (!before) break;
     await tab.mouse.click(before.x, before.y);
@@ -95,7 +104,7 @@ async function main() {
       const tab = await browser.context.newPage();
       const errors = [];
       tab.on('pageerror', (error) => errors.push(String(error)));
-      await tab.goto(`${server.origin}/search.html?q=${encodeURIComponent(query)}`, { waitUntil: 'load' });
+      await tab.goto(`${server.origin}/search.html?q=${encodeURIComponent(query)}`, { waitUntil: 'load', timeout: 120000 });
       report.searches.push({ query, errors, ...(await tab.evaluate(searchResults)) });
       await tab.close();
     }
