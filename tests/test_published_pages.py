@@ -348,7 +348,7 @@ def test_search_results_show_their_formulas_as_text_not_tex(actions, query):
     snippets = [result["snippet"] for result in search["results"] if result["snippet"]]
     assert len(snippets) >= 3, f"search for {query!r}: only {len(snippets)} results have a snippet"
     commands = _tex_commands_only_in_formulas()
-    assert {r"\frac", r"\lVert", r"\tilde"} <= commands, "the rule no longer knows the formulas' commands"
+    assert len(commands) >= 10, f"too few TeX commands to tell: {sorted(commands)}"
     raw = [snippet for snippet in snippets if TEX_DELIMITERS.search(snippet)
            or any(re.search(re.escape(tex) + "(?![a-zA-Z])", snippet) for tex in commands)]
     assert not raw, f"search for {query!r}: {len(raw)} of {len(snippets)} snippets show TeX: {raw[:2]}"
