@@ -353,8 +353,8 @@ def _direction_gradient_without_the_phi_second_term(monkeypatch):
 @control("prop-gdnp-direction")
 def _gdnp_with_half_its_step(monkeypatch):
     """GDNP's step s_t halved: its directions are no longer the Rayleigh iterates."""
-    original = lib.solvers._gdnp_step
-    monkeypatch.setattr(lib.solvers, "_gdnp_step", lambda *arguments: 0.5 * original(*arguments))
+    original = lib.solvers.descent._gdnp_step
+    monkeypatch.setattr(lib.solvers.descent, "_gdnp_step", lambda *arguments: 0.5 * original(*arguments))
     return checks.halfspaces.gdnp_direction(seed=UNSEEN_SEEDS[0])
 
 
@@ -506,6 +506,17 @@ def _heavy_ball_with_momentum_q(monkeypatch):
 
     monkeypatch.setattr(checks.faster, "heavy_ball", heavy_ball)
     return checks.faster.heavy_ball_rate(seed=UNSEEN_SEEDS[0])
+
+
+@control("thm-momentum-direction")
+def _momentum_on_the_direction_with_momentum_q(monkeypatch):
+    """Momentum q instead of q^2 on the direction: tan theta_t then contracts like q^(t/2) only."""
+    def momentum_gdnp(problem, w0, iterations, callback=None):
+        momentum = lib.momentum_gdnp(problem, w0, iterations=1).info["momentum"]
+        return lib.momentum_gdnp(problem, w0, iterations=iterations, momentum=np.sqrt(momentum), callback=callback)
+
+    monkeypatch.setattr(checks.faster, "momentum_gdnp", momentum_gdnp)
+    return checks.faster.momentum_direction_rate(seed=UNSEEN_SEEDS[0])
 
 
 # ------------------------------------------------------------------------------------------------

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._validation import as_matrix, as_vector
+from ..core.validation import as_matrix, as_vector
 from .moments import Evaluation, Moments
 
 __all__ = ["LeastSquares"]

@@ -20,7 +20,7 @@ import math
 
 import numpy as np
 
-from .gaussian_plane import PlaneRule, plane_rule
+from ..maths.gaussian_plane import PlaneRule, plane_rule
 from .moments import Evaluation, Moments
 from .network import HiddenLayer, UnitView
 

@@ -27,8 +27,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import rayleigh
-from ._validation import as_spd_matrix, as_vector
+from ..maths import rayleigh
+from ..core.validation import as_spd_matrix, as_vector
 
 __all__ = ["Moments", "Evaluation"]
 

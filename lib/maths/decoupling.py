@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._validation import as_spd_matrix, as_vector
+from ..core.validation import as_spd_matrix, as_vector
 
 __all__ = [
     "s_norm",

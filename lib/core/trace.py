@@ -16,7 +16,7 @@ import time
 
 import numpy as np
 
-from .moments import Moments
+from ..problems.moments import Moments
 from .result import DivergenceError, OptimizationResult
 
 __all__ = ["check_problem", "check_start", "RunTrace", "DecoupledRun"]
