@@ -31,7 +31,25 @@ import numpy as np
 from .protocols import KnownMinimum
 from .result import DivergenceError, IntermediateResult, OptimizationResult
 
-__all__ = ["Trace", "DecoupledRun", "as_callback", "is_intermediate_callback"]
+__all__ = ["Trace", "DecoupledRun", "as_callback", "is_intermediate_callback", "one_step_ratios"]
+
+
+def one_step_ratios(gaps, floor: float) -> tuple[np.ndarray, np.ndarray]:
+    r"""The one-step ratios :math:`e_{t+1}/e_t` of a trace of gaps, for the :math:`t` with :math:`e_t` above ``floor``.
+
+    Below the rounding floor (for a Rayleigh gap, about :math:`10^{-12}|\rho^*|`) a gap is
+    rounding, and so is a ratio of two such gaps: the theorems' rates are read above it.
+
+    Returns
+    -------
+    steps : ndarray of int
+        The :math:`t + 1` of each ratio.
+    ratios : ndarray
+        :math:`e_{t+1}/e_t`.
+    """
+    gaps = np.asarray(gaps, dtype=float)
+    keep = gaps[:-1] > floor
+    return np.flatnonzero(keep) + 1, gaps[1:][keep] / gaps[:-1][keep]
 
 
 def is_intermediate_callback(callback) -> bool:

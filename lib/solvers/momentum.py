@@ -52,7 +52,7 @@ def _checked_momentum(momentum, default: float) -> float:
 
 def heavy_ball(problem, w0, iterations: int = 100, step: float | None = None, momentum: float | None = None,
                callback=None) -> OptimizationResult:
-    r"""The heavy ball on :math:`\tilde w` (see the module notes), from :math:`\tilde w_{-1} = \tilde w_0`.
+    r"""The heavy ball on :math:`\tilde w` (theorem ``thm-heavy-ball``), from :math:`\tilde w_{-1} = \tilde w_0`.
 
     Parameters
     ----------
@@ -105,7 +105,7 @@ def momentum_gdnp(problem, w0, iterations: int = 100, momentum: float | None = N
                   step_factor: float | None = None, bisection_steps: int | None = None,
                   max_widenings: int = 40, bracket_radius: float | None = None,
                   callback=None) -> OptimizationResult:
-    r"""GDNP with a heavy ball on the direction: the length as in Algorithm ``alg-gdnp``.
+    r"""GDNP with a heavy ball on the direction (theorem ``thm-heavy-ball``): the length as in Algorithm ``alg-gdnp``.
 
     With GDNP's step :math:`s_t` (:func:`lib.solvers.gdnp_step_size`) and its direction gradient
     :math:`\nabla_w f(w_t, g_t)`,

@@ -38,7 +38,7 @@ def network_smoothness(network: HiddenLayer) -> float:
 
 def network_gd(network: HiddenLayer, W0, iterations: int = 100, step: float | None = None,
                callback=None) -> OptimizationResult:
-    r"""Gradient descent on all hidden weights at once: :math:`\tilde W_{t+1} = \tilde W_t - s\,\nabla f(\tilde W_t)`.
+    r"""Gradient descent on all hidden weights at once (the gradient of lemma ``lem-network-gradient``): :math:`\tilde W_{t+1} = \tilde W_t - s\,\nabla f(\tilde W_t)`.
 
     The default step is :math:`1/\zeta` with :math:`\zeta` from :func:`network_smoothness`.
     ``callback`` as for :func:`lib.gd` (:func:`lib.core.trace.as_callback`), with ``w_tilde`` the

@@ -67,7 +67,7 @@ def ritz_coefficients(V, S, u) -> np.ndarray:
 def rayleigh_ritz(problem, w0, iterations: int = 100, bisection_steps: int | None = None,
                   max_widenings: int = 40, bracket_radius: float | None = None,
                   callback=None) -> OptimizationResult:
-    r"""Decoupled Rayleigh-Ritz directions (see the module notes), with the length of Algorithm ``alg-gdnp``.
+    r"""Decoupled Rayleigh-Ritz directions (theorem ``thm-lo-cg``, see the module notes) with the length of Algorithm ``alg-gdnp``.
 
     The direction step minimises :math:`\rho` over :math:`\operatorname{span}\{w_t, r_t, p_t\}`
     (:func:`ritz_coefficients`); the length is found as in :func:`lib.gdnp`. The direction step uses
