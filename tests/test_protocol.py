@@ -73,7 +73,7 @@ def test_unitwise_gdnp_takes_both_callbacks_and_stops():
     W0 = rng_from(4).standard_normal((2, 4))
     units = []
     full = lib.unitwise_gdnp(network, W0, sweeps=1, steps_per_unit=5, callback=lambda unit, W: units.append(unit))
-    assert units == list(full.trace["unit"].astype(int))
+    assert units == list(full.trace["unit"].astype(int))  # exact: unit indices, integers stored as floats
     stopped = lib.unitwise_gdnp(network, W0, sweeps=2, steps_per_unit=5,
                                 callback=lambda intermediate_result: intermediate_result.t >= 4)
     assert stopped.info["stopped_by_callback"] == 4 and len(stopped.trace["loss"]) == 5
