@@ -79,6 +79,18 @@ def test_unitwise_gdnp_takes_both_callbacks_and_stops():
     assert stopped.info["stopped_by_callback"] == 4 and len(stopped.trace["loss"]) == 5
 
 
+def test_network_gd_takes_both_callbacks_and_stops():
+    X = rng_from(2).standard_normal((200, 4))
+    y = np.sign(X @ np.ones(4) + 0.3 * rng_from(3).standard_normal(200))
+    network = lib.HiddenLayerNetwork(X, y, theta=np.array([1.0, -0.5]))
+    W0 = rng_from(4).standard_normal((2, 4))
+    seen = []
+    full = lib.network_gd(network, W0, iterations=6, callback=lambda t, W: seen.append((t, W)))
+    assert [t for t, _ in seen] == list(range(7)) and np.array_equal(seen[-1][1], full.w_tilde)  # exact: a copy
+    stopped = lib.network_gd(network, W0, iterations=6, callback=lambda intermediate_result: intermediate_result.t == 2)
+    assert stopped.info["stopped_by_callback"] == 2 and len(stopped.trace["loss"]) == 3 and len(stopped.trace["step"]) == 2
+
+
 def test_the_length_search_is_an_object_passed_to_gdnp():
     problem = random_halfspace(5, 10.0, seed=1)
     by_arguments = lib.gdnp(problem, np.ones(5), iterations=6, bisection_steps=8)

@@ -41,8 +41,9 @@ def network_gd(network: HiddenLayer, W0, iterations: int = 100, step: float | No
     r"""Gradient descent on all hidden weights at once (the gradient of lemma ``lem-network-gradient``): :math:`\tilde W_{t+1} = \tilde W_t - s\,\nabla f(\tilde W_t)`.
 
     The default step is :math:`1/\zeta` with :math:`\zeta` from :func:`network_smoothness`.
-    ``callback`` as for :func:`lib.gd` (:func:`lib.core.trace.as_callback`), with ``w_tilde`` the
-    matrix :math:`\tilde W`, ``g`` the lengths and ``w`` the directions of its rows.
+    ``callback(intermediate_result)`` as for :func:`lib.gd` (``w_tilde`` the matrix :math:`\tilde W`,
+    ``g`` the lengths and ``w`` the directions of its rows), which stops the run by returning True;
+    or the older way, ``callback(t, W_tilde)`` with a copy of :math:`\tilde W_t`.
     """
     _check_network(network)
     W_tilde = network.check_weights(W0)
@@ -50,7 +51,8 @@ def network_gd(network: HiddenLayer, W0, iterations: int = 100, step: float | No
         raise ValueError("every row of W0 must be nonzero: a unit with w~ = 0 has no direction")
     iterations = as_positive_int("iterations", iterations)
     step = 1.0 / network_smoothness(network) if step is None else as_positive_float("step", step)
-    trace, info = Trace(network, "gd", callback), dict(step=step)
+    trace, info = Trace(network, "gd"), dict(step=step)
+    trace.callback = as_callback(_weights_callback(callback))
     with np.errstate(over="ignore", invalid="ignore"):
         for t in range(iterations + 1):
             evaluation = network.evaluate(W_tilde)
@@ -151,6 +153,21 @@ def _turn_monitor(trace: Trace, i: int, W_tilde: np.ndarray, directions: np.ndar
         return _record_state(trace, i, state, state_directions, elapsed + intermediate_result.time)
 
     return monitor
+
+
+def _weights_callback(callback):
+    """A callback of :func:`network_gd` as the trace calls it: ``callback(intermediate_result)`` as it
+    is, ``callback(t, W_tilde)`` (the older convention) with a copy of the weights."""
+    if callback is None or is_intermediate_callback(callback):
+        return callback
+    if not callable(callback):
+        raise TypeError(f"callback must be callable or None, got {type(callback).__name__}")
+
+    def older(intermediate_result) -> bool:
+        callback(intermediate_result.t, intermediate_result.w_tilde.copy())
+        return False
+
+    return older
 
 
 def _layer_callback(callback, trace: Trace):
