@@ -1,4 +1,4 @@
-"""The one result type that every solver of the book returns."""
+"""The one result type that every solver of the book returns, and what its callback receives."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-__all__ = ["OptimizationResult", "DivergenceError"]
+__all__ = ["OptimizationResult", "DivergenceError", "IntermediateResult"]
 
 
 class DivergenceError(ArithmeticError):
@@ -76,3 +76,35 @@ class OptimizationResult:
             f"loss={trace['loss'][-1]:.6g}, grad_norm_sq={trace['grad_norm_sq'][-1]:.3g}, "
             f"g={self.g:.6g}, trace keys={sorted(trace)})"
         )
+
+
+@dataclass(frozen=True)
+class IntermediateResult:
+    r"""What a solver passes to ``callback(intermediate_result)`` after recording iterate ``t``.
+
+    The callback may stop the run, as in :func:`scipy.optimize.minimize`, by returning ``True``
+    or by raising :class:`StopIteration`; the solver then returns its result at iterate ``t``,
+    with ``info["stopped_by_callback"] = t``.
+
+    Attributes
+    ----------
+    t : int
+        The iteration, 0 for the start.
+    w_tilde : ndarray
+        The iterate :math:`\tilde w_t = g_t\,w_t/\|w_t\|_S`.
+    g : float
+        The length :math:`g_t` (for ``gd``: :math:`\|\tilde w_t\|_S`).
+    w : ndarray
+        The direction :math:`w_t` (for ``gd``: :math:`\tilde w_t/g_t`).
+    loss : float
+        :math:`f(\tilde w_t)`.
+    time : float
+        Seconds of the run so far, as its ``time`` trace records them.
+    """
+
+    t: int
+    w_tilde: np.ndarray
+    g: float
+    w: np.ndarray
+    loss: float
+    time: float

@@ -36,6 +36,9 @@ __all__ = ["rayleigh_quotient", "rayleigh_gradient", "rayleigh_minimum", "raylei
 
 
 # --------------------------------------------------------------------------- kernels
+# quotient_kernel, gradient_kernel and gap_kernel compute on arguments their caller validated
+# (lib.problems.moments.Moments validates S and u once, w at each call); the public functions
+# below validate first.
 def _residual(w: np.ndarray, S: np.ndarray, u: np.ndarray) -> tuple[np.ndarray, float, float]:
     """Return ``(u - alpha S w, u.w, ||w||_S^2)`` with ``alpha = u.w / ||w||_S^2``."""
     Sw = S @ w
@@ -44,16 +47,19 @@ def _residual(w: np.ndarray, S: np.ndarray, u: np.ndarray) -> tuple[np.ndarray, 
     return u - (uw / norm_sq) * Sw, uw, norm_sq
 
 
-def _rho(w, S, u) -> float:
+def quotient_kernel(w, S, u) -> float:
+    """:math:`\\rho(w)` without validation (see :func:`rayleigh_quotient`)."""
     return -float(u @ w) ** 2 / float(w @ S @ w)
 
 
-def _rho_grad(w, S, u) -> np.ndarray:
+def gradient_kernel(w, S, u) -> np.ndarray:
+    """:math:`\\nabla\\rho(w)` without validation (see :func:`rayleigh_gradient`)."""
     residual, uw, norm_sq = _residual(w, S, u)
     return (-2.0 * uw / norm_sq) * residual
 
 
-def _rho_gap(w, S, u, S_inv) -> float:
+def gap_kernel(w, S, u, S_inv) -> float:
+    """:math:`\\rho(w) - \\rho^*` in residual form without validation (see :func:`rayleigh_gap`)."""
     residual, _, _ = _residual(w, S, u)
     return max(float(residual @ S_inv @ residual), 0.0)
 
@@ -82,13 +88,13 @@ def rayleigh_quotient(w, S, u) -> float:
     u : array_like of shape (d,)
     """
     w, S, u = _check(w, S, u)
-    return _rho(w, S, u)
+    return quotient_kernel(w, S, u)
 
 
 def rayleigh_gradient(w, S, u) -> np.ndarray:
     r"""The gradient :math:`\nabla\rho(w)`; Euclidean-orthogonal to ``w`` (lemma ``lem-rayleigh-grad``)."""
     w, S, u = _check(w, S, u)
-    return _rho_grad(w, S, u)
+    return gradient_kernel(w, S, u)
 
 
 def rayleigh_minimum(S, u) -> float:
@@ -100,7 +106,7 @@ def rayleigh_minimum(S, u) -> float:
 def rayleigh_gap(w, S, u) -> float:
     r"""The gap :math:`\rho(w) - \rho^* \ge 0`, computed in residual form (see the module notes)."""
     w, S, u = _check(w, S, u)
-    return _rho_gap(w, S, u, np.linalg.inv(S))
+    return gap_kernel(w, S, u, np.linalg.inv(S))
 
 
 def compressed_rate(S, u, step_factor: float = 1.0) -> float:

@@ -24,10 +24,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..core.random import rng_from
 from ..core.validation import as_matrix, as_positive_int, as_vector
 from ..maths.bisection import bisection
 from ..maths.gaussian import gaussian_rule
-from .instances import rng_from
 from ..maths.losses import as_loss
 from .moments import Evaluation, Moments
 

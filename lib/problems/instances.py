@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..core.random import rng_from
 from ..core.validation import as_positive_float, as_positive_int
+from .halfspace import Halfspace
 from .least_squares import LeastSquares
 
 __all__ = [
@@ -21,15 +23,6 @@ __all__ = [
     "worst_case_instance",
     "random_halfspace",
 ]
-
-
-def rng_from(seed) -> np.random.Generator:
-    """A numpy generator from a seed (int) or an existing generator."""
-    if isinstance(seed, np.random.Generator):
-        return seed
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
-        raise TypeError(f"seed must be an int or a numpy Generator, got {seed!r}")
-    return np.random.default_rng(int(seed))
 
 
 def random_rotation(dim: int, seed=0) -> np.ndarray:
@@ -135,8 +128,6 @@ def random_halfspace(dim: int, kappa: float, energy: float = 0.5, loss="logistic
     in :math:`(0, 1)`: the covariance :math:`S - uu^\top` of :math:`z` is then positive
     definite. Larger energies make the classes easier to separate.
     """
-    from .halfspace import Halfspace  # here, not at the top: halfspace imports this module
-
     dim = as_positive_int("dim", dim)
     kappa = as_positive_float("kappa", kappa)
     if not 0.0 < float(energy) < 1.0:

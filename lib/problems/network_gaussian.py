@@ -118,7 +118,7 @@ class GaussianUnit(UnitView):
 
     def _evaluate_with(self, rule: PlaneRule, w_tilde: np.ndarray) -> Evaluation:
         rest, others_slope = self.others_parts(rule.projections(self.others))
-        return self._evaluation(rule, rule.projections(w_tilde), rest, others_slope, w_tilde)
+        return self.evaluation_from_parts(rule, rule.projections(w_tilde), rest, others_slope, w_tilde)
 
     def evaluate(self, w_tilde) -> Evaluation:
         w_tilde = self.check_vector("w_tilde", w_tilde)
@@ -164,4 +164,4 @@ class GaussianUnitRay:
 
     def evaluate(self, g: float) -> Evaluation:
         rule, q, rest, others_slope = self._parts(g)
-        return self.problem._evaluation(rule, g * q, rest, others_slope, g * self.w_hat)
+        return self.problem.evaluation_from_parts(rule, g * q, rest, others_slope, g * self.w_hat)
