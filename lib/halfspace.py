@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._scaling import unit_direction
 from ._validation import as_matrix, as_positive_int, as_vector
 from .bisection import bisection
 from .gaussian import gaussian_rule
@@ -190,7 +191,7 @@ class GaussianRay:
 
     def __init__(self, problem: Halfspace, w: np.ndarray):
         self.problem = problem
-        self.w_hat = w / np.sqrt(w @ problem.S @ w)
+        self.w_hat = unit_direction(w, problem.S)  # any scale of w
         self.slope = float(problem.u @ self.w_hat)
         self.spread_sq = max(1.0 - self.slope**2, 0.0)
 
@@ -293,7 +294,7 @@ class SampleRay:
 
     def __init__(self, problem: HalfspaceSample, w: np.ndarray):
         self.problem = problem
-        self.w_hat = w / np.sqrt(w @ problem.S @ w)
+        self.w_hat = unit_direction(w, problem.S)  # any scale of w
         self.projections = problem.Z @ self.w_hat  # the one pass over the data
         self.slope = float(problem.u @ self.w_hat)
 

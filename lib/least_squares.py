@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._scaling import unit_direction
 from ._validation import as_matrix, as_vector
 from .moments import Evaluation, Moments
 
@@ -126,7 +127,7 @@ class LeastSquaresRay:
 
     def __init__(self, problem: LeastSquares, w: np.ndarray):
         self.problem = problem
-        self.w_hat = w / np.sqrt(w @ problem.S @ w)
+        self.w_hat = unit_direction(w, problem.S)  # any scale of w
         self.slope = float(problem.u @ self.w_hat)
 
     def value(self, g: float) -> float:

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import rayleigh
+from ._scaling import unit_direction
 from ._validation import as_spd_matrix, as_vector
 
 __all__ = ["Moments", "Evaluation"]
@@ -145,5 +146,5 @@ class Moments:
 
     def s_cosine(self, w) -> float:
         r"""The cosine of the angle between ``w`` and :math:`S^{-1}u` in the S inner product."""
-        w = self.check_direction("w", w)
-        return float(w @ self.S @ self.optimal_direction()) / float(np.sqrt(w @ self.S @ w))
+        w = unit_direction(self.check_direction("w", w), self.S)  # any scale of w
+        return float(w @ self.S @ self.optimal_direction())

@@ -14,6 +14,7 @@ import time
 
 import numpy as np
 
+from ._scaling import s_norm_of, unit_direction
 from ._validation import (as_finite_float, as_matrix, as_positive_float, as_positive_int,
                           as_vector)
 from .decoupling import _direction_residual
@@ -63,7 +64,7 @@ class _Trace:
         problem = self.problem
         S, S_inv = problem.S, problem.S_inv
         grad = evaluation.grad
-        w_hat = w / np.sqrt(w @ S @ w)
+        w_hat = unit_direction(w, S)  # any scale of w
         along = float(grad @ w_hat)
         across = _direction_residual(grad, w_hat, S)
         values = dict(
@@ -89,7 +90,9 @@ class _Trace:
 
 def _diverged(method: str, t: int, detail: str, trace: _Trace, w_tilde, g, w, info) -> DivergenceError:
     arrays = trace.arrays()
-    shortest = min(len(v) for k, v in arrays.items() if k not in ("step", "eta"))
+    shortest = min((len(v) for k, v in arrays.items() if k not in ("step", "eta")), default=0)
+    if t == 0:
+        detail = f"{detail}, already at the start (before any step): the start is too large for float64"
     arrays = {k: v[: shortest if k not in ("step", "eta") else max(shortest - 1, 0)] for k, v in arrays.items()}
     partial = OptimizationResult(method, w_tilde, g, w, arrays, info)
     return DivergenceError(f"{method} diverged at iteration {t}: {detail}", partial)
@@ -139,7 +142,7 @@ def gd(problem, w0, iterations: int = 100, step: float | None = None, callback=N
     with np.errstate(over="ignore", invalid="ignore"):
         for t in range(iterations + 1):
             evaluation = problem.evaluate(w_tilde)
-            norm = float(np.sqrt(w_tilde @ problem.S @ w_tilde))
+            norm = s_norm_of(w_tilde, problem.S)  # any scale of w_tilde
             if norm == 0.0:
                 raise _diverged("gd", t, "the iterate hit w_tilde = 0 exactly, where its direction "
                                 "is undefined", trace, w_tilde, 0.0, w_tilde, info)
