@@ -14,7 +14,7 @@ import numpy as np
 
 from ._validation import as_matrix, as_positive_float, as_positive_int, as_vector
 from .network import TANH_CURVATURE, HiddenLayer
-from .result import OptimizationResult
+from .result import DivergenceError, OptimizationResult
 from .solvers import gdnp
 
 __all__ = ["network_gd", "unitwise_gdnp", "network_smoothness"]
@@ -52,6 +52,12 @@ def network_gd(network: HiddenLayer, W0, iterations: int = 100, step: float | No
     r"""Gradient descent on all hidden weights at once: :math:`\tilde W_{t+1} = \tilde W_t - s\,\nabla f(\tilde W_t)`.
 
     The default step is :math:`1/\zeta` with :math:`\zeta` from :func:`network_smoothness`.
+
+    Raises
+    ------
+    DivergenceError
+        If the weights, their S-norms or the loss leave the float64 range (a step far above
+        :math:`2/\zeta`); the run up to the last finite state is attached as ``result``.
     """
     _check_network(network)
     W_tilde = network.check_weights(W0)
@@ -62,14 +68,25 @@ def network_gd(network: HiddenLayer, W0, iterations: int = 100, step: float | No
     columns = {"loss": [], "grad_norm_sq": [], "time": [], "unit_rho_gap": []}
     start = time.perf_counter()
     for t in range(iterations + 1):
-        evaluation = network.evaluate(W_tilde)
-        columns["loss"].append(evaluation.loss)
-        columns["grad_norm_sq"].append(network.grad_norm_sq(evaluation.grad))
-        columns["time"].append(time.perf_counter() - start)
-        columns["unit_rho_gap"].append(_unit_rho_gaps(network, W_tilde))
+        with np.errstate(over="ignore", invalid="ignore"):
+            evaluation = network.evaluate(W_tilde)
+            state = dict(loss=evaluation.loss, grad_norm_sq=network.grad_norm_sq(evaluation.grad),
+                         time=time.perf_counter() - start, unit_rho_gap=_unit_rho_gaps(network, W_tilde))
+            lengths, directions = _split(network, W_tilde)
+        if not all(np.all(np.isfinite(value)) for value in (*state.values(), lengths)):
+            trace = {key: np.asarray(value) for key, value in columns.items()}
+            trace["step"] = np.full(max(t - 1, 0), step)
+            last = W_previous if t else W_tilde  # the last finite state (the start at t = 0)
+            with np.errstate(over="ignore", invalid="ignore"):
+                partial = OptimizationResult("gd", last, *_split(network, last), trace, dict(step=step))
+            raise DivergenceError(f"network_gd diverged at iteration {t}: the weights or the loss left the float64 "
+                                  f"range with step {step:.3g} (1/zeta = {1.0 / network_smoothness(network):.3g})"
+                                  + (", already at the start" if t == 0 else ""), partial)
+        for key, value in state.items():
+            columns[key].append(value)
         if t < iterations:
-            W_tilde = W_tilde - step * evaluation.grad
-    lengths, directions = _split(network, W_tilde)
+            with np.errstate(over="ignore", invalid="ignore"):
+                W_previous, W_tilde = W_tilde, W_tilde - step * evaluation.grad
     trace = {key: np.asarray(value) for key, value in columns.items()}
     trace["step"] = np.full(iterations, step)
     return OptimizationResult("gd", W_tilde, lengths, directions, trace, dict(step=step))
