@@ -49,8 +49,8 @@ def _as_float_array(name: str, value, ndim: int) -> np.ndarray:
             if isinstance(entry, (bool, np.bool_)) or not isinstance(entry, numbers.Real):
                 raise TypeError(f"{name} must hold real numbers only; its entry at {index} is {entry!r}")
             if abs(entry) > np.finfo(float).max:
-                raise ValueError(f"{name} has the entry {entry:.3g} at {index}, beyond the float64 range "
-                                 "(about 1.8e308); expected finite real numbers")
+                raise ValueError(f"{name} has an integer of {len(str(abs(int(entry))))} digits at {index}, beyond the "
+                                 "float64 range (about 1.8e308); expected finite real numbers")
     elif raw.dtype.kind not in "iuf":
         raise TypeError(f"{name} must hold real numbers, got an array of {raw.dtype} ({type(value).__name__})")
     array = np.asarray(raw, dtype=np.float64)
@@ -164,7 +164,8 @@ def _real_to_float(name: str, value) -> float:
     try:
         return float(value)
     except OverflowError:
-        raise ValueError(f"{name} = {value:.3g} is beyond the float64 range (about 1.8e308)") from None
+        raise ValueError(f"{name} is an integer of {len(str(abs(int(value))))} digits, beyond the float64 range "
+                         "(about 1.8e308); expected a finite real number") from None
 
 
 def as_positive_float(name: str, value) -> float:
