@@ -19,6 +19,7 @@ __all__ = [
     "as_nonnegative_int",
     "as_positive_float",
     "as_finite_float",
+    "as_callback",
     "MAX_CONDITION",
 ]
 
@@ -185,4 +186,12 @@ def as_finite_float(name: str, value) -> float:
     value = _real_to_float(name, value)
     if not np.isfinite(value):
         raise ValueError(f"{name} must be finite, got {value}")
+    return value
+
+
+def as_callback(name: str, value):
+    """Return ``value`` if it is None or callable, else raise TypeError (before a run starts, not at its first call)."""
+    if value is not None and not callable(value):
+        raise TypeError(f"{name} must be a function (called after each iterate) or None, got {type(value).__name__} "
+                        f"{value!r:.40}")
     return value

@@ -65,7 +65,7 @@ def bngd(problem, w0, iterations: int = 100, direction_step: float = 1.0, length
     g = as_finite_float("g0", g0)
     trace = _Trace(problem)
     info = dict(direction_step=eta_w, length_step=eta_g)
-    with np.errstate(over="ignore", invalid="ignore"):
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         for t in range(iterations + 1):
             norm = float(np.sqrt(w @ problem.S @ w))
             w_hat = w / norm
@@ -80,7 +80,8 @@ def bngd(problem, w0, iterations: int = 100, direction_step: float = 1.0, length
             if hasattr(problem, "_loss_gap"):
                 values["loss_gap"] = problem._loss_gap(w_tilde)
             if not all(np.isfinite(v) for v in values.values()):
-                raise DivergenceError(f"bngd diverged at iteration {t} with direction step {eta_w:.3g}",
+                start = ", already at the start: |w0|^2, the effective step eta_w/|w0|^2 or the loss is beyond float64"
+                raise DivergenceError(f"bngd diverged at iteration {t} with direction step {eta_w:.3g}" + (start if t == 0 else ""),
                                       OptimizationResult("bngd", w_tilde, g, w, trace.arrays(), info))
             trace.add(**values)
             if t < iterations:

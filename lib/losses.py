@@ -281,8 +281,8 @@ logistic = Loss("logistic", _public(_logistic_value), _public(_sigmoid), _public
 
 #: :math:`\phi(t) = \sigma(t)`, a smooth 0-1 loss, non-convex; :math:`\Phi = 1/4`,
 #: :math:`\Psi = 1/(6\sqrt 3)` at :math:`\sigma = (3 \pm \sqrt 3)/6`.
-sigmoid = Loss("sigmoid", _public(_sigmoid), _public(_sigmoid_slope), _public(_sigmoid_second), 0.25,
-               1.0 / (6.0 * np.sqrt(3.0)), supports_out=True)
+sigmoid = Loss("sigmoid", _public(_sigmoid), _public(_sigmoid_slope), _public(_sigmoid_second),
+               0.25, 1.0 / (6.0 * np.sqrt(3.0)), supports_out=True)
 
 #: :math:`\phi(t) = \sigma(t)^2` (the squared loss on a sigmoid output), non-convex;
 #: :math:`\Phi = 8/27` at :math:`\sigma = 2/3`; :math:`\Psi = \max_\sigma |2\sigma^2(1-\sigma)(2-3\sigma)|`,

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._validation import as_finite_float, as_positive_float, as_positive_int
+from ._validation import as_callback, as_finite_float, as_positive_float, as_positive_int
 from .length_search import LengthSearch
 from .result import OptimizationResult
 from .run_trace import DecoupledRun, RunTrace, check_problem, check_start
@@ -78,6 +78,7 @@ def heavy_ball(problem, w0, iterations: int = 100, step: float | None = None, mo
     check_problem(problem)
     w_tilde = problem.check_direction("w0", w0)
     iterations = as_positive_int("iterations", iterations)
+    callback = as_callback("callback", callback)
     default_step, default_momentum = heavy_ball_parameters(problem.smoothness / problem.condition_number,
                                                            problem.smoothness)
     step = default_step if step is None else as_positive_float("step", step)

@@ -12,7 +12,7 @@ import time
 
 import numpy as np
 
-from ._validation import as_matrix, as_positive_float, as_positive_int, as_vector
+from ._validation import as_callback, as_matrix, as_positive_float, as_positive_int, as_vector
 from .network import TANH_CURVATURE, HiddenLayer
 from .result import DivergenceError, OptimizationResult
 from .solvers import gdnp
@@ -144,6 +144,7 @@ def unitwise_gdnp(
     lengths = np.zeros(network.units) if lengths0 is None else as_vector("lengths0", lengths0, network.units)
     sweeps = as_positive_int("sweeps", sweeps)
     steps_per_unit = as_positive_int("steps_per_unit", steps_per_unit)
+    callback = as_callback("callback", callback)
     norms = np.sqrt(np.einsum("ij,jk,ik->i", directions, network.S, directions))
     W_tilde = lengths[:, None] * directions / norms[:, None]
     columns = {"loss": [], "grad_norm_sq": [], "time": [], "unit_rho_gap": [], "unit": [], "unit_grad_norm_sq": []}

@@ -17,6 +17,7 @@ import time
 import numpy as np
 
 from ._scaling import moderated, rescaled
+from ._validation import as_callback
 from .moments import Moments
 from .result import DivergenceError, OptimizationResult
 
@@ -45,7 +46,7 @@ def check_start(problem, w0) -> np.ndarray:
     ndarray
         ``w0`` as a float array; if its largest entry lies outside :math:`[2^{-256}, 2^{256}]`,
         rescaled by a power of two into :math:`[0.5, 1)` (exactly: the decoupled solvers depend
-        only on its direction, and their steps on :math:`\|w\|_S^3` then stay in range).
+        only on its direction, and their steps on :math:`\\|w\\|_S^3` then stay in range).
 
     Raises
     ------
@@ -161,7 +162,7 @@ class DecoupledRun:
     """
 
     def __init__(self, problem, method: str, w: np.ndarray, search, info: dict, callback=None):
-        self.problem, self.search, self.info, self.callback = problem, search, info, callback
+        self.problem, self.search, self.info, self.callback = problem, search, info, as_callback("callback", callback)
         self.trace = RunTrace(problem, method)
         self.w = w
         self.ray = problem.ray(w)

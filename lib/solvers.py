@@ -15,7 +15,7 @@ import time
 import numpy as np
 
 from ._scaling import s_norm_of, unit_direction
-from ._validation import (as_finite_float, as_matrix, as_positive_float, as_positive_int,
+from ._validation import (as_callback, as_finite_float, as_matrix, as_positive_float, as_positive_int,
                           as_vector)
 from .decoupling import _direction_residual
 from .length_search import DEFAULT_BISECTION_STEPS, LengthSearch
@@ -136,6 +136,7 @@ def gd(problem, w0, iterations: int = 100, step: float | None = None, callback=N
     _check_problem(problem)
     w_tilde = problem.check_direction("w0", w0)
     iterations = as_positive_int("iterations", iterations)
+    callback = as_callback("callback", callback)
     step = 1.0 / problem.smoothness if step is None else as_positive_float("step", step)
     info = dict(step=step, smoothness=problem.smoothness)
     trace = _Trace(problem)
@@ -288,6 +289,7 @@ def gdnp(
     """
     w = check_start(problem, w0)
     iterations = as_positive_int("iterations", iterations)
+    callback = as_callback("callback", callback)
     S, u, L = problem.S, problem.u, problem.L
     search = LengthSearch(problem, bisection_steps, max_widenings, bracket_radius)
     closed_form = search.closed_form
