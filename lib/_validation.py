@@ -49,7 +49,7 @@ def _as_float_array(name: str, value, ndim: int) -> np.ndarray:
         for index, entry in np.ndenumerate(raw):
             if isinstance(entry, (bool, np.bool_)) or not isinstance(entry, numbers.Real):
                 raise TypeError(f"{name} must hold real numbers only; its entry at {index} is {entry!r}")
-            if abs(entry) > np.finfo(float).max:
+            if abs(entry) > float(np.finfo(float).max):  # exact for Python ints
                 raise ValueError(f"{name} has an integer of {len(str(abs(int(entry))))} digits at {index}, beyond the "
                                  "float64 range (about 1.8e308); expected finite real numbers")
     elif raw.dtype.kind not in "iuf":

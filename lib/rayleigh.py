@@ -72,10 +72,14 @@ def _rho_gap(w, S, u, S_inv) -> float:
 
 
 # --------------------------------------------------------------------------- public
+#: Passed as ``w`` by the functions of the moments alone (a user's ``w=None`` must be refused, not skipped).
+_NO_DIRECTION = object()
+
+
 def _check(w, S, u):
     S, _ = as_spd_matrix("S", S)
     u = as_vector("u", u, S.shape[0])
-    if w is None:
+    if w is _NO_DIRECTION:
         return None, S, u
     w = as_vector("w", w, S.shape[0])
     if not np.any(w):
@@ -119,7 +123,7 @@ def rayleigh_gradient(w, S, u) -> np.ndarray:
 
 def rayleigh_minimum(S, u) -> float:
     r""":math:`\rho^* = -u^\top S^{-1} u`, the minimum of :math:`\rho` (lemma ``lem-rayleigh-min``)."""
-    _, S, u = _check(None, S, u)
+    _, S, u = _check(_NO_DIRECTION, S, u)
     return -float(u @ np.linalg.solve(S, u))
 
 
@@ -149,7 +153,7 @@ def compressed_rate(S, u, step_factor: float = 1.0) -> float:
     step_factor : float, > 0
         The factor :math:`c` of the step :math:`c\,\eta_t` (exercise ``ex-ls-step-size``).
     """
-    _, S, u = _check(None, S, u)
+    _, S, u = _check(_NO_DIRECTION, S, u)
     if not np.any(u):
         raise ValueError("u = 0: rho is identically 0 and has no optimal direction to converge to")
     step_factor = as_finite_float("step_factor", step_factor)
