@@ -29,7 +29,7 @@ from typing import Callable
 
 import numpy as np
 
-from ._validation import as_positive_float
+from ._validation import as_finite_float
 
 __all__ = ["Loss", "logistic", "sigmoid", "squared_sigmoid", "as_loss", "LOSSES"]
 
@@ -197,16 +197,17 @@ def _real_values(name: str, role: str, function, t: np.ndarray) -> np.ndarray:
 
 
 def _checked_bound(name: str, bound_name: str, symbol: str, given, measured: float) -> float:
-    """The bound ``given`` (or ``measured`` when None), refused unless finite, positive and at least ``measured``."""
+    """The bound ``given`` (or ``measured`` when None), refused unless finite, >= 0 and at least ``measured``.
+
+    A bound of 0 (a linear loss has :math:`\phi'' = 0`) is a true bound; the solvers that divide by it
+    (a default step :math:`1/\zeta`) refuse it there, with the reason.
+    """
     if given is None:
-        if measured == 0.0:
-            raise ValueError(
-                f"the loss {name!r}: {symbol} is 0 on the whole test grid [-30, 30], so its bound {bound_name} would "
-                "be 0 and the step sizes 1/zeta and the bisection bound that use it are undefined; expected a loss "
-                f"with {symbol} != 0"
-            )
         return measured
-    bound = as_positive_float(f"the loss {name!r}: {bound_name}", given)
+    bound = as_finite_float(f"the loss {name!r}: {bound_name}", given)
+    if bound < 0:
+        raise ValueError(f"the loss {name!r}: {bound_name} = {bound} is negative; expected an upper bound of "
+                         f"|{symbol}| >= 0 (a negative one made gd's default step negative: it climbed)")
     if bound < measured * (1.0 - 1e-9):
         raise ValueError(
             f"the loss {name!r}: {bound_name} = {bound:.6g} is below sup|{symbol}| >= {measured:.6g}, measured on the "

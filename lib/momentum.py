@@ -79,6 +79,9 @@ def heavy_ball(problem, w0, iterations: int = 100, step: float | None = None, mo
     w_tilde = problem.check_direction("w0", w0)
     iterations = as_positive_int("iterations", iterations)
     callback = as_callback("callback", callback)
+    if not problem.smoothness > 0:
+        raise ValueError(f"the problem's smoothness zeta is {problem.smoothness} (its loss has phi'' = 0): the heavy "
+                         "ball's parameters need the spectrum [zeta/kappa, zeta] of the Hessian bound")
     default_step, default_momentum = heavy_ball_parameters(problem.smoothness / problem.condition_number,
                                                            problem.smoothness)
     step = default_step if step is None else as_positive_float("step", step)

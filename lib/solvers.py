@@ -137,6 +137,9 @@ def gd(problem, w0, iterations: int = 100, step: float | None = None, callback=N
     w_tilde = problem.check_direction("w0", w0)
     iterations = as_positive_int("iterations", iterations)
     callback = as_callback("callback", callback)
+    if step is None and not problem.smoothness > 0:
+        raise ValueError(f"the problem's smoothness zeta is {problem.smoothness} (its loss has phi'' = 0), so there is "
+                         "no default step 1/zeta; pass step=...")
     step = 1.0 / problem.smoothness if step is None else as_positive_float("step", step)
     info = dict(step=step, smoothness=problem.smoothness)
     trace = _Trace(problem)

@@ -108,21 +108,25 @@ SOFTPLUS = (lambda t: np.logaddexp(0, t), lambda t: 0.5 * (1 + np.tanh(t / 2)), 
 
 
 @pytest.mark.parametrize("bounds, words", [
-    (dict(second_bound=-1), "finite positive"),  # gd's default step was negative: it climbed
-    (dict(second_bound=0), "finite positive"),
-    (dict(second_bound=float("nan")), "finite positive"),
+    (dict(second_bound=-1), "negative"),  # gd's default step was negative: it climbed
+    (dict(second_bound=0), "below sup"),  # 0 < sup|phi''| = 1/4
+    (dict(second_bound=float("nan")), "must be finite"),
     (dict(second_bound=0.1), "below sup"),  # below sup|phi''| = 1/4: not a bound
-    (dict(first_bound=float("inf")), "finite positive"),
+    (dict(first_bound=float("inf")), "must be finite"),
 ])
 def test_loss_validates_its_bounds(bounds, words):
     with pytest.raises(ValueError, match=words):
         lib.Loss("softplus", *SOFTPLUS, **bounds)
 
 
-def test_a_loss_without_curvature_is_refused():
-    """phi'' = 0 gave a ZeroDivisionError in gd's default step."""
-    with pytest.raises(ValueError, match="phi'' is 0"):
-        lib.Halfspace(np.eye(2), [0.3, 0.2], (lambda t: t, np.ones_like, np.zeros_like))
+def test_a_loss_without_curvature_has_no_default_step():
+    """phi'' = 0 gave a ZeroDivisionError in gd's default step 1/zeta; now a ValueError saying why."""
+    problem = lib.Halfspace(np.eye(2), [0.3, 0.2], (lambda t: t, np.ones_like, np.zeros_like))
+    assert problem.loss_function.second_bound == 0.0  # exact: the maximum of |0| on the grid
+    with pytest.raises(ValueError, match="no default step"):
+        lib.gd(problem, [1.0, 1.0])
+    with pytest.raises(ValueError, match="smoothness zeta is 0"):
+        lib.heavy_ball(problem, [1.0, 1.0])
 
 
 def test_a_user_loss_is_checked_where_the_solver_evaluates_it():
