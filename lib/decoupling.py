@@ -122,7 +122,8 @@ def to_w_tilde(g, w, S) -> np.ndarray:
     _check_direction(w)
     g = float(as_vector("g", [g])[0])
     with np.errstate(over="ignore"):
-        w_tilde = g * unit_direction(w, S)  # w / ||w||_S from w rescaled exactly: any scale of w
+        w, _ = rescaled(w)  # exact: g w / ||w||_S is the same, to the bit where w.S.w is in range
+        w_tilde = g * w / _s_norm(w, S)
     return _finite("g w / ||w||_S", w_tilde, f"the length g = {g:.3g} is too large")
 
 
