@@ -57,7 +57,7 @@ _LATEX_BRACES = re.compile(r"[{}]")
 def _module(path: Path):
     """A module of the repository loaded from its file, without importing its package.
 
-    ``course.layout`` and ``lib.checks.statements`` need only the standard library and PyYAML;
+    ``course.layout`` and ``lib.book.statements`` need only the standard library and PyYAML;
     importing them through their packages would import numpy and torch into JupyterLab's server.
     """
     name = f"_book_labels_{path.stem}"
@@ -67,7 +67,7 @@ def _module(path: Path):
     return module
 
 
-_statements = _module(Path(__file__).resolve().parents[1] / "lib" / "checks" / "statements.py")
+_statements = _module(Path(__file__).resolve().parents[1] / "lib" / "book" / "statements.py")
 
 
 def _entry(text: str, tooltip: str, path: str | None = None) -> dict:

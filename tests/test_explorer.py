@@ -1,4 +1,4 @@
-"""The figure explorer of the notebooks (lib/explorer.py), without a browser.
+"""The figure explorer of the notebooks (lib/book/explorer.py), without a browser.
 
 The browser side (JupyterLab, a slider moved by keyboard) is tests/test_jupyterlab.py.
 """

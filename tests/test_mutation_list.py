@@ -16,11 +16,12 @@ import mutate  # noqa: E402
 
 #: The modules of lib that the statements of chapters 1-5 rest on.
 THEOREM_MODULES = {
-    "lib/decoupling.py", "lib/rayleigh.py", "lib/moments.py", "lib/least_squares.py", "lib/halfspace.py",
-    "lib/gaussian.py", "lib/losses.py", "lib/bisection.py", "lib/solvers.py", "lib/network.py",
-    "lib/network_line.py", "lib/network_training.py", "lib/network_gaussian.py", "lib/gaussian_plane.py",
-    "lib/bngd.py", "lib/torch_models/bn_unit.py",
-    "lib/instances.py",
+    "lib/maths/decoupling.py", "lib/maths/rayleigh.py", "lib/maths/gaussian.py", "lib/maths/gaussian_plane.py",
+    "lib/maths/losses.py", "lib/maths/bisection.py",
+    "lib/problems/moments.py", "lib/problems/least_squares.py", "lib/problems/halfspace.py", "lib/problems/network.py",
+    "lib/problems/network_line.py", "lib/problems/network_gaussian.py", "lib/problems/instances.py",
+    "lib/solvers/descent.py", "lib/solvers/network_training.py", "lib/solvers/bngd.py",
+    "lib/torch_models/bn_unit.py",
 }
 
 

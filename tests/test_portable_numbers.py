@@ -1,7 +1,7 @@
 """No assertion of the book depends on bit-exact floating point or on wall-clock time.
 
 The guard (tests/exact_floats.py) reads every code cell of the notebooks and every module of
-lib/checks, lib/exercises, course/ and tests/; the second half of this file shows that it catches
+lib/checks, lib/exercises, lib/book, course/ and tests/; the second half of this file shows that it catches
 what it must catch, and lets through what is exact by construction.
 """
 
@@ -14,7 +14,7 @@ from lib.checks.statements import read_cells
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "book").glob("*.ipynb"))
-MODULES = sorted(p for folder in ("lib/checks", "lib/exercises", "course", "tests")
+MODULES = sorted(p for folder in ("lib/checks", "lib/exercises", "lib/book", "course", "tests")
                  for p in (ROOT / folder).rglob("*.py"))
 
 

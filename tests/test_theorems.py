@@ -353,8 +353,8 @@ def _direction_gradient_without_the_phi_second_term(monkeypatch):
 @control("prop-gdnp-direction")
 def _gdnp_with_half_its_step(monkeypatch):
     """GDNP's step s_t halved: its directions are no longer the Rayleigh iterates."""
-    original = lib.solvers._gdnp_step
-    monkeypatch.setattr(lib.solvers, "_gdnp_step", lambda *arguments: 0.5 * original(*arguments))
+    original = lib.solvers.descent._gdnp_step
+    monkeypatch.setattr(lib.solvers.descent, "_gdnp_step", lambda *arguments: 0.5 * original(*arguments))
     return checks.halfspaces.gdnp_direction(seed=UNSEEN_SEEDS[0])
 
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import decoupling
-from ..bngd import bngd
-from ..instances import random_least_squares, rng_from, spd_with_spectrum
+from ..maths import decoupling
+from ..solvers.bngd import bngd
+from ..problems.instances import random_least_squares, rng_from, spd_with_spectrum
 from ..torch_models import batchnorm_unit
 from . import CheckResult, largest, verifies
 from .reparametrization import LogCoshObjective

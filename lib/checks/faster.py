@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..instances import random_least_squares, rng_from
-from ..locally_optimal import locally_optimal
-from ..momentum import heavy_ball
-from ..rayleigh_ritz import rayleigh_ritz
+from ..problems.instances import random_least_squares, rng_from
+from ..solvers.locally_optimal import locally_optimal
+from ..solvers.momentum import heavy_ball
+from ..solvers.rayleigh_ritz import rayleigh_ritz
 from . import CheckResult, largest, verifies
 
 CHAPTER = "06-faster"

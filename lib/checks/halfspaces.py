@@ -15,12 +15,12 @@ import math
 
 import numpy as np
 
-from .. import decoupling
-from ..bisection import bisection
-from ..halfspace import Halfspace
-from ..instances import random_halfspace, rng_from, spd_with_spectrum
-from ..losses import LOSSES
-from ..solvers import gdnp
+from ..maths import decoupling
+from ..maths.bisection import bisection
+from ..problems.halfspace import Halfspace
+from ..problems.instances import random_halfspace, rng_from, spd_with_spectrum
+from ..maths.losses import LOSSES
+from ..solvers.descent import gdnp
 from . import CheckResult, largest, smallest, verifies
 from .constants import loss_constants
 from .halfspace_reference import (EPS, GradientParts, MomentConstants, ReferenceRay, gaussian_draws,

@@ -14,11 +14,11 @@ import math
 
 import numpy as np
 
-from .. import decoupling, rayleigh
-from ..instances import random_least_squares, random_rotation, rng_from, worst_case_instance
-from ..least_squares import LeastSquares
-from ..rayleigh import compressed_rate
-from ..solvers import gd, gdnp
+from ..maths import decoupling, rayleigh
+from ..problems.instances import random_least_squares, random_rotation, rng_from, worst_case_instance
+from ..problems.least_squares import LeastSquares
+from ..maths.rayleigh import compressed_rate
+from ..solvers.descent import gd, gdnp
 from . import CheckResult, largest, smallest, verifies
 
 CHAPTER = "02-least-squares"

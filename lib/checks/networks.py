@@ -19,15 +19,15 @@ import math
 import numpy as np
 from scipy.optimize import minimize
 
-from ..halfspace import Halfspace
-from ..instances import random_halfspace, rng_from, worst_case_instance
-from ..losses import LOSSES, Loss
-from ..moments import Moments
-from ..network import TANH_CURVATURE, HiddenLayerNetwork
-from ..network_gaussian import GaussianHiddenLayer, quadrature_rule
-from ..network_line import NetworkOnLine
-from ..network_training import unitwise_gdnp
-from ..solvers import gdnp
+from ..problems.halfspace import Halfspace
+from ..problems.instances import random_halfspace, rng_from, worst_case_instance
+from ..maths.losses import LOSSES, Loss
+from ..problems.moments import Moments
+from ..problems.network import TANH_CURVATURE, HiddenLayerNetwork
+from ..problems.network_gaussian import GaussianHiddenLayer, quadrature_rule
+from ..problems.network_line import NetworkOnLine
+from ..solvers.network_training import unitwise_gdnp
+from ..solvers.descent import gdnp
 from . import CheckResult, largest, smallest, verifies
 from .constants import loss_constants, supremum
 from .halfspaces import _gaussian_sample, _z_scores

@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import decoupling
-from ..instances import random_least_squares, rng_from, spd_with_spectrum
-from ..solvers import gd, gdnp
+from ..maths import decoupling
+from ..problems.instances import random_least_squares, rng_from, spd_with_spectrum
+from ..solvers.descent import gd, gdnp
 from ..torch_models import batchnorm_unit
 from . import CheckResult, largest, verifies
 

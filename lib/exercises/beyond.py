@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..bngd import bngd
-from ..instances import random_least_squares, rng_from
-from ..least_squares import LeastSquares
+from ..solvers.bngd import bngd
+from ..problems.instances import random_least_squares, rng_from
+from ..problems.least_squares import LeastSquares
 from . import register
 from .checker import Case, CodingExercise
 

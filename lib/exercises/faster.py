@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..instances import random_least_squares, rng_from
-from ..least_squares import LeastSquares
-from ..momentum import heavy_ball
+from ..problems.instances import random_least_squares, rng_from
+from ..problems.least_squares import LeastSquares
+from ..solvers.momentum import heavy_ball
 from . import register
 from .checker import Case, CodingExercise
 

@@ -18,11 +18,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._validation import as_spd_matrix
-from ..bisection import bisection
-from ..instances import random_halfspace, rng_from
-from ..losses import squared_sigmoid
-from ..solvers import gdnp_step_size
+from ..core.validation import as_spd_matrix
+from ..maths.bisection import bisection
+from ..problems.instances import random_halfspace, rng_from
+from ..maths.losses import squared_sigmoid
+from ..solvers.descent import gdnp_step_size
 from . import register
 from .checker import Case, CodingExercise, Described
 

@@ -14,10 +14,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import rayleigh
-from ..instances import random_least_squares, rng_from
-from ..least_squares import LeastSquares
-from ..solvers import gdnp
+from ..maths import rayleigh
+from ..problems.instances import random_least_squares, rng_from
+from ..problems.least_squares import LeastSquares
+from ..solvers.descent import gdnp
 from . import register
 from .checker import Case, CodingExercise
 

@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..instances import random_halfspace, rng_from
-from ..network import HiddenLayerNetwork
+from ..problems.instances import random_halfspace, rng_from
+from ..problems.network import HiddenLayerNetwork
 from . import register
 from .checker import Case, CodingExercise
 

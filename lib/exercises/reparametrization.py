@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import decoupling
-from ..instances import rng_from, spd_with_spectrum
+from ..maths import decoupling
+from ..problems.instances import rng_from, spd_with_spectrum
 from . import register
 from .checker import Case, CodingExercise
 

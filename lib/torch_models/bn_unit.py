@@ -10,7 +10,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from .._validation import as_matrix, as_vector
+from ..core.validation import as_matrix, as_vector
 
 __all__ = ["batchnorm_unit"]
 

@@ -24,7 +24,7 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
-from .._validation import as_matrix, as_positive_float, as_positive_int, as_vector
+from ..core.validation import as_matrix, as_positive_float, as_positive_int, as_vector
 from .training import pick_device
 
 __all__ = ["mlp", "scale_invariant_parameters", "hidden_weights", "train_classifier", "ClassifierRun",

@@ -14,7 +14,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from .._validation import as_matrix, as_positive_float, as_vector
+from ..core.validation import as_matrix, as_positive_float, as_vector
 
 __all__ = ["BNHiddenLayer", "PlainHiddenLayer", "TORCH_LOSSES"]
 

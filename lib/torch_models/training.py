@@ -8,9 +8,9 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from .._validation import as_positive_float, as_positive_int
-from ..network_training import _split, _unit_rho_gaps
-from ..result import OptimizationResult
+from ..core.validation import as_positive_float, as_positive_int
+from ..solvers.network_training import _split, _unit_rho_gaps
+from ..core.result import OptimizationResult
 from .hidden_layer import TORCH_LOSSES, BNHiddenLayer, PlainHiddenLayer
 
 __all__ = ["pick_device", "train"]
@@ -72,7 +72,7 @@ def train(model: nn.Module, network, optimizer: str = "sgd", lr: float = 0.1, it
         Method ``"bn-sgd"``, ``"bn-adam"``, ``"sgd"`` or ``"adam"``; ``w_tilde`` the effective
         weights (m, d).
     """
-    from ..network import HiddenLayerNetwork  # numpy side; imported here to keep torch out of it
+    from ..problems.network import HiddenLayerNetwork  # numpy side; imported here to keep torch out of it
 
     if not isinstance(model, (BNHiddenLayer, PlainHiddenLayer)):
         raise TypeError(f"model must be a BNHiddenLayer or a PlainHiddenLayer, got {type(model).__name__}")

@@ -19,11 +19,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._validation import as_callback, as_finite_float, as_positive_float, as_positive_int
+from ..core.validation import as_callback, as_finite_float, as_positive_float, as_positive_int
 from .length_search import LengthSearch
-from .result import OptimizationResult
-from .run_trace import DecoupledRun, RunTrace, check_problem, check_start
-from .solvers import gdnp_step_size
+from ..core.result import OptimizationResult
+from ..core.trace import DecoupledRun, RunTrace, check_problem, check_start
+from .descent import gdnp_step_size
 
 __all__ = ["heavy_ball", "heavy_ball_parameters", "momentum_gdnp"]
 

@@ -24,12 +24,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._scaling import rescaled, unit_direction
-from ._validation import as_matrix, as_positive_int, as_vector
-from .bisection import bisection
-from .gaussian import gaussian_rule
+from ..core.scaling import rescaled, unit_direction
+from ..core.validation import as_matrix, as_positive_int, as_vector
+from ..maths.bisection import bisection
+from ..maths.gaussian import gaussian_rule
 from .instances import rng_from
-from .losses import as_loss
+from ..maths.losses import as_loss
 from .moments import Evaluation, Moments
 
 __all__ = ["HalfspaceObjective", "Halfspace", "HalfspaceSample"]

@@ -27,9 +27,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import rayleigh
-from ._scaling import unit_direction
-from ._validation import as_spd_matrix, as_vector
+from ..maths import rayleigh
+from ..core.scaling import unit_direction
+from ..core.validation import as_spd_matrix, as_vector
 
 __all__ = ["Moments", "Evaluation"]
 

@@ -32,10 +32,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._validation import as_positive_int
+from ..core.validation import as_positive_int
 from .length_search import LengthSearch
-from .result import OptimizationResult
-from .run_trace import DecoupledRun, check_start
+from ..core.result import OptimizationResult
+from ..core.trace import DecoupledRun, check_start
 
 __all__ = ["locally_optimal", "conjugate_step"]
 

@@ -26,9 +26,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._validation import as_matrix, as_vector
+from ..core.validation import as_matrix, as_vector
 from .halfspace import SampleRay, labelled_sample
-from .losses import as_loss
+from ..maths.losses import as_loss
 from .moments import Evaluation, Moments
 
 __all__ = ["HiddenLayer", "HiddenLayerNetwork", "NetworkEvaluation", "SampleMean", "UnitProblem", "UnitView",

@@ -22,10 +22,10 @@ import time
 
 import numpy as np
 
-from ._validation import as_finite_float, as_positive_float, as_positive_int
-from .result import DivergenceError, OptimizationResult
-from .decoupling import _direction_residual
-from .solvers import _Trace, _check_problem
+from ..core.validation import as_finite_float, as_positive_float, as_positive_int
+from ..core.result import DivergenceError, OptimizationResult
+from ..maths.decoupling import _direction_residual
+from .descent import _Trace, _check_problem
 
 __all__ = ["bngd"]
 

@@ -29,7 +29,7 @@ from typing import Callable
 
 import numpy as np
 
-from ._validation import as_finite_float
+from ..core.validation import as_finite_float
 
 __all__ = ["Loss", "logistic", "sigmoid", "squared_sigmoid", "as_loss", "LOSSES"]
 

@@ -20,8 +20,8 @@ import math
 
 import numpy as np
 
-from ._scaling import unit_direction
-from .gaussian_plane import PlaneRule, plane_rule
+from ..core.scaling import unit_direction
+from ..maths.gaussian_plane import PlaneRule, plane_rule
 from .moments import Evaluation, Moments
 from .network import HiddenLayer, UnitView
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from . import REGISTRY, Check, CheckResult, run
+from ..checks import REGISTRY, Check, CheckResult, run
 from .statements import Statement, cells_calling
 
 __all__ = ["TEST_ID", "Verification", "VerificationError", "locate_check", "verify", "require_verified",

@@ -29,8 +29,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._scaling import rescaled, s_norm_of, unit_direction
-from ._validation import as_spd_matrix, as_vector
+from ..core.scaling import rescaled, s_norm_of, unit_direction
+from ..core.validation import as_spd_matrix, as_vector
 
 __all__ = [
     "s_norm",

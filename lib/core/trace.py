@@ -16,9 +16,9 @@ import time
 
 import numpy as np
 
-from ._scaling import moderated, rescaled
-from ._validation import as_callback
-from .moments import Moments
+from ..problems.moments import Moments
+from .scaling import moderated, rescaled
+from .validation import as_callback
 from .result import DivergenceError, OptimizationResult
 
 __all__ = ["check_problem", "check_start", "RunTrace", "DecoupledRun"]

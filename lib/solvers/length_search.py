@@ -11,8 +11,8 @@ previous length. :class:`LengthSearch` validates those settings once and perform
 
 from __future__ import annotations
 
-from ._validation import as_nonnegative_int, as_positive_float
-from .bisection import bisection
+from ..core.validation import as_nonnegative_int, as_positive_float
+from ..maths.bisection import bisection
 
 __all__ = ["LengthSearch", "start_bracket", "DEFAULT_BISECTION_STEPS", "ADAPTIVE_MIN_STEPS"]
 

@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._scaling import unit_direction
-from ._validation import as_matrix, as_vector
+from ..core.scaling import unit_direction
+from ..core.validation import as_matrix, as_vector
 from .moments import Evaluation, Moments
 
 __all__ = ["LeastSquares"]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._validation import MAX_CONDITION, as_positive_float, as_positive_int
+from ..core.validation import MAX_CONDITION, as_positive_float, as_positive_int
 from .least_squares import LeastSquares
 
 __all__ = [

@@ -30,8 +30,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._scaling import rescaled
-from ._validation import as_finite_float, as_spd_matrix, as_vector
+from ..core.scaling import rescaled
+from ..core.validation import as_finite_float, as_spd_matrix, as_vector
 
 __all__ = ["rayleigh_quotient", "rayleigh_gradient", "rayleigh_minimum", "rayleigh_gap", "compressed_rate"]
 
@@ -40,7 +40,7 @@ __all__ = ["rayleigh_quotient", "rayleigh_gradient", "rayleigh_minimum", "raylei
 def _residual(w: np.ndarray, S: np.ndarray, u: np.ndarray) -> tuple[np.ndarray, float, float]:
     """Return ``(u - alpha S w, u.w, ||w||_S^2)`` with ``alpha = u.w / ||w||_S^2``, for ``w`` rescaled exactly.
 
-    The caller passes ``w`` with its largest entry in [0.5, 1) (:func:`lib._scaling.rescaled`):
+    The caller passes ``w`` with its largest entry in [0.5, 1) (:func:`lib.core.scaling.rescaled`):
     the residual does not depend on the scale of ``w``, and the products stay in range.
     """
     Sw = S @ w

@@ -21,7 +21,7 @@ from typing import Callable
 
 import numpy as np
 
-from ._validation import as_nonnegative_int, as_positive_float
+from ..core.validation import as_nonnegative_int, as_positive_float
 
 __all__ = ["bisection", "BisectionResult", "BracketError", "MAX_HALVINGS"]
 

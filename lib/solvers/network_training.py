@@ -12,10 +12,10 @@ import time
 
 import numpy as np
 
-from ._validation import as_callback, as_matrix, as_positive_float, as_positive_int, as_vector
-from .network import TANH_CURVATURE, HiddenLayer
-from .result import DivergenceError, OptimizationResult
-from .solvers import gdnp
+from ..core.validation import as_callback, as_matrix, as_positive_float, as_positive_int, as_vector
+from ..problems.network import TANH_CURVATURE, HiddenLayer
+from ..core.result import DivergenceError, OptimizationResult
+from .descent import gdnp
 
 __all__ = ["network_gd", "unitwise_gdnp", "network_smoothness"]
 

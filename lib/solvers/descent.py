@@ -14,14 +14,14 @@ import time
 
 import numpy as np
 
-from ._scaling import s_norm_of, unit_direction
-from ._validation import (as_callback, as_finite_float, as_matrix, as_positive_float, as_positive_int,
+from ..core.scaling import s_norm_of, unit_direction
+from ..core.validation import (as_callback, as_finite_float, as_matrix, as_positive_float, as_positive_int,
                           as_vector)
-from .decoupling import _direction_residual
+from ..maths.decoupling import _direction_residual
 from .length_search import DEFAULT_BISECTION_STEPS, LengthSearch
-from .moments import Evaluation, Moments
-from .result import DivergenceError, OptimizationResult
-from .run_trace import check_start
+from ..problems.moments import Evaluation, Moments
+from ..core.result import DivergenceError, OptimizationResult
+from ..core.trace import check_start
 
 __all__ = ["gd", "gdnp", "gdnp_step_size"]
 

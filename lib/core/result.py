@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ._validation import as_finite_float
+from .validation import as_finite_float
 
 __all__ = ["OptimizationResult", "DivergenceError"]
 

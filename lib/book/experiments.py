@@ -25,8 +25,8 @@ from typing import Callable
 import numpy as np
 from threadpoolctl import threadpool_info, threadpool_limits
 
-from ._validation import as_nonnegative_int, as_positive_int
-from .result import DivergenceError
+from ..core.validation import as_nonnegative_int, as_positive_int
+from ..core.result import DivergenceError
 
 __all__ = ["pin_threads", "repeat_alternately", "median_time_trace", "StepSweep", "tune_step", "Spread", "spread",
            "plot_spread"]

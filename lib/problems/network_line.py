@@ -15,9 +15,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._validation import as_vector
-from .gaussian import gaussian_rule
-from .losses import as_loss
+from ..core.validation import as_vector
+from ..maths.gaussian import gaussian_rule
+from ..maths.losses import as_loss
 from .moments import Moments
 
 __all__ = ["NetworkOnLine"]
