@@ -15,8 +15,10 @@ function and accepts exactly two outcomes:
 
 Warnings are errors inside the calls: a silent overflow or a dropped imaginary part fails.
 
-Size (``EXAMPLES`` below): 40 examples per fuzzed function (a few slow ones say otherwise),
-derandomized (``derandomize=True``: the same examples on every run and machine) and without an
+Size: ``EXAMPLES`` = 40 examples per test, 20 (``FUZZ_SLOW``) for each solver (the test is
+parametrized by solver) and for the sample problems; each example calls every function of its test
+(the three Rayleigh functions, the five decoupling functions, ...), so each public function gets 20
+to 40 examples (the three built-in losses share 40), 560 examples in all. Derandomized (``derandomize=True``: the same examples on every run and machine) and without an
 example database, so the run is deterministic and bounded. :data:`NOT_FUZZED` names the public
 names that are not functions to call (exception classes, plain records); a public name in
 neither list fails ``test_every_public_name_is_fuzzed``.
@@ -44,11 +46,11 @@ FLOAT_MAX = float(np.finfo(float).max)
 LIB_DIR = os.path.dirname(os.path.abspath(lib.__file__)) + os.sep
 
 #: Examples per fuzzed function.
-EXAMPLES = 100
+EXAMPLES = 40
 FUZZ = settings(max_examples=EXAMPLES, derandomize=True, database=None, deadline=None,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 #: The solvers and problems on samples or quadrature cost more per example.
-FUZZ_SLOW = settings(FUZZ, max_examples=50)
+FUZZ_SLOW = settings(FUZZ, max_examples=20)
 
 
 # ============================================================================ the two outcomes
@@ -366,9 +368,11 @@ def test_decoupling(seed, d, exponent, log_kappa, bad_w, bad_S, bad_grad, g):
     # the unit direction w / ||w||_S: each entry to gamma (1 + cond) relative
     unit = [wi / exact_norm for wi in x.w]
     g_scale = x.gamma * (1 + cond)
-    for value, reference in zip(split[1], unit):
-        close(value, reference, g_scale * abs(reference), "from_w_tilde direction")
-    if representable([exact_norm]):
+    if split is Refused:  # only when the length ||w||_S itself is beyond float64
+        assert not representable([exact_norm])
+    else:
+        for value, reference in zip(split[1], unit):
+            close(value, reference, g_scale * abs(reference), "from_w_tilde direction")
         close(split[0], exact_norm, x.gamma * cond * exact_norm, "from_w_tilde length")
     if not real(g):
         assert to is Refused and derivative is Refused
@@ -390,13 +394,13 @@ def test_decoupling(seed, d, exponent, log_kappa, bad_w, bad_S, bad_grad, g):
     along_error = g_scale * dot(absolute(F), absolute(unit))
     abs_S_unit = matvec(absolute(x.S), absolute(unit))
     across_errors = [x.gamma * abs(fi) + along_error * si + abs(along) * g_scale * si for fi, si in zip(F, abs_S_unit)]
-    close(derivative[0], along, along_error, "length derivative")
     factor = G / exact_norm
-    if representable([factor * a for a in across]) and representable([factor]):
+    if derivative is Refused:  # documented: the direction gradient (or g/||w||_S) is beyond float64
+        assert not (representable([factor * a for a in across]) and representable([factor]))
+    else:
+        close(derivative[0], along, along_error, "length derivative")
         for value, a, e in zip(derivative[1], across, across_errors):
             close(value, factor * a, abs(factor) * (e + g_scale * abs(a)), "direction gradient")
-    else:
-        assert derivative is Refused
     close(parts[0], along**2, 2 * abs(along) * along_error + along_error**2, "length part")
     e_norm = mp.sqrt(dot(across_errors, across_errors) / x.mu)
     direction_part = dot(across, solve(x.S, across))
@@ -582,8 +586,9 @@ def mp_least_squares_loss(problem, w_tilde):
     return 2 * exact.uw + exact.n, exact.gamma * (2 * exact.abs_uw + exact.abs_n)
 
 
+@pytest.mark.parametrize("solver", DECOUPLED)
 @FUZZ_SLOW
-@given(solver=st.sampled_from(DECOUPLED), seed=seeds, d=st.integers(1, 4), log_kappa=st.floats(0.0, 2.0),
+@given(seed=seeds, d=st.integers(1, 4), log_kappa=st.floats(0.0, 2.0),
        exponent=exponents, bad_w=maybe_bad_vector, iterations=counts, step=steps,
        bisection_steps=mostly(st.one_of(st.none(), st.integers(0, 8)), bad_scalars),
        bracket_radius=mostly(st.one_of(st.none(), st.floats(0.01, 10.0)), bad_scalars), callback=callbacks,
@@ -619,9 +624,9 @@ def test_solvers(solver, seed, d, log_kappa, exponent, bad_w, iterations, step, 
         close(trace["loss"][0], exact.rho(), 4 * exact.rho_bound() + exact.gamma * abs(exact.rho()), "gdnp loss[0]")
 
 
+@pytest.mark.parametrize("solver", ["network_gd", "unitwise_gdnp"])
 @FUZZ_SLOW
-@given(seed=seeds, exponent=st.integers(-300, 300), iterations=counts, step=steps, sweeps=counts, bad_W=maybe_bad_vector,
-       solver=st.sampled_from(["network_gd", "unitwise_gdnp"]))
+@given(seed=seeds, exponent=st.integers(-300, 300), iterations=counts, step=steps, sweeps=counts, bad_W=maybe_bad_vector)
 def test_network_solvers(seed, exponent, iterations, step, sweeps, bad_W, solver):
     rng = np.random.default_rng(seed)
     X = rng.standard_normal((20, 2))

@@ -113,8 +113,10 @@ def bisection(
                          f"(the spacing of floats is reached long before); expected at most {MAX_HALVINGS}")
     try:
         a, b = (float(v) for v in bracket)
+    except OverflowError:
+        raise ValueError("bracket has an end beyond the float64 range (about 1.8e308); expected finite numbers") from None
     except (TypeError, ValueError) as error:
-        raise TypeError(f"bracket must be a pair of numbers (a, b), got {bracket!r}") from error
+        raise TypeError(f"bracket must be a pair of numbers (a, b), got {bracket!r:.60}") from error
     if not (np.isfinite(a) and np.isfinite(b) and a < b):
         raise ValueError(f"bracket must be finite with a < b, got ({a}, {b})")
     as_positive_float("bracket width", b - a)
