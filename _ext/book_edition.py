@@ -5,7 +5,8 @@ the date is the build's (or ``SOURCE_DATE_EPOCH``'s, for a reproducible build), 
 git's when the sources are a git checkout. Nothing is written by hand, so a page can never show
 an edition other than the one it was built from. They reach the reader in three places:
 
-* the footer of every page: version, date, commit, the licences, a link to the PDF;
+* the footer of every page: version, date, commit, the licences, links to the PDF and to the
+  two indexes (statement_index);
 * the MyST substitutions ``{{ version }}``, ``{{ build_date }}`` and ``{{ citation }}`` (the
   BibTeX entry of this edition, as a code block) for the landing page;
 * Sphinx's ``version`` and ``release``.
@@ -48,7 +49,8 @@ def citation(config, facts: dict) -> str:
         "```bibtex",
         "@book{length_and_direction,",
         f"  title     = {{Length and direction: the optimization theory of Batch Normalization}},",
-        f"  author    = {{{config.author}}},",
+        # braced twice: a group, not people (BibTeX would read "A and B contributors" as two persons)
+        f"  author    = {{{{{config.author}}}}},",
         f"  year      = {{{facts['date'][:4]}}},",
         f"  edition   = {{version {facts['version']}{', commit ' + facts['commit'] if facts['commit'] else ''}}},",
         f"  url       = {{{url}}},",
@@ -65,7 +67,9 @@ def _set_edition(app, config) -> None:
     footer = (f'<p class="book-edition">Version {facts["version"]}, built on {facts["date"]}{commit}. '
               'Text <a href="https://creativecommons.org/licenses/by/4.0/">CC BY 4.0</a>, '
               'code <a href="https://opensource.org/license/mit">MIT</a>. '
-              f'<a class="book-pdf" href="{PDF_IN_HTML}">The whole book as a PDF</a>.</p>')
+              f'<span class="book-links"><a class="book-pdf" href="{PDF_IN_HTML}">The whole book as a PDF</a>; '
+              '<a class="book-index" href="prf-prf.html">index of theorems and definitions</a>, '
+              '<a class="book-index" href="genindex.html">general index</a>.</span></p>')
     options = dict(config.html_theme_options)
     options["extra_footer"] = footer + options.get("extra_footer", "")
     config.html_theme_options = options

@@ -1,7 +1,15 @@
 """The library's solvers against what a user would pick instead, side by side in one run.
 
 Run with ``.venv/bin/python benchmarks/peers.py`` (``make benchmark`` runs it); ``--full`` adds
-least squares with d = 1000 for GD and GDNP (minutes each) and the sample with n = 2e5.
+least squares with d = 1000 for GD and GDNP (minutes each) and the sample with n = 2e5, d = 100.
+
+Peers: scipy's CG and a Cholesky solve on S w = -u, scipy's LOBPCG on the pencil (uu^T, S) (the
+largest eigenvalue |rho*|, from X = u, A applied as v -> u (u.v)), scipy's L-BFGS-B on the same
+objective, and scikit-learn's LogisticRegression with ``C=np.inf`` and ``fit_intercept=False``
+(the book's unregularised logistic loss without a bias: C = inf is no penalty; its predicted log
+probabilities are checked to give lib's objective to 1e-12 first) with the solvers lbfgs and
+newton-cg. scikit-learn has no squared-sigmoid loss: those rows say so. The breast-cancer data
+(scikit-learn's copy, standardised, labels -1/+1) is the non-Gaussian problem.
 
 One BLAS thread (threadpoolctl) for everything. Every method runs to the same target on the same
 problem: a relative gap (f - f*)/|f*| <= 1e-10 on least squares, ||grad f||^2_{S^-1} <= 1e-16 on
@@ -21,12 +29,17 @@ from __future__ import annotations
 
 import argparse
 import statistics
+import sys
 import time
+import warnings
 
 import numpy as np
 import scipy.linalg
 import scipy.optimize
 import scipy.sparse.linalg
+from sklearn.datasets import load_breast_cancer
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.linear_model import LogisticRegression
 from threadpoolctl import threadpool_limits
 
 import lib
@@ -72,6 +85,28 @@ def conjugate_gradient_iterations(problem, goal):
     return int(hits[0]) + 1 if hits.size else None
 
 
+def lobpcg(problem, iterations):
+    """scipy's LOBPCG for the largest eigenpair of the pencil (uu^T, S) from X = u; the eigenvalue history."""
+    u, dim = problem.u, problem.dim
+    pencil = scipy.sparse.linalg.LinearOperator((dim, dim), matvec=lambda v: u * (u @ v),
+                                                matmat=lambda X: np.outer(u, u @ X), dtype=float)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # "did not reach the tolerance": it is told to run `iterations`
+        _, _, history = scipy.sparse.linalg.lobpcg(pencil, u[:, None].copy(), B=problem.S, largest=True, tol=1e-300,
+                                                    maxiter=iterations, retLambdaHistory=True)
+    return np.ravel(history)
+
+
+def lobpcg_run(problem, goal):
+    """Iterations of LOBPCG to rho gap <= goal (its eigenvalue is -rho of its iterate: the gap is |rho*| - lambda), and the timing."""
+    gaps = abs(problem.rho_star) - lobpcg(problem, 20 * problem.dim)
+    hits = np.flatnonzero(gaps <= goal)
+    if not hits.size:
+        return None, (np.nan,) * 4
+    k = max(int(hits[0]), 1)
+    return k, timed(lambda: lobpcg(problem, k))
+
+
 def least_squares_rows(rows, dim, kappa, slow):
     problem = random_least_squares(dim, kappa, seed=0)
     name = f"least squares d={dim} kappa={kappa:g}"
@@ -96,6 +131,8 @@ def least_squares_rows(rows, dim, kappa, slow):
     # relative residual reached at iteration k, so that the timed CG stops there
     timing = timed(lambda: scipy.sparse.linalg.cg(problem.S, -problem.u, rtol=1e-300, atol=0.0, maxiter=k))
     row(rows, name, "scipy.sparse.linalg.cg", k, timing, floor)
+    k, timing = lobpcg_run(problem, goal)
+    row(rows, name, "scipy.sparse.linalg.lobpcg on (uu^T, S)", k, timing, floor)
     timing = timed(lambda: scipy.linalg.cho_solve(scipy.linalg.cho_factor(problem.S), -problem.u))
     assert problem.loss_gap(timing[3]) <= goal
     row(rows, name, "scipy.linalg.cho_factor + cho_solve", 1, timing, floor)
@@ -120,8 +157,13 @@ def lbfgsb(objective, w0, maxiter, callback=None):
 
 def sample_rows(rows, n, dim, loss):
     population = random_halfspace(dim, 20.0, loss=loss, seed=0)
-    problem = lib.Halfspace.from_data(*population.sample(n, seed=1), loss=loss)
-    name = f"halfspace sample n={n:g} d={dim} {loss}"
+    X, y = population.sample(n, seed=1)
+    problem = lib.Halfspace.from_data(X, y, loss=loss)
+    sample_solver_rows(rows, f"halfspace sample n={n:g} d={dim} {loss}", problem, X, y)
+
+
+def sample_solver_rows(rows, name, problem, X, y, budget=2000):
+    dim, n = problem.dim, problem.n
     objective = SampleObjective(problem)
     check = np.random.default_rng(2)
     for _ in range(5):
@@ -135,16 +177,84 @@ def sample_rows(rows, n, dim, loss):
     w0 = np.ones(dim) / np.sqrt(np.ones(dim) @ problem.S @ np.ones(dim))
     for method, solver in {"lib.locally_optimal": lib.locally_optimal, "lib.momentum_gdnp": lib.momentum_gdnp,
                            "lib.gdnp": lib.gdnp, "lib.gd": lib.gd}.items():
-        k = iterations_to_target(lambda m: solver(problem, w0, iterations=m), "grad_norm_sq", SAMPLE_TARGET, 2000)
-        timing = timed(lambda: solver(problem, w0, iterations=k), repeats=3) if k else (np.nan,) * 4
+        try:
+            trace = solver(problem, w0, iterations=budget).trace["grad_norm_sq"]
+        except lib.DivergenceError as error:
+            trace = error.result.trace["grad_norm_sq"]
+        hits = np.flatnonzero(trace <= SAMPLE_TARGET)
+        if not hits.size:
+            rows.append(dict(problem=name, method=method, iterations=None,
+                             note=f"not reached in {budget}: best grad_norm_sq {np.min(trace):.1e}"))
+            continue
+        k = int(hits[0])
+        timing = timed(lambda: solver(problem, w0, iterations=k), repeats=3)
         row(rows, name, method, k, timing, floor)
     iterates = []
-    lbfgsb(objective, w0, 1000, callback=lambda x: iterates.append(np.array(x)))
+    lbfgsb(objective, w0, 10 * budget, callback=lambda x: iterates.append(np.array(x)))
     norms = [float(g @ problem.S_inv @ g) for g in (objective(x)[1] for x in iterates)]
     hits = np.flatnonzero(np.asarray(norms) <= SAMPLE_TARGET)
     k = int(hits[0]) + 1 if hits.size else None
     timing = timed(lambda: lbfgsb(objective, w0, k), repeats=3) if k else (np.nan,) * 4
     row(rows, name, "scipy L-BFGS-B", k, timing, floor)
+    sklearn_rows(rows, name, problem, X, y, floor)
+
+
+def sklearn_fit(X, y, solver, tol, max_iter=100_000):
+    """scikit-learn's unregularised logistic regression without intercept on (X, y)."""
+    model = LogisticRegression(C=np.inf, fit_intercept=False, solver=solver, tol=tol, max_iter=max_iter)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return model.fit(X, y)
+
+
+def check_sklearn_objective(problem, X, y):
+    """sklearn's mean -log p(y|x) at random w against lib's loss, to 1e-12 relative (the same objective)."""
+    model = LogisticRegression(C=np.inf, fit_intercept=False)
+    model.classes_, model.intercept_ = np.array([-1.0, 1.0]), np.zeros(1)
+    check = np.random.default_rng(3)
+    column, dim = (y > 0).astype(int), problem.dim
+    for _ in range(5):
+        w = check.standard_normal(dim) / np.sqrt(dim)
+        model.coef_ = w[None, :]
+        theirs = -float(np.mean(model.predict_log_proba(X)[np.arange(len(y)), column]))
+        ours = problem.evaluate(w).loss
+        # a mean of n logs of the same probabilities: rounding of a few eps relative, far below 1e-12
+        assert abs(ours - theirs) <= 1e-12 * abs(ours), (ours, theirs)
+
+
+def sklearn_rows(rows, name, problem, X, y, floor):
+    """sklearn's lbfgs and newton-cg: the largest tol whose fit meets the target, then timed at that tol."""
+    if problem.loss_function.name != "logistic":
+        for solver in ("lbfgs", "newton-cg"):
+            rows.append(dict(problem=name, method=f"sklearn LogisticRegression({solver})", iterations=None,
+                             note="no squared-sigmoid loss in sklearn: cannot be matched"))
+        return
+    check_sklearn_objective(problem, X, y)
+    for solver in ("lbfgs", "newton-cg"):
+        reached, best = None, np.inf
+        for tol in 10.0 ** -np.arange(4, 17):
+            w = sklearn_fit(X, y, solver, tol).coef_[0]
+            grad = problem.evaluate(w).grad
+            best = min(best, float(grad @ problem.S_inv @ grad))
+            if best <= SAMPLE_TARGET:
+                reached = tol
+                break
+        method = f"sklearn LogisticRegression({solver})"
+        if reached is None:
+            rows.append(dict(problem=name, method=method, iterations=None,
+                             note=f"not reached: best grad_norm_sq {best:.1e} (tol down to 1e-16)"))
+            continue
+        timing = timed(lambda: sklearn_fit(X, y, solver, reached), repeats=3)
+        row(rows, name, f"{method}, tol {reached:.0e}", int(timing[3].n_iter_[0]), timing, floor)
+
+
+def breast_cancer_rows(rows):
+    """The breast-cancer data (569 x 30), standardised, labels -1/+1: inputs far from Gaussian."""
+    data = load_breast_cancer()
+    X = (data.data - data.data.mean(axis=0)) / data.data.std(axis=0)
+    y = 2.0 * data.target - 1.0
+    problem = lib.Halfspace.from_data(X, y, loss="logistic")
+    sample_solver_rows(rows, "breast cancer n=569 d=30 logistic", problem, X, y, budget=5000)
 
 
 # ---------------------------------------------------------------- report
@@ -157,7 +267,7 @@ def table(rows) -> str:
             best[r["problem"]] = min(best.get(r["problem"], np.inf), r["median"])
     for r in rows:
         if not r["iterations"]:
-            lines.append(f"| {r['problem']} | {r['method']} | not reached | | | |")
+            lines.append(f"| {r['problem']} | {r['method']} | {r.get('note', 'not reached')} | | | |")
             continue
         lines.append(f"| {r['problem']} | {r['method']} | {r['iterations']} | {1e3 * r['median']:.3g} ms "
                      f"({1e3 * r['low']:.3g}-{1e3 * r['high']:.3g}) | {r['floor_ratio']:.3g} | "
@@ -168,17 +278,31 @@ def table(rows) -> str:
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--full", action="store_true", help="add d = 1000 for GD and GDNP, and n = 2e5")
+    parser.add_argument("--part", choices=("all", "least-squares", "samples"), default="all",
+                        help="run only the least-squares rows or only the sample rows (default: all)")
     options = parser.parse_args(argv)
     rows = []
     with threadpool_limits(limits=1):
-        for kappa in (10.0, 100.0, 1000.0, 1e4):
-            least_squares_rows(rows, 200, kappa, slow=True)
-        least_squares_rows(rows, 1000, 1e4, slow=options.full)
-        for loss in ("logistic", "squared_sigmoid"):
-            sample_rows(rows, 20_000, 50, loss)
-        if options.full:
-            sample_rows(rows, 200_000, 100, "logistic")
+        if options.part in ("all", "least-squares"):
+            for kappa in (10.0, 100.0, 1000.0, 1e4):
+                least_squares_rows(rows, 200, kappa, slow=True)
+                progress(rows)
+            least_squares_rows(rows, 1000, 1e4, slow=options.full)
+            progress(rows)
+        if options.part in ("all", "samples"):
+            for loss in ("logistic", "squared_sigmoid"):
+                sample_rows(rows, 20_000, 50, loss)
+                progress(rows)
+            breast_cancer_rows(rows)
+            progress(rows)
+            if options.full:
+                sample_rows(rows, 200_000, 100, "logistic")
     print(table(rows))
+
+
+def progress(rows) -> None:
+    """The table so far, on stderr: a long run that is stopped still leaves what it measured."""
+    print(table(rows), file=sys.stderr, flush=True)
 
 
 if __name__ == "__main__":

@@ -121,6 +121,29 @@ def test_the_book_style_draws_opaque_figures_in_the_okabe_ito_palette():
     assert np.allclose(pixels[2, 2, :3], 1.0), "the figure's background is not white"
 
 
+#: Colours of the palette that read as one hue family: two of them in one figure look alike.
+HUE_FAMILIES = ({"blue", "sky"}, {"orange", "vermillion", "yellow"})
+PALETTE_NAME = re.compile(r"PALETTE\[[\"'](\w+)[\"']\]")
+
+
+def _shared_hue_families(source: str) -> list:
+    named = set(PALETTE_NAME.findall(source))
+    return [sorted(family & named) for family in HUE_FAMILIES if len(family & named) > 1]
+
+
+def test_the_hue_rule_sees_orange_beside_vermillion():
+    assert _shared_hue_families('zip(x, (PALETTE["blue"], PALETTE["orange"], PALETTE["vermillion"]))') == \
+        [["orange", "vermillion"]]
+    assert _shared_hue_families('(PALETTE["blue"], PALETTE["orange"], PALETTE["green"])') == []
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_no_figure_names_two_colours_of_one_hue_family(path):
+    shared = {number + 1: families for number, cell in enumerate(_code_cells(path))
+              if (families := _shared_hue_families(cell["source"]))}
+    assert not shared, f"{path.name}: code cells draw with colours of one hue family: {shared}"
+
+
 # --- numbered figures ----------------------------------------------------------------------
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)

@@ -99,6 +99,37 @@ def test_train_records_a_trace_on_the_cpu(network, rng, optimizer, model_type):
     assert np.isclose(result.trace["loss"][-1], network.loss(result.w_tilde), rtol=1e-12)
 
 
+
+@pytest.mark.parametrize("optimizer, lr", [("adam", 0.01), ("adam", 0.1), ("sgd", 0.3), ("sgd", 3.0)])
+def test_numpy_adam_and_bn_gd_are_torchs_optimizers(network, rng, optimizer, lr):
+    # torch.optim.Adam on PlainHiddenLayer and torch.optim.SGD on BNHiddenLayer (full batch) are the
+    # reference, computed by another library. Both sides sum the same 3000 terms in a different
+    # order (relative rounding ~1e-13 a step), and 40 steps of a map with Lipschitz constant of
+    # order 1 (Adam's steps are bounded by lr entry by entry) keep that far below 1e-9.
+    W = rng.standard_normal((3, network.dim))
+    if optimizer == "adam":
+        reference = train(PlainHiddenLayer(W, THETA), network, "adam", lr, 40, device="cpu", progress=False)
+        ours = lib.network_training.network_adam(network, W, iterations=40, step=lr)
+    else:
+        reference = train(BNHiddenLayer(W, np.ones(3), THETA), network, "sgd", lr, 40, device="cpu", progress=False)
+        ours = lib.network_training.network_bn_gd(network, W, iterations=40, step=lr)
+    assert np.max(np.abs(ours.w_tilde - reference.w_tilde)) <= 1e-9 * max(1.0, np.max(np.abs(reference.w_tilde)))
+    np.testing.assert_allclose(ours.trace["loss"], reference.trace["loss"], rtol=1e-9)
+
+
+@pytest.mark.parametrize("name", ["network_gd", "network_adam", "network_bn_gd"])
+def test_first_order_trainers_call_back_at_every_iterate(network, rng, name):
+    W, seen = rng.standard_normal((3, network.dim)), []
+    result = getattr(lib.network_training, name)(network, W, iterations=7, step=0.05,
+                                                 callback=lambda t, W_tilde: seen.append((t, W_tilde)))
+    assert [t for t, _ in seen] == list(range(8))
+    assert np.array_equal(seen[-1][1], result.w_tilde)
+    assert np.isclose(result.trace["loss"][3], network.loss(seen[3][1]), rtol=1e-12)
+    with pytest.raises(ValueError, match="step"):
+        getattr(lib.network_training, name)(network, W, iterations=7, step=-0.1)
+    with pytest.raises(ValueError, match="nonzero"):
+        getattr(lib.network_training, name)(network, np.zeros((3, network.dim)), iterations=7, step=0.1)
+
 def test_pick_device_and_bad_training_arguments(network):
     assert pick_device("cpu").type == "cpu"
     assert pick_device().type in ("cpu", "cuda")

@@ -306,3 +306,168 @@ def test_every_figure_is_legible_at_desktop_width(report, page):
             f"{figure['renderedWidth']:.0f} of {figure['naturalWidth']} px)")
         assert int(info["panels a row"]) <= MOST_PANELS_A_ROW, \
             f"{page}: {file.name} puts {info['panels a row']} panels side by side in the column"
+
+
+# --- what a reader does besides reading: search, unfold a solution, look a statement up --------
+
+#: Words a reader searches for; each is found on pages full of formulas.
+QUERIES = ("rayleigh", "bisection", "gradient")
+#: TeX delimiters of the pages' formulas, which no prose and no code cell of the book contains.
+TEX_DELIMITERS = re.compile(r"\\[()\[\]]|\\(begin|end)\{")
+
+
+@pytest.fixture(scope="module")
+def actions() -> dict:
+    if not (HTML / "search.html").is_file():
+        pytest.fail(f"{HTML} is missing: build the book first (`make book`; `make test` does it)")
+    subprocess.run([str(ROOT / "tests" / "browser" / "install.sh"), str(CACHE)], check=True)
+    ARTIFACTS.mkdir(exist_ok=True)
+    out = ARTIFACTS / "reader-actions.json"
+    subprocess.run(["node", str(ROOT / "tests" / "browser" / "reader_actions.mjs"), "--root", str(HTML),
+                    "--queries", ",".join(QUERIES), "--pages", ",".join(CHAPTER_PAGES), "--cache", str(CACHE),
+                    "--out", str(out)], check=True, timeout=900)
+    return json.loads(out.read_text())
+
+
+def _tex_commands_only_in_formulas() -> set:
+    """TeX commands of the book's formulas that no code cell contains (a cell may print or draw TeX)."""
+    prose, code = set(), set()
+    for source in SOURCES:
+        for cell in read_cells(source):
+            (prose if cell["cell_type"] == "markdown" else code).update(re.findall(r"\\[a-zA-Z]+", cell["source"]))
+    return prose - code
+
+
+@pytest.mark.parametrize("query", QUERIES)
+def test_search_results_show_their_formulas_as_text_not_tex(actions, query):
+    """Sphinx cuts each result's snippet out of the page's text, where a formula is TeX until MathJax
+    typesets it; the snippet must show the formula's reading instead."""
+    search = next(search for search in actions["searches"] if search["query"] == query)
+    assert not search["errors"], f"search for {query!r}: script errors {search['errors']}"
+    assert search["finished"] and len(search["results"]) >= 3, f"search for {query!r}: {search['results']}"
+    snippets = [result["snippet"] for result in search["results"] if result["snippet"]]
+    assert len(snippets) >= 3, f"search for {query!r}: only {len(snippets)} results have a snippet"
+    commands = _tex_commands_only_in_formulas()
+    assert len(commands) >= 10, f"too few TeX commands to tell: {sorted(commands)}"
+    raw = [snippet for snippet in snippets if TEX_DELIMITERS.search(snippet)
+           or any(re.search(re.escape(tex) + "(?![a-zA-Z])", snippet) for tex in commands)]
+    assert not raw, f"search for {query!r}: {len(raw)} of {len(snippets)} snippets show TeX: {raw[:2]}"
+    # the page's buttons and contents list are not its text, and its line breaks mean nothing
+    chrome = [snippet for snippet in snippets if re.search(r"\n\s*\n|\bContents \d+\.\d+\. ", snippet)]
+    assert not chrome, f"search for {query!r}: snippets of the page's chrome or blank lines: {chrome[:2]}"
+
+
+@pytest.mark.parametrize("page", CHAPTER_PAGES)
+def test_a_click_on_a_folded_solutions_title_opens_it_in_place(actions, page):
+    """A click on the words of a folded solution's title ("Solution to Exercise 1.2") unfolds the
+    solution, and the page stays where it is."""
+    clicks = next(entry["clicks"] for entry in actions["solutions"] if entry["page"] == page)
+    dropdowns = len(re.findall(r"^:class:[^\n]*\bdropdown\b", _markdown_of(_source_of(page)), flags=re.M))
+    assert len(clicks) >= dropdowns, f"{page}: {dropdowns} folded boxes in the source, {len(clicks)} on the page"
+    for click in clicks:
+        where = f"{page}: {click['title']!r}, clicked on {click['clickedOn']!r}"
+        assert not click["openBefore"], f"{where}: the box was not folded to begin with"
+        assert not click["jumped"], f"{where}: the click jumped to {click['to']}"
+        assert click["openAfter"], f"{where}: the click left the box folded"
+
+
+def _soup(page: str) -> BeautifulSoup:
+    file = HTML / page
+    assert file.is_file(), f"{file} is missing: build the book first"
+    return BeautifulSoup(file.read_text(encoding="utf-8"), "html.parser")
+
+
+def _target_exists(page: str, href: str) -> bool:
+    parts = urlsplit(href)
+    target = (HTML / page).parent / unquote(parts.path) if parts.path else HTML / page
+    return target.is_file() and (not parts.fragment or unquote(parts.fragment) in _anchors(target.resolve()))
+
+
+def test_the_index_of_statements_gives_each_its_number_and_title_and_links_to_it():
+    index = _soup("prf-prf.html")
+    entries = {}
+    for link in index.select("table.indextable a[href]"):
+        entries[unquote(urlsplit(link["href"]).fragment)] = (" ".join(link.get_text(" ").split()), link["href"])
+    statements = find_statements(layout.chapters(ROOT), kinds=BOX_KINDS)
+    assert len(statements) >= 20
+    for statement in statements:
+        assert statement.label in entries, f"the index of statements has no entry for {statement.label}"
+        text, href = entries[statement.label]
+        assert re.match(rf"{statement.kind.title()} \d+\.\d+\b", text), f"{statement.label}: entry {text!r} has no number"
+        if statement.title and "$" not in statement.title:
+            assert statement.title.replace("'", "’") in text.replace("'", "’"), f"{statement.label}: entry {text!r}"
+        assert statement.label not in text, f"the entry of {statement.label} shows its label: {text!r}"
+        assert _target_exists("prf-prf.html", href), f"the entry of {statement.label} links to nothing: {href}"
+
+
+def test_the_general_index_lists_every_titled_statement_with_a_link_to_it():
+    index = _soup("genindex.html")
+    quotes = str.maketrans("‘’", "''")
+    links = {" ".join(link.get_text(" ").split()).translate(quotes): link["href"]
+             for link in index.select("table.indextable a[href]")}
+    titled = [s for s in find_statements(layout.chapters(ROOT), kinds=BOX_KINDS) if s.title and "$" not in s.title]
+    assert len(titled) >= 10
+    for statement in titled:
+        title = " ".join(statement.title.split()).translate(quotes)
+        href = links.get(title) or next((h for text, h in links.items() if text.startswith(title)), None)
+        assert href, f"the general index has no entry {title!r} ({statement.label})"
+        assert _target_exists("genindex.html", href) and href.endswith(f"#{statement.label}"), \
+            f"the entry {title!r} links to {href}, not to {statement.label}"
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_every_page_links_both_indexes(page):
+    soup = _soup(page)
+    for index in ("prf-prf.html", "genindex.html"):
+        links = [link["href"] for link in soup.select("a.book-index") if urlsplit(link["href"]).path.endswith(index)]
+        assert links and all(_target_exists(page, href) for href in links), f"{page}: no working link to {index}"
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_no_page_carries_widget_state_or_scripts_for_a_widget_it_does_not_show(page):
+    """myst-nb adds the state of every widget a notebook made, and the widget scripts from a CDN,
+    even when the widget's output is removed; a page that shows no widget needs neither."""
+    from myst_nb.core.config import ipywidgets_js_factory
+
+    soup = _soup(page)
+    if soup.find("script", attrs={"type": "application/vnd.jupyter.widget-view+json"}):
+        return
+    state = soup.find_all("script", attrs={"type": "application/vnd.jupyter.widget-state+json"})
+    assert not state, f"{page}: {sum(len(s.get_text()) for s in state) / 1e3:.0f} kB of widget state and no widget"
+    scripts = [s["src"] for s in soup.find_all("script", src=True) if s["src"] in ipywidgets_js_factory()]
+    assert not scripts, f"{page}: widget scripts {scripts} and no widget"
+
+
+def test_the_authors_are_named_alike_everywhere_and_the_bibtex_has_one_group_author():
+    """The book's authors, as _config.yml names them, on the landing page, in the BibTeX to cite it
+    (one group author, not split at its "and"), in the footer and in both licence files."""
+    from pybtex.database import parse_string
+    from yaml import safe_load
+
+    author = safe_load((ROOT / "_config.yml").read_text(encoding="utf-8"))["author"]
+    intro = _soup("book/intro.html")
+    bibtex = next(block.get_text() for block in intro.select("div.highlight pre") if "@book{" in block.get_text())
+    entry = next(iter(parse_string(bibtex, "bibtex").entries.values()))
+    persons = entry.persons["author"]
+    # pybtex keeps the braces of a group name ({The X contributors}); a person reads "Last, First"
+    assert len(persons) == 1 and str(persons[0]).removeprefix("{").removesuffix("}") == author, \
+        f"the BibTeX of the book reads its author as {[str(p) for p in persons]}, not {author!r}"
+    text = " ".join(intro.get_text(" ").split()).lower()
+    assert author.lower().removeprefix("the ") in text, f"the landing page does not name {author!r}"
+    for licence in ("LICENSE", "LICENSE-TEXT.md"):
+        assert author.lower() in (ROOT / licence).read_text(encoding="utf-8").lower(), f"{licence} does not name {author!r}"
+
+
+def test_the_landing_pages_chapter_map_has_a_row_for_every_chapter():
+    """The map of the landing page says what each chapter proves and what it needs: one row per
+    chapter of the table of contents, in its order, each linking its chapter."""
+    intro = _soup("book/intro.html")
+    table = next((table for table in intro.select("table") if "what it needs" in table.get_text().lower()), None)
+    assert table is not None, "the landing page has no chapter map (a table with a column 'what it needs')"
+    rows = [row for row in table.select("tbody tr")]
+    linked = [next((urlsplit(a["href"]).path for a in row.select("a[href]")), "") for row in rows]
+    chapters = [Path(page).name for page in CHAPTER_PAGES]
+    assert [Path(path).name for path in linked] == chapters, f"the chapter map links {linked}, the book has {chapters}"
+    for row in rows:
+        cells = [" ".join(cell.get_text(" ").split()) for cell in row.select("td")]
+        assert len(cells) == 3 and all(cells), f"a row of the chapter map is incomplete: {cells}"

@@ -508,6 +508,17 @@ def _heavy_ball_with_momentum_q(monkeypatch):
     return checks.faster.heavy_ball_rate(seed=UNSEEN_SEEDS[0])
 
 
+@control("thm-momentum-direction")
+def _momentum_on_the_direction_with_momentum_q(monkeypatch):
+    """Momentum q instead of q^2 on the direction: tan theta_t then contracts like q^(t/2) only."""
+    def momentum_gdnp(problem, w0, iterations, callback=None):
+        momentum = lib.momentum_gdnp(problem, w0, iterations=1).info["momentum"]
+        return lib.momentum_gdnp(problem, w0, iterations=iterations, momentum=np.sqrt(momentum), callback=callback)
+
+    monkeypatch.setattr(checks.faster, "momentum_gdnp", momentum_gdnp)
+    return checks.faster.momentum_direction_rate(seed=UNSEEN_SEEDS[0])
+
+
 # ------------------------------------------------------------------------------------------------
 # Keep these two last: the parametrization reads CONTROLS when the module reaches this line.
 

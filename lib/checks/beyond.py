@@ -12,11 +12,18 @@ import numpy as np
 from ..maths import decoupling
 from ..solvers.bngd import bngd
 from ..problems.instances import random_least_squares, rng_from, spd_with_spectrum
-from ..torch_models import batchnorm_unit
 from . import CheckResult, largest, verifies
 from .reparametrization import LogCoshObjective
 
 CHAPTER = "05-beyond"
+
+
+def batchnorm_unit(X, w, g: float) -> np.ndarray:
+    """:func:`lib.torch_models.batchnorm_unit`, imported at its first call: importing the checks
+    does not import torch (about two seconds), only a check that compares with torch's BN does."""
+    from ..torch_models import batchnorm_unit as torch_batchnorm_unit
+
+    return torch_batchnorm_unit(X, w, g)
 
 
 def _bngd_step(problem, w, g, direction_step, length_step):

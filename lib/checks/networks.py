@@ -5,7 +5,7 @@ projections of :math:`z` (every unit on the line of :math:`S^{-1}u`, two units a
 unit whose partners share a direction: :mod:`lib.network_gaussian`, about 1e-11 relative), or in
 units of the standard error of a Monte-Carlo mean over a large Gaussian sample.
 
-Every check recomputes what it compares from the statement: the coefficients :math:`a_i, b_{ij}`
+Every check recomputes what it compares from the statement: the coefficients :math:`A_i, B_{ij}`
 and :math:`c_1` from its own integrands (:func:`_stein_parts`), the distance to the line from its
 own residual, :math:`\mu, L` from its own ``eigvalsh``, and :math:`\Phi_\ell, \Psi_\ell` and
 :math:`\max|\tanh''|` with :mod:`lib.checks.constants`; where the library reports one of these
@@ -84,7 +84,7 @@ def _stein_parts(V, theta, loss, i):
     r"""At pre-activations ``V`` (one row per point): :math:`h = \ell'(F)\theta_i\mathrm{sech}^2 v_i` and :math:`\partial h/\partial v_j`.
 
     Stein's lemma turns :math:`E[zh]` into :math:`uE[h] + (S - uu^\top)\sum_j E[\partial h/\partial v_j]\,\tilde w_j`,
-    so :math:`a_i = E[h]` and :math:`b_{ij} = E[\partial h/\partial v_j]` (lemma ``lem-network-gradient``).
+    so :math:`A_i = E[h]` and :math:`B_{ij} = E[\partial h/\partial v_j]` (lemma ``lem-network-gradient``).
     """
     activations = np.tanh(V)
     sech2 = 1.0 - activations**2
@@ -103,9 +103,9 @@ def _unit_gradients(z, W_tilde, theta, loss, i):
 
 
 def _coefficients(moments, theta, loss, W_tilde, i, average=None):
-    r""":math:`a_i`, row :math:`i` of :math:`B`, :math:`c_1` and :math:`\Delta = \sum_{j\ne i} b_{ij}\tilde w_j^\perp` at ``W_tilde``.
+    r""":math:`A_i`, row :math:`i` of :math:`B`, :math:`c_1` and :math:`\Delta = \sum_{j\ne i} B_{ij}\tilde w_j^\perp` at ``W_tilde``.
 
-    :math:`c_1 = a_i - b_{ii}u^\top\tilde w_i + (1/\nu - \nu)\sum_{j\ne i} b_{ij}c_j` with
+    :math:`c_1 = A_i - B_{ii}u^\top\tilde w_i + (1/\nu - \nu)\sum_{j\ne i} B_{ij}c_j` with
     :math:`c_j = \hat w^{*\top}S\tilde w_j` (proposition ``prop-unit-decoupling``, theorem
     ``thm-unit-near-line``). The averages are Gaussian quadrature (rows on at most two lines), or
     sample means over the rows of the matrix ``average`` (points :math:`z`).
@@ -128,7 +128,7 @@ def _s_norm(moments, vector) -> float:
     return math.sqrt(float(vector @ moments.S @ vector))
 
 
-@verifies("lem-network-gradient", CHAPTER, "grad_i f = a_i u + (S - u u^T) sum_j b_ij w~_j")
+@verifies("lem-network-gradient", CHAPTER, "grad_i f = A_i u + (S - u u^T) sum_j B_ij w~_j")
 def network_gradient(seed: int = 0, n: int = 200_000) -> CheckResult:
     """Stein's decomposition of every unit's gradient, in standard errors; a non-Gaussian z must break it.
 
@@ -161,7 +161,7 @@ def network_gradient(seed: int = 0, n: int = 200_000) -> CheckResult:
     # sums of n terms of size <= 1 in another order: 1e-12 relative leaves a factor 100 to rounding
     library = largest(np.max(np.abs(sample.grad(W_tilde) - own_grad)) / np.max(np.abs(own_grad)),
                       np.max(np.abs(sample.coupling_matrix(W_tilde) - own_B)) / np.max(np.abs(own_B)))
-    # the population with two units, anywhere: the direct gradient E[h z] against a u + (S - uu^T) sum_j b_ij w~_j
+    # the population with two units, anywhere: the direct gradient E[h z] against A_i u + (S - uu^T) sum_j B_ij w~_j
     pair = rng.standard_normal((2, model.dim)) * rng.uniform(0.5, 2.0)
     direct = GaussianHiddenLayer(model.S, model.u, THETA_PAIR).grad(pair)
     decomposed = []
@@ -172,7 +172,7 @@ def network_gradient(seed: int = 0, n: int = 200_000) -> CheckResult:
     passed = gaussian <= 5.0 and signs > 10.0 and library <= 1e-12 and population <= QUADRATURE_TOLERANCE
     return CheckResult(
         "lem-network-gradient",
-        f"largest deviation of the three unit gradients from a_i u + (S - uu^T) sum_j b_ij w~_j over {n} Gaussian "
+        f"largest deviation of the three unit gradients from A_i u + (S - uu^T) sum_j B_ij w~_j over {n} Gaussian "
         f"samples: {gaussian:.2f} standard errors (for a z of random signs with the same moments: {signs:.0f}); "
         f"in the population with two units, E[z h] and the decomposition agree to {population:.0e} relative; "
         f"the library's sample gradient and B equal the check's own to {library:.0e}",
@@ -215,9 +215,9 @@ def _critical_point(network: GaussianHiddenLayer, W0: np.ndarray, minimise: bool
 def _off_line_bound(model, theta, W_tilde) -> tuple[float, float, float]:
     r""":math:`G = \|\nabla f\|_{S^{-1}}`, :math:`\sigma_{\min}(B)` and :math:`\|\tilde W^\perp\|_S` at ``W_tilde``, for :math:`\sigma_{\min}(B)\|\tilde W^\perp\|_S \le G`.
 
-    By lemma ``lem-network-gradient``, :math:`\nabla_{\tilde w_i} f = \gamma_i u + S\sum_j b_{ij}\tilde w_j^\perp` with
+    By lemma ``lem-network-gradient``, :math:`\nabla_{\tilde w_i} f = \gamma_i u + S\sum_j B_{ij}\tilde w_j^\perp` with
     :math:`\tilde w_j = c_j\hat w^* + \tilde w_j^\perp`, and the two parts are S^-1-orthogonal
-    (:math:`u^\top\tilde w_j^\perp = 0`), so :math:`G^2 \ge \sum_i\|\sum_j b_{ij}\tilde w_j^\perp\|_S^2 \ge
+    (:math:`u^\top\tilde w_j^\perp = 0`), so :math:`G^2 \ge \sum_i\|\sum_j B_{ij}\tilde w_j^\perp\|_S^2 \ge
     \sigma_{\min}(B)^2\sum_j\|\tilde w_j^\perp\|_S^2`. The gradient is the direct one of ``GaussianHiddenLayer``
     (not the decomposition); :math:`B` is the check's own.
     """
@@ -496,7 +496,7 @@ def unit_rate(seed: int = 0, steps: int = 40) -> CheckResult:
 
 
 def _near_line_steps(network, states, unit_index) -> tuple[list[float], list[float]]:
-    """e_t and tau_t = ||sum_j b_ij w~_j^perp||_S / |c1_t| along a unit's iterates (full weight matrices)."""
+    """e_t and tau_t = ||sum_j B_ij w~_j^perp||_S / |c1_t| along a unit's iterates (full weight matrices)."""
     distances, tau = [], []
     for W in states:
         _, _, c1, d = _coefficients(network, network.theta, LOGISTIC, W, unit_index)
@@ -547,7 +547,7 @@ def unit_near_line(seed: int = 0, steps: int = 30) -> CheckResult:
     r"""Unit 0 of two in the population, its partner fixed 2 and 8 degrees off the line, then unit-wise GDNP.
 
     At every step the distance :math:`e_t = \sqrt{\rho(w_t) - \rho^*}` must obey the one-step
-    recursion, with :math:`\tau_t` from the check's own :math:`b_{ij}` and :math:`c_1`, and
+    recursion, with :math:`\tau_t` from the check's own :math:`B_{ij}` and :math:`c_1`, and
     :math:`\tau_t` the coupling-weight bound. At the end the unit is near its own critical
     point: the theorem puts :math:`e` between :math:`\tau(1 - e/\sqrt{\nu^2 - e^2}) - G/|c_1|`
     and :math:`\tau + G/|c_1|`, with :math:`G` the norm of the direction part of the gradient

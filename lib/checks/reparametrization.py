@@ -18,10 +18,17 @@ import numpy as np
 from ..maths import decoupling
 from ..problems.instances import random_least_squares, rng_from, spd_with_spectrum
 from ..solvers.descent import gd, gdnp
-from ..torch_models import batchnorm_unit
 from . import CheckResult, largest, verifies
 
 CHAPTER = "01-reparametrization"
+
+
+def batchnorm_unit(X, w, g: float) -> np.ndarray:
+    """:func:`lib.torch_models.batchnorm_unit`, imported at its first call: importing the checks
+    does not import torch (about two seconds), only a check that compares with torch's BN does."""
+    from ..torch_models import batchnorm_unit as torch_batchnorm_unit
+
+    return torch_batchnorm_unit(X, w, g)
 
 
 class LogCoshObjective:

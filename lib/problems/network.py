@@ -40,22 +40,22 @@ TANH_CURVATURE = 4.0 / (3.0 * np.sqrt(3.0))
 
 def unit_coefficient(a: float, b_own: float, b_cross: np.ndarray, own_along_u: float, others_along_u: np.ndarray,
                      energy: float) -> float:
-    r"""The coefficient :math:`c_1` of proposition ``prop-unit-decoupling``, from :math:`a_i` and :math:`b_{ij}`.
+    r"""The coefficient :math:`c_1` of proposition ``prop-unit-decoupling``, from :math:`A_i` and :math:`B_{ij}`.
 
-    .. math:: c_1 = a_i - b_{ii}\,u^\top\tilde w_i + \frac{1 - \nu^2}{\nu^2}\sum_{j\ne i} b_{ij}\,u^\top\tilde w_j,
+    .. math:: c_1 = A_i - B_{ii}\,u^\top\tilde w_i + \frac{1 - \nu^2}{\nu^2}\sum_{j\ne i} B_{ij}\,u^\top\tilde w_j,
        \qquad \nu^2 = u^\top S^{-1}u .
 
     With every other unit on the line, :math:`u^\top\tilde w_j = \nu c_j` and the last term is
-    :math:`(1/\nu - \nu)\sum_j b_{ij}c_j`, the proposition's. With the other units near the line
+    :math:`(1/\nu - \nu)\sum_j B_{ij}c_j`, the proposition's. With the other units near the line
     it is the coefficient of :math:`u` in the on-line part of the gradient (theorem
     ``thm-unit-near-line``).
 
     Parameters
     ----------
     a, b_own : float
-        :math:`a_i` and :math:`b_{ii}` of lemma ``lem-network-gradient``.
+        :math:`A_i` and :math:`B_{ii}` of lemma ``lem-network-gradient``.
     b_cross : ndarray of shape (m - 1,)
-        :math:`b_{ij}` for the other units :math:`j \ne i`.
+        :math:`B_{ij}` for the other units :math:`j \ne i`.
     own_along_u : float
         :math:`u^\top\tilde w_i`.
     others_along_u : ndarray of shape (m - 1,)
@@ -159,7 +159,7 @@ class HiddenLayer(Moments):
     def coupling_matrix(self, W_tilde) -> np.ndarray:
         r"""The matrix :math:`B` of lemma ``lem-network-gradient`` (with this class's average).
 
-        :math:`b_{ij} = \theta_i\theta_j\,E[\ell''(F)\,\mathrm{sech}^2 v_i\,\mathrm{sech}^2 v_j]
+        :math:`B_{ij} = \theta_i\theta_j\,E[\ell''(F)\,\mathrm{sech}^2 v_i\,\mathrm{sech}^2 v_j]
         + \delta_{ij}\,\theta_i\,E[\ell'(F)\,\tanh''(v_i)]`.
         """
         W_tilde = self.check_weights(W_tilde)
@@ -266,8 +266,8 @@ class UnitView(Moments):
                     w_tilde: np.ndarray) -> Evaluation:
         r"""Loss, gradient and :math:`c_1, c_2` from the unit's pre-activations :math:`v = z^\top\tilde w` at the average's points.
 
-        ``rest`` and ``others_slope`` come from :meth:`others_parts`. :math:`c_2 = b_{ii}` and
-        :math:`c_1` is :func:`unit_coefficient` of the averages :math:`a_i, b_{ii}, b_{ij}`.
+        ``rest`` and ``others_slope`` come from :meth:`others_parts`. :math:`c_2 = B_{ii}` and
+        :math:`c_1` is :func:`unit_coefficient` of the averages :math:`A_i, B_{ii}, B_{ij}`.
         """
         phi = self.loss_function
         activation = np.tanh(projections)
@@ -277,7 +277,7 @@ class UnitView(Moments):
         weights = first * self.theta * slope
         a = float(average.expectation(weights))
         b_own = float(average.expectation(second * (self.theta * slope) ** 2 + first * self.theta * (-2.0 * activation * slope)))
-        b_cross = average.expectation((second * self.theta * slope)[:, None] * others_slope)  # b_ij, j != i
+        b_cross = average.expectation((second * self.theta * slope)[:, None] * others_slope)  # B_ij, j != i
         energy = -self.rho_star  # u^T S^-1 u
         c1 = unit_coefficient(a, b_own, b_cross, float(self.u @ w_tilde), self.others_along_u, energy)
         return Evaluation(float(average.expectation(phi.value(outputs))), average.times_z(weights), c1, b_own)
@@ -292,7 +292,7 @@ class UnitProblem(UnitView):
 
     Its :math:`c_1`, which sets GDNP's step (Algorithm ``alg-gdnp``), is the plug-in of the
     coefficient of proposition ``prop-unit-decoupling`` (:func:`unit_coefficient` with sample
-    means for :math:`a_i, b_{ij}` of lemma ``lem-network-gradient``), and :math:`c_2 = b_{ii}`.
+    means for :math:`A_i, B_{ij}` of lemma ``lem-network-gradient``), and :math:`c_2 = B_{ii}`.
 
     In the population, with the other units off or on the line of :math:`S^{-1}u`, these are the
     exact coefficients of :math:`\nabla f_i = c_1u + c_2S\tilde w`; with the other units off it is

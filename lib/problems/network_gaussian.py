@@ -105,7 +105,7 @@ class GaussianUnit(UnitView):
 
     The population counterpart of :class:`lib.network.UnitProblem`, with the same protocol, so
     that :func:`lib.gdnp` trains it. Its :math:`c_1` is :func:`lib.network.unit_coefficient` of
-    the exact :math:`a_i, b_{ij}`.
+    the exact :math:`A_i, B_{ij}`.
     """
 
     def __init__(self, network: GaussianHiddenLayer, index: int, others: np.ndarray):

@@ -85,7 +85,7 @@ class NetworkOnLine:
     def coupling_matrix(self, lengths) -> np.ndarray:
         r"""The matrix :math:`B` of lemma ``lem-network-gradient`` at :math:`\tilde w_j = c_j\hat w^*`.
 
-        :math:`b_{ij} = \theta_i\theta_j E[\ell''(F)\,\mathrm{sech}^2(v_i)\,\mathrm{sech}^2(v_j)]
+        :math:`B_{ij} = \theta_i\theta_j E[\ell''(F)\,\mathrm{sech}^2(v_i)\,\mathrm{sech}^2(v_j)]
         + \delta_{ij}\,\theta_i\,E[\ell'(F)\,\tanh''(v_i)]` with :math:`v_j = c_j\xi`.
         """
         _, weights, activations, slopes, outputs = self._parts(lengths)

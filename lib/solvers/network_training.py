@@ -1,6 +1,7 @@
-r"""Training the hidden layer of chapter 4 in numpy: plain gradient descent and unit-wise GDNP.
+r"""Training the hidden layer of chapter 4 in numpy: gradient descent, Adam, BN with gradient descent,
+and unit-wise GDNP.
 
-Both return an :class:`~lib.OptimizationResult` whose ``w_tilde`` is the matrix :math:`\tilde W`
+All return an :class:`~lib.OptimizationResult` whose ``w_tilde`` is the matrix :math:`\tilde W`
 (one row per unit), ``g`` the vector of lengths and ``w`` the matrix of directions. Their traces
 share ``loss``, ``grad_norm_sq`` (:math:`\sum_i\|\nabla_{\tilde w_i}f\|_{S^{-1}}^2`), ``time``
 and ``unit_rho_gap`` (shape ``(T + 1, m)``: each unit's :math:`\rho(w_i) - \rho^*`).
@@ -17,7 +18,7 @@ from ..problems.network import TANH_CURVATURE, HiddenLayer
 from ..core.result import DivergenceError, OptimizationResult
 from .descent import gdnp
 
-__all__ = ["network_gd", "unitwise_gdnp", "network_smoothness"]
+__all__ = ["network_gd", "network_adam", "network_bn_gd", "unitwise_gdnp", "network_smoothness"]
 
 
 def _check_network(network) -> None:
@@ -48,10 +49,12 @@ def _split(network: HiddenLayer, W_tilde: np.ndarray) -> tuple[np.ndarray, np.nd
     return lengths, directions
 
 
-def network_gd(network: HiddenLayer, W0, iterations: int = 100, step: float | None = None) -> OptimizationResult:
+def network_gd(network: HiddenLayer, W0, iterations: int = 100, step: float | None = None,
+               callback=None) -> OptimizationResult:
     r"""Gradient descent on all hidden weights at once: :math:`\tilde W_{t+1} = \tilde W_t - s\,\nabla f(\tilde W_t)`.
 
     The default step is :math:`1/\zeta` with :math:`\zeta` from :func:`network_smoothness`.
+    ``callback(t, W_tilde)``, if given, is called at every iterate :math:`t = 0, \dots, T` with a copy.
 
     Raises
     ------
@@ -64,6 +67,7 @@ def network_gd(network: HiddenLayer, W0, iterations: int = 100, step: float | No
     if np.any(~W_tilde.any(axis=1)):
         raise ValueError("every row of W0 must be nonzero: a unit with w~ = 0 has no direction")
     iterations = as_positive_int("iterations", iterations)
+    callback = as_callback("callback", callback)
     step = 1.0 / network_smoothness(network) if step is None else as_positive_float("step", step)
     columns = {"loss": [], "grad_norm_sq": [], "time": [], "unit_rho_gap": []}
     start = time.perf_counter()
@@ -84,12 +88,137 @@ def network_gd(network: HiddenLayer, W0, iterations: int = 100, step: float | No
                                   + (", already at the start" if t == 0 else ""), partial)
         for key, value in state.items():
             columns[key].append(value)
+        if callback is not None:
+            callback(t, W_tilde.copy())
         if t < iterations:
             with np.errstate(over="ignore", invalid="ignore"):
                 W_previous, W_tilde = W_tilde, W_tilde - step * evaluation.grad
     trace = {key: np.asarray(value) for key, value in columns.items()}
     trace["step"] = np.full(iterations, step)
     return OptimizationResult("gd", W_tilde, lengths, directions, trace, dict(step=step))
+
+
+def _first_order(network: HiddenLayer, method: str, state, weights, update, iterations: int, callback, info: dict):
+    """The loop of :func:`network_adam` and :func:`network_bn_gd`: at every step evaluate the network
+    at ``W_tilde = weights(state)``, record it, call ``callback(t, W_tilde)``, then
+    ``state = update(t, state, grad)`` with ``grad`` the gradient in ``W_tilde``."""
+    columns = {"loss": [], "grad_norm_sq": [], "time": [], "unit_rho_gap": []}
+    start = time.perf_counter()
+    for t in range(iterations + 1):
+        W_tilde = weights(state)
+        evaluation = network.evaluate(W_tilde)
+        columns["loss"].append(evaluation.loss)
+        columns["grad_norm_sq"].append(network.grad_norm_sq(evaluation.grad))
+        columns["time"].append(time.perf_counter() - start)
+        columns["unit_rho_gap"].append(_unit_rho_gaps(network, W_tilde))
+        if callback is not None:
+            callback(t, W_tilde.copy())
+        if t < iterations:
+            state = update(t, state, evaluation.grad)
+    lengths, directions = _split(network, W_tilde)
+    trace = {key: np.asarray(value) for key, value in columns.items()}
+    return OptimizationResult(method, W_tilde, lengths, directions, trace, info)
+
+
+def network_adam(network: HiddenLayer, W0, iterations: int = 100, step: float = 1e-3, callback=None) -> OptimizationResult:
+    r"""Adam on all hidden weights :math:`\tilde W` at once, with torch's defaults (full batch).
+
+    With :math:`G_t = \nabla f(\tilde W_t)`, :math:`\beta_1 = 0.9`, :math:`\beta_2 = 0.999`,
+    :math:`\epsilon = 10^{-8}`, entry by entry:
+
+    .. math::
+
+       m_{t+1} = \beta_1 m_t + (1 - \beta_1) G_t, \qquad v_{t+1} = \beta_2 v_t + (1 - \beta_2) G_t^2, \\
+       \tilde W_{t+1} = \tilde W_t - \frac{\eta}{1 - \beta_1^{t+1}}\,
+       \frac{m_{t+1}}{\sqrt{v_{t+1}/(1 - \beta_2^{t+1})} + \epsilon},
+
+    the update of ``torch.optim.Adam`` (chapter ``ch-networks`` compares the two).
+
+    Parameters
+    ----------
+    network : HiddenLayerNetwork
+    W0 : array_like of shape (m, d)
+        The start, one nonzero row per unit.
+    iterations : int, default 100
+    step : float, default 1e-3
+        The learning rate :math:`\eta`.
+    callback : callable, optional
+        Called as ``callback(t, W_tilde)`` at every iterate, :math:`t = 0, \dots, T`, with a copy.
+
+    Returns
+    -------
+    OptimizationResult
+        Method ``"adam"``, with the traces of :func:`network_gd`.
+    """
+    _check_network(network)
+    W_tilde = network.check_weights(W0)
+    if np.any(~W_tilde.any(axis=1)):
+        raise ValueError("every row of W0 must be nonzero: a unit with w~ = 0 has no direction")
+    iterations, step = as_positive_int("iterations", iterations), as_positive_float("step", step)
+    beta1, beta2, eps = 0.9, 0.999, 1e-8
+
+    def update(t, state, grad):
+        W, first, second = state
+        first, second = beta1 * first + (1 - beta1) * grad, beta2 * second + (1 - beta2) * grad**2
+        denominator = np.sqrt(second / (1 - beta2 ** (t + 1))) + eps
+        return W - step / (1 - beta1 ** (t + 1)) * first / denominator, first, second
+
+    state = (W_tilde, np.zeros_like(W_tilde), np.zeros_like(W_tilde))
+    return _first_order(network, "adam", state, lambda state: state[0], update, iterations, callback, dict(step=step))
+
+
+def network_bn_gd(network: HiddenLayer, W0, lengths0=None, iterations: int = 100, step: float = 0.1,
+                  callback=None) -> OptimizationResult:
+    r"""Gradient descent on the directions and the lengths of every unit at once: BN trained with full-batch SGD.
+
+    The network of ``eq-network`` with BN (population statistics, shift 0) is a function of
+    :math:`(w_i, g_i)` through :math:`\tilde w_i = g_i w_i/\|w_i\|_S`; one step is
+
+    .. math::
+
+       w_i \leftarrow w_i - \eta\,\nabla_{w_i} f, \qquad g_i \leftarrow g_i - \eta\,\partial_{g_i} f,
+
+    with the gradients of lemma ``lem-bn-gradients`` (as :func:`lib.split_gradient` computes them) for every unit, the
+    same step :math:`\eta` for both: what ``torch.optim.SGD`` does to a linear layer followed by
+    ``BatchNorm1d`` on the whole (centred) sample.
+
+    Parameters
+    ----------
+    network : HiddenLayerNetwork
+    W0 : array_like of shape (m, d)
+        The starting directions, one nonzero row per unit.
+    lengths0 : array_like of shape (m,), optional
+        The starting lengths (BN's scales); default all 1, torch's initialization.
+    iterations : int, default 100
+    step : float, default 0.1
+    callback : callable, optional
+        Called as ``callback(t, W_tilde)`` at every iterate, with a copy of the effective weights.
+
+    Returns
+    -------
+    OptimizationResult
+        Method ``"bn-sgd"``, with the traces of :func:`network_gd`.
+    """
+    _check_network(network)
+    directions = network.check_weights(W0)
+    if np.any(~directions.any(axis=1)):
+        raise ValueError("every row of W0 must be a nonzero direction")
+    lengths = np.ones(network.units) if lengths0 is None else as_vector("lengths0", lengths0, network.units)
+    iterations, step = as_positive_int("iterations", iterations), as_positive_float("step", step)
+
+    def weights(state):
+        W, g = state
+        return g[:, None] * W / np.sqrt(np.einsum("ij,jk,ik->i", W, network.S, W))[:, None]
+
+    def update(t, state, grad):
+        W, g = state  # lem-bn-gradients row by row: d_g f = w^T G/|w|_S, grad_w f = (g/|w|_S)(G - (d_g f) S w/|w|_S)
+        norms = np.sqrt(np.einsum("ij,jk,ik->i", W, network.S, W))
+        length_derivatives = np.einsum("ij,ij->i", grad, W) / norms
+        direction_gradients = (g / norms)[:, None] * (grad - length_derivatives[:, None] * (W @ network.S) / norms[:, None])
+        return W - step * direction_gradients, g - step * length_derivatives
+
+    state = (directions.copy(), lengths.copy())
+    return _first_order(network, "bn-sgd", state, weights, update, iterations, callback, dict(step=step))
 
 
 def unitwise_gdnp(
