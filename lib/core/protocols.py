@@ -29,6 +29,8 @@ from typing import Protocol, runtime_checkable
 
 import numpy as np
 
+from .scaling import moderated, rescaled
+
 __all__ = ["Evaluation", "Ray", "ExactRay", "Problem", "KnownMinimum", "check_problem", "check_start"]
 
 
@@ -144,7 +146,9 @@ def check_start(problem, w0) -> np.ndarray:
     Returns
     -------
     ndarray
-        ``w0`` as a float array.
+        ``w0`` as a float array; if its largest entry lies outside :math:`[2^{-256}, 2^{256}]`,
+        rescaled by a power of two into :math:`[0.5, 1)` (exactly: the decoupled solvers depend
+        only on its direction, and their steps on :math:`\|w\|_S^3` then stay in range).
 
     Raises
     ------
@@ -162,10 +166,11 @@ def check_start(problem, w0) -> np.ndarray:
             "u = E[-y x] is zero: rho is identically zero and every direction is optimal, so "
             "there is no direction to find; the minimiser is w_tilde = 0"
         )
-    cosine = float(problem.u @ w) / (u_dual * np.sqrt(w @ problem.S @ w))
+    unit, _ = rescaled(w)  # exact: the cosine depends only on the direction, and w.S.w stays in range
+    cosine = float(problem.u @ unit) / (u_dual * np.sqrt(unit @ problem.S @ unit))
     if abs(cosine) < 1e-12:
         raise ValueError(
             f"w0 is orthogonal to u (u.w0 / (||u||_S^-1 ||w0||_S) = {cosine:.2g}): there "
             "rho(w0) = 0, the direction gradient vanishes and the solver cannot start; perturb w0"
         )
-    return w
+    return moderated(w)

@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .validation import as_finite_float
+
 __all__ = ["OptimizationResult", "DivergenceError", "IntermediateResult"]
 
 
@@ -59,23 +61,46 @@ class OptimizationResult:
 
     @property
     def iterations(self) -> int:
-        """The number of steps ``T`` that were taken."""
-        return len(self.trace["loss"]) - 1
+        """The number of steps ``T`` that were taken (-1 for a run that diverged at its start)."""
+        return len(self.trace.get("loss", ())) - 1
 
     def iterations_to(self, key: str, threshold: float) -> int | None:
-        """The first ``t`` with ``trace[key][t] <= threshold``, or ``None`` if never reached."""
+        """The first ``t`` with ``trace[key][t] <= threshold``, or ``None`` if never reached.
+
+        Raises
+        ------
+        KeyError
+            If the trace has no column ``key`` (the message lists the columns it has).
+        TypeError, ValueError
+            If ``threshold`` is not a real number, or is NaN.
+        """
         if key not in self.trace:
             raise KeyError(f"the trace has no {key!r}; it has {sorted(self.trace)}")
+        if not (isinstance(threshold, float) and threshold in (np.inf, -np.inf)):
+            threshold = as_finite_float("threshold", threshold)
         hits = np.flatnonzero(self.trace[key] <= threshold)
         return int(hits[0]) if hits.size else None
 
     def __repr__(self) -> str:
         trace = self.trace
+
+        def last(key: str, digits: int) -> str:
+            column = trace.get(key)
+            return "none" if column is None or len(column) == 0 else _brief(column[-1], digits)
+
         return (
             f"OptimizationResult(method={self.method!r}, iterations={self.iterations}, "
-            f"loss={trace['loss'][-1]:.6g}, grad_norm_sq={trace['grad_norm_sq'][-1]:.3g}, "
-            f"g={self.g:.6g}, trace keys={sorted(trace)})"
+            f"loss={last('loss', 6)}, grad_norm_sq={last('grad_norm_sq', 3)}, "
+            f"g={_brief(self.g, 6)}, trace keys={sorted(trace)})"
         )
+
+
+def _brief(value, digits: int) -> str:
+    """A number, or an array of them (the lengths of a network's units), with ``digits`` significant digits."""
+    array = np.asarray(value, dtype=float)
+    if array.ndim == 0:
+        return f"{float(array):.{digits}g}"
+    return np.array2string(array, precision=digits, threshold=6, separator=", ")
 
 
 @dataclass(frozen=True)

@@ -30,6 +30,7 @@ import numpy as np
 
 from .protocols import KnownMinimum
 from .result import DivergenceError, IntermediateResult, OptimizationResult
+from .validation import as_finite_float, as_vector
 
 __all__ = ["Trace", "DecoupledRun", "as_callback", "is_intermediate_callback", "one_step_ratios"]
 
@@ -46,10 +47,28 @@ def one_step_ratios(gaps, floor: float) -> tuple[np.ndarray, np.ndarray]:
         The :math:`t + 1` of each ratio.
     ratios : ndarray
         :math:`e_{t+1}/e_t`.
+
+    Raises
+    ------
+    TypeError
+        If ``gaps`` is not an array of real numbers.
+    ValueError
+        If ``gaps`` is not one-dimensional or has an entry that is negative or not finite, or
+        ``floor`` is negative or not finite.
     """
-    gaps = np.asarray(gaps, dtype=float)
+    gaps = as_vector("gaps", gaps)
+    if np.any(gaps < 0):
+        raise ValueError(f"gaps must be non-negative (a gap is a distance to the optimum), got {gaps.min():.3g}")
+    floor = as_finite_float("floor", floor)
+    if floor < 0:
+        raise ValueError(f"floor must be non-negative, got {floor}")
     keep = gaps[:-1] > floor
-    return np.flatnonzero(keep) + 1, gaps[1:][keep] / gaps[:-1][keep]
+    with np.errstate(over="ignore"):
+        ratios = gaps[1:][keep] / gaps[:-1][keep]
+    if not np.all(np.isfinite(ratios)):
+        raise ValueError("a one-step ratio e_{t+1}/e_t exceeds the float64 range (a gap near the smallest float "
+                         "followed by a large one); raise the floor above the rounding level of the gaps")
+    return np.flatnonzero(keep) + 1, ratios
 
 
 def is_intermediate_callback(callback) -> bool:
@@ -71,7 +90,8 @@ def as_callback(callback) -> Callable[[IntermediateResult], bool] | None:
     if callback is None:
         return None
     if not callable(callback):
-        raise TypeError(f"callback must be callable or None, got {type(callback).__name__}")
+        raise TypeError(f"callback must be a function (called after each iterate) or None, got "
+                        f"{type(callback).__name__} {callback!r:.40}")
     if is_intermediate_callback(callback):
         return lambda result: bool(callback(result))
     return lambda result: callback(result.t, result.w_tilde, result.g, result.w) and False
@@ -210,6 +230,8 @@ class Trace:
         recorded = min(states, default=0)
         arrays = {key: column[: max(recorded - 1, 0) if key in self.step_keys else recorded]
                   for key, column in arrays.items()}
+        if t == 0:
+            detail = f"{detail}, already at the start (before any step): the start is too large for float64"
         partial = OptimizationResult(self.method, w_tilde, g, w, arrays, info)
         return DivergenceError(f"{self.method} diverged at iteration {t}: {detail}", partial)
 

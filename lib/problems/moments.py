@@ -19,6 +19,7 @@ import numpy as np
 
 from ..maths import rayleigh
 from ..core.protocols import Evaluation
+from ..core.scaling import unit_direction
 from ..core.validation import as_spd_matrix, as_vector
 
 __all__ = ["Moments", "Evaluation"]
@@ -111,5 +112,5 @@ class Moments:
 
     def s_cosine(self, w) -> float:
         r"""The cosine of the angle between ``w`` and :math:`S^{-1}u` in the S inner product."""
-        w = self.check_direction("w", w)
-        return float(w @ self.S @ self.optimal_direction()) / float(np.sqrt(w @ self.S @ w))
+        w = unit_direction(self.check_direction("w", w), self.S)  # any scale of w
+        return float(w @ self.S @ self.optimal_direction())

@@ -20,6 +20,7 @@ import math
 
 import numpy as np
 
+from ..core.scaling import unit_direction
 from ..maths.gaussian_plane import PlaneRule, plane_rule
 from .moments import Evaluation, Moments
 from .network import HiddenLayer, UnitView
@@ -139,7 +140,7 @@ class GaussianUnitRay:
 
     def __init__(self, problem: GaussianUnit, w: np.ndarray):
         self.problem = problem
-        self.w_hat = w / np.sqrt(w @ problem.S @ w)
+        self.w_hat = unit_direction(w, problem.S)  # any scale of w
         self.slope = float(problem.u @ self.w_hat)
         self._cache: dict[float, tuple] = {}
 

@@ -23,7 +23,7 @@ import numpy as np
 from ..core.protocols import check_problem
 from ..core.result import OptimizationResult
 from ..core.trace import Trace
-from ..core.validation import as_finite_float, as_positive_float, as_positive_int
+from ..core.validation import as_finite_float, as_positive_float, as_iteration_count
 
 __all__ = ["bngd"]
 
@@ -60,12 +60,12 @@ def bngd(problem, w0, iterations: int = 100, direction_step: float = 1.0, length
     """
     check_problem(problem)
     w = problem.check_direction("w0", w0)
-    iterations = as_positive_int("iterations", iterations)
+    iterations = as_iteration_count("iterations", iterations)
     eta_w, eta_g = as_positive_float("direction_step", direction_step), as_positive_float("length_step", length_step)
     g = as_finite_float("g0", g0)
     trace = Trace(problem, "bngd", callback)
     info = dict(direction_step=eta_w, length_step=eta_g)
-    with np.errstate(over="ignore", invalid="ignore"):
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         for t in range(iterations + 1):
             norm = float(np.sqrt(w @ problem.S @ w))
             w_hat = w / norm

@@ -14,8 +14,9 @@ import numpy as np
 
 from ..core.protocols import check_problem, check_start
 from ..core.result import OptimizationResult
+from ..core.scaling import s_norm_of
 from ..core.trace import DecoupledRun, Trace
-from ..core.validation import (as_finite_float, as_matrix, as_positive_float, as_positive_int,
+from ..core.validation import (as_finite_float, as_matrix, as_optional_function, as_positive_float, as_iteration_count,
                                as_vector)
 from .length_search import length_search as choose_length_search
 
@@ -58,14 +59,18 @@ def gd(problem, w0, iterations: int = 100, step: float | None = None, callback=N
     """
     check_problem(problem)
     w_tilde = problem.check_direction("w0", w0)
-    iterations = as_positive_int("iterations", iterations)
+    iterations = as_iteration_count("iterations", iterations)
+    callback = as_optional_function("callback", callback)
+    if step is None and not problem.smoothness > 0:
+        raise ValueError(f"the problem's smoothness zeta is {problem.smoothness} (its loss has phi'' = 0), so there is "
+                         "no default step 1/zeta; pass step=...")
     step = 1.0 / problem.smoothness if step is None else as_positive_float("step", step)
     info = dict(step=step, smoothness=problem.smoothness)
     trace = Trace(problem, "gd", callback)
     with np.errstate(over="ignore", invalid="ignore"):
         for t in range(iterations + 1):
             evaluation = problem.evaluate(w_tilde)
-            norm = float(np.sqrt(w_tilde @ problem.S @ w_tilde))
+            norm = s_norm_of(w_tilde, problem.S)  # any scale of w_tilde
             if norm == 0.0:
                 raise trace.diverged(t, "the iterate hit w_tilde = 0 exactly, where its direction is undefined",
                                      w_tilde, 0.0, w_tilde, info)
@@ -191,6 +196,7 @@ def gdnp(problem, w0, iterations: int = 100, g0: float | None = None, bisection_
     BracketError
         If a length search finds no bracket with a sign change (no finite optimal length).
     """
+    callback = as_optional_function("callback", callback)
     w, iterations, search, g_start = _gdnp_arguments(problem, w0, iterations, g0, bisection_steps,
                                                      max_widenings, bracket_radius, length_search)
     info = dict(search.info, g0=g0)
@@ -208,7 +214,7 @@ def gdnp(problem, w0, iterations: int = 100, g0: float | None = None, bisection_
 def _gdnp_arguments(problem, w0, iterations, g0, bisection_steps, max_widenings, bracket_radius, search):
     """The validated start, iteration count, length search and starting length (or None) of :func:`gdnp`."""
     w = check_start(problem, w0)
-    iterations = as_positive_int("iterations", iterations)
+    iterations = as_iteration_count("iterations", iterations)
     if search is None:
         search = choose_length_search(problem, bisection_steps, max_widenings, bracket_radius)
     elif bisection_steps is not None or bracket_radius is not None:

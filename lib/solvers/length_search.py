@@ -96,6 +96,13 @@ class BisectionLength:
         self.max_widenings = as_nonnegative_int("max_widenings", max_widenings)
         self.bracket_radius = None if bracket_radius is None else as_positive_float("bracket_radius", bracket_radius)
         self.bisection_steps = as_nonnegative_int("bisection_steps", bisection_steps)
+        if self.bisection_steps == 0:
+            raise ValueError(
+                "bisection_steps = 0 returns the centre of every bracket: the length would never move from "
+                "where each search starts (g = 0 for the first one, where the direction cannot move either), "
+                "and the run would stay at w_tilde = 0; expected at least 1 halving (3 or more for the adaptive "
+                "bracket)"
+            )
         if self.bracket_radius is None and self.bisection_steps < ADAPTIVE_MIN_STEPS:
             raise ValueError(
                 f"bisection_steps = {self.bisection_steps} is too few for the adaptive bracket: it shrinks from "

@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..core.validation import as_positive_int
+from ..core.validation import as_iteration_count
 from .length_search import length_search as choose_length_search
 from ..core.result import OptimizationResult
 from ..core.protocols import check_start
@@ -115,7 +115,7 @@ def locally_optimal(problem, w0, iterations: int = 100, bisection_steps: int | N
         If a length search finds no finite optimal length.
     """
     w = check_start(problem, w0)
-    iterations = as_positive_int("iterations", iterations)
+    iterations = as_iteration_count("iterations", iterations)
     search = choose_length_search(problem, bisection_steps, max_widenings, bracket_radius)
     quadratic = search.closed_form  # f is quadratic: the gradient changes by c2 S times the step
     info = dict(search.info, recurrence="conjugate gradients on w_tilde" if quadratic else "nonlinear conjugate gradients")

@@ -14,8 +14,9 @@ import time
 import numpy as np
 
 from ..core.result import OptimizationResult
+from ..core.scaling import moderated
 from ..core.trace import Trace, as_callback, is_intermediate_callback
-from ..core.validation import as_matrix, as_positive_float, as_positive_int, as_vector
+from ..core.validation import as_iteration_count, as_optional_function, as_positive_float, as_vector
 from ..problems.network import TANH_CURVATURE, HiddenLayer
 from .descent import gdnp
 
@@ -47,28 +48,38 @@ def network_gd(network: HiddenLayer, W0, iterations: int = 100, step: float | No
     ``callback(intermediate_result)`` as for :func:`lib.gd` (``w_tilde`` the matrix :math:`\tilde W`,
     ``g`` the lengths and ``w`` the directions of its rows), which stops the run by returning True;
     or the older way, ``callback(t, W_tilde)`` with a copy of :math:`\tilde W_t`.
+
+    Raises
+    ------
+    DivergenceError
+        If the weights, their S-norms or the loss leave the float64 range (a step far above
+        :math:`2/\zeta`); the run up to the last finite state is attached as ``result``.
     """
     _check_network(network)
     W_tilde = network.check_weights(W0)
     if np.any(~W_tilde.any(axis=1)):
         raise ValueError("every row of W0 must be nonzero: a unit with w~ = 0 has no direction")
-    iterations = as_positive_int("iterations", iterations)
+    iterations = as_iteration_count("iterations", iterations)
+    callback = as_optional_function("callback", callback)
     step = 1.0 / network_smoothness(network) if step is None else as_positive_float("step", step)
     trace, info = Trace(network, "gd"), dict(step=step)
     trace.callback = as_callback(_weights_callback(callback))
+    W_previous = W_tilde
     with np.errstate(over="ignore", invalid="ignore"):
         for t in range(iterations + 1):
             evaluation = network.evaluate(W_tilde)
-            if not trace.record_layer(evaluation, W_tilde):
-                raise trace.diverged(t, f"the iterates overflowed with step {step:.3g}", W_tilde,
-                                     *network.split(W_tilde), info)
-            if trace.callback is not None and trace.report(t, W_tilde, *network.split(W_tilde), evaluation.loss):
+            lengths, directions = network.split(W_tilde)
+            if not (np.all(np.isfinite(lengths)) and trace.record_layer(evaluation, W_tilde)):
+                raise trace.diverged(t, f"the weights or the loss left the float64 range with step {step:.3g} "
+                                     f"(1/zeta = {1.0 / network_smoothness(network):.3g})", W_previous,
+                                     *network.split(W_previous), info)  # the last finite state (the start at t = 0)
+            if trace.callback is not None and trace.report(t, W_tilde, lengths, directions, evaluation.loss):
                 break
             if t == iterations:
                 break
             trace.add(step=step)
-            W_tilde = W_tilde - step * evaluation.grad
-    return trace.result(W_tilde, *network.split(W_tilde), info)
+            W_previous, W_tilde = W_tilde, W_tilde - step * evaluation.grad
+    return trace.result(W_tilde, lengths, directions, info)
 
 
 def _first_order(network: HiddenLayer, method: str, state, weights, update, iterations: int, callback, info: dict):
@@ -127,7 +138,7 @@ def network_adam(network: HiddenLayer, W0, iterations: int = 100, step: float = 
     W_tilde = network.check_weights(W0)
     if np.any(~W_tilde.any(axis=1)):
         raise ValueError("every row of W0 must be nonzero: a unit with w~ = 0 has no direction")
-    iterations, step = as_positive_int("iterations", iterations), as_positive_float("step", step)
+    iterations, step = as_iteration_count("iterations", iterations), as_positive_float("step", step)
     beta1, beta2, eps = 0.9, 0.999, 1e-8
 
     def update(t, state, grad):
@@ -177,7 +188,7 @@ def network_bn_gd(network: HiddenLayer, W0, lengths0=None, iterations: int = 100
     if np.any(~directions.any(axis=1)):
         raise ValueError("every row of W0 must be a nonzero direction")
     lengths = np.ones(network.units) if lengths0 is None else as_vector("lengths0", lengths0, network.units)
-    iterations, step = as_positive_int("iterations", iterations), as_positive_float("step", step)
+    iterations, step = as_iteration_count("iterations", iterations), as_positive_float("step", step)
 
     def weights(state):
         W, g = state
@@ -247,8 +258,10 @@ def unitwise_gdnp(
     if np.any(~directions.any(axis=1)):
         raise ValueError("every row of W0 must be a nonzero direction")
     lengths = np.zeros(network.units) if lengths0 is None else as_vector("lengths0", lengths0, network.units)
-    sweeps = as_positive_int("sweeps", sweeps)
-    steps_per_unit = as_positive_int("steps_per_unit", steps_per_unit)
+    sweeps = as_iteration_count("sweeps", sweeps)
+    steps_per_unit = as_iteration_count("steps_per_unit", steps_per_unit)
+    callback = as_optional_function("callback", callback)
+    directions = np.array([moderated(row) for row in directions])  # exact: only each row's direction matters
     norms = np.sqrt(np.einsum("ij,jk,ik->i", directions, network.S, directions))
     W_tilde = lengths[:, None] * directions / norms[:, None]
     trace = Trace(network, "unitwise gdnp")

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..core.validation import as_positive_int
+from ..core.validation import as_iteration_count
 from .length_search import length_search as choose_length_search
 from ..core.result import OptimizationResult
 from ..core.protocols import check_start
@@ -92,7 +92,7 @@ def rayleigh_ritz(problem, w0, iterations: int = 100, bisection_steps: int | Non
         With the trace of :class:`lib.core.trace.Trace`.
     """
     w = check_start(problem, w0)
-    iterations = as_positive_int("iterations", iterations)
+    iterations = as_iteration_count("iterations", iterations)
     search = choose_length_search(problem, bisection_steps, max_widenings, bracket_radius)
     run = DecoupledRun(problem, "rayleigh_ritz", w, search, dict(search.info), callback)
     S, u = problem.S, problem.u

@@ -8,7 +8,7 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from ..core.validation import as_positive_float, as_positive_int
+from ..core.validation import as_positive_float, as_iteration_count
 from ..core.result import OptimizationResult
 from .hidden_layer import TORCH_LOSSES, BNHiddenLayer, PlainHiddenLayer
 
@@ -83,7 +83,7 @@ def train(model: nn.Module, network, optimizer: str = "sgd", lr: float = 0.1, it
     if optimizer not in optimizers:
         raise ValueError(f"optimizer must be one of {sorted(optimizers)}, got {optimizer!r}")
     lr = as_positive_float("lr", lr)
-    iterations = as_positive_int("iterations", iterations)
+    iterations = as_iteration_count("iterations", iterations)
     device = pick_device(device)
     model = model.to(device)
     X = torch.from_numpy(network.X).to(device)
