@@ -16,7 +16,7 @@ from ..core.protocols import check_problem, check_start
 from ..core.result import OptimizationResult
 from ..core.scaling import s_norm_of
 from ..core.trace import DecoupledRun, Trace
-from ..core.validation import (as_finite_float, as_matrix, as_optional_function, as_positive_float, as_iteration_count,
+from ..core.validation import (as_finite_float, as_matrix, as_positive_float, as_iteration_count,
                                as_vector)
 from .length_search import length_search as choose_length_search
 
@@ -60,7 +60,6 @@ def gd(problem, w0, iterations: int = 100, step: float | None = None, callback=N
     check_problem(problem)
     w_tilde = problem.check_direction("w0", w0)
     iterations = as_iteration_count("iterations", iterations)
-    callback = as_optional_function("callback", callback)
     if step is None and not problem.smoothness > 0:
         raise ValueError(f"the problem's smoothness zeta is {problem.smoothness} (its loss has phi'' = 0), so there is "
                          "no default step 1/zeta; pass step=...")
@@ -196,7 +195,6 @@ def gdnp(problem, w0, iterations: int = 100, g0: float | None = None, bisection_
     BracketError
         If a length search finds no bracket with a sign change (no finite optimal length).
     """
-    callback = as_optional_function("callback", callback)
     w, iterations, search, g_start = _gdnp_arguments(problem, w0, iterations, g0, bisection_steps,
                                                      max_widenings, bracket_radius, length_search)
     info = dict(search.info, g0=g0)

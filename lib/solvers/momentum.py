@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..core.validation import as_finite_float, as_optional_function, as_positive_float, as_iteration_count
+from ..core.validation import as_finite_float, as_positive_float, as_iteration_count
 from .length_search import length_search as choose_length_search
 from ..core.result import OptimizationResult
 from ..core.protocols import check_problem, check_start
@@ -79,7 +79,6 @@ def heavy_ball(problem, w0, iterations: int = 100, step: float | None = None, mo
     check_problem(problem)
     w_tilde = problem.check_direction("w0", w0)
     iterations = as_iteration_count("iterations", iterations)
-    callback = as_optional_function("callback", callback)
     if not problem.smoothness > 0:
         raise ValueError(f"the problem's smoothness zeta is {problem.smoothness} (its loss has phi'' = 0): the heavy "
                          "ball's parameters need the spectrum [zeta/kappa, zeta] of the Hessian bound")
