@@ -16,7 +16,7 @@ Every public name is re-exported here; see the book's chapters for the mathemati
 module docstrings for the update rules each function implements.
 """
 
-from .core import DivergenceError, OptimizationResult
+from .core import DivergenceError, OptimizationResult, one_step_ratios
 from .maths import (BisectionResult, BracketError, Loss, bisection, compressed_rate, from_w_tilde, logistic,
                     norm_split, rayleigh_gap, rayleigh_gradient, rayleigh_minimum, rayleigh_quotient, s_norm,
                     sigmoid, split_gradient, squared_sigmoid, to_w_tilde)
@@ -50,6 +50,7 @@ __all__ = [
     "logistic",
     "momentum_gdnp",
     "network_gd",
+    "one_step_ratios",
     "norm_split",
     "rayleigh_gap",
     "rayleigh_gradient",

@@ -123,7 +123,7 @@ def test_first_order_trainers_call_back_at_every_iterate(network, rng, name):
     result = getattr(lib.network_training, name)(network, W, iterations=7, step=0.05,
                                                  callback=lambda t, W_tilde: seen.append((t, W_tilde)))
     assert [t for t, _ in seen] == list(range(8))
-    assert np.array_equal(seen[-1][1], result.w_tilde)
+    assert np.array_equal(seen[-1][1], result.w_tilde)  # exact: the callback's copy of the last state is the state returned
     assert np.isclose(result.trace["loss"][3], network.loss(seen[3][1]), rtol=1e-12)
     with pytest.raises(ValueError, match="step"):
         getattr(lib.network_training, name)(network, W, iterations=7, step=-0.1)

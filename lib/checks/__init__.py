@@ -152,7 +152,10 @@ def _validating(function: Callable[..., CheckResult]) -> Callable[..., CheckResu
 
     @functools.wraps(function)
     def checked(*args, **kwargs) -> CheckResult:
-        arguments = signature.bind(*args, **kwargs).arguments
+        try:
+            arguments = signature.bind(*args, **kwargs).arguments
+        except TypeError as error:  # an unknown or missing argument: say which ones the check takes
+            raise TypeError(f"{function.__name__}: {error}; it takes {', '.join(signature.parameters)}") from None
         for name, value in arguments.items():
             _check_argument(function.__name__, name, value, signature.parameters[name].default)
         return function(*args, **kwargs)
@@ -177,14 +180,25 @@ def _check_argument(check: str, name: str, value, default) -> None:
     elif isinstance(default, numbers.Real):
         if isinstance(value, bool) or not isinstance(value, numbers.Real):
             raise TypeError(f"{where} must be a real number, got {type(value).__name__} {value!r}")
-        if not (math.isfinite(value) and value > 0):
-            raise ValueError(f"{where} must be finite and > 0, got {value!r}")
+        if not (abs(value) <= 1.7976931348623157e308 and math.isfinite(value) and value > 0):  # no OverflowError
+            raise ValueError(f"{where} must be finite and > 0, got {value!r:.40}")
 
 
 def run(label: str, seed: int = 0, **sizes) -> CheckResult:
-    """Run the check registered for ``label``."""
+    """Run the check registered for ``label``.
+
+    Raises
+    ------
+    TypeError
+        If ``label`` is not a string, or ``sizes`` names an argument the check does not take.
+    ValueError
+        If no check is registered for ``label`` (the message lists the labels), or the seed or a
+        size is invalid (see :func:`verifies`).
+    """
+    if not isinstance(label, str):
+        raise TypeError(f"label must be the book label of a statement (a str such as 'thm-ls-rate'), got {label!r}")
     if label not in REGISTRY:
-        raise KeyError(f"no check is registered for {label!r}; known: {sorted(REGISTRY)}")
+        raise ValueError(f"no check is registered for {label!r}; known: {sorted(REGISTRY)}")
     return REGISTRY[label].function(seed=seed, **sizes)
 
 

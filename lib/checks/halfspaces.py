@@ -35,12 +35,13 @@ CHAPTER = "03-halfspaces"
 FINITE_LENGTH_LOSSES = ("logistic", "squared_sigmoid")
 
 
-def _z_scores(samples: np.ndarray) -> np.ndarray:
+def z_scores(samples: np.ndarray) -> np.ndarray:
     """|mean| / standard error of each column: how many standard errors the mean is from 0."""
     return np.abs(samples.mean(axis=0)) / (samples.std(axis=0) / np.sqrt(len(samples)))
 
 
-def _gaussian_sample(problem: Halfspace, n: int, rng) -> np.ndarray:
+def gaussian_sample(problem: Halfspace, n: int, rng) -> np.ndarray:
+    """``n`` draws of :math:`z = -yx` from the Gaussian model of ``problem``."""
     X, y = problem.sample(n, seed=rng)
     return -y[:, None] * X  # z = -y x
 
@@ -111,7 +112,7 @@ def stein(seed: int = 0, n: int = 200_000, dim: int = 4) -> CheckResult:
 
     def deviation(z, function):
         h, grad_h = function(z)
-        return float(np.max(_z_scores(z * h[:, None] - mean * h[:, None] - grad_h @ covariance)))
+        return float(np.max(z_scores(z * h[:, None] - mean * h[:, None] - grad_h @ covariance)))
 
     gaussian = gaussian_draws(mean, covariance, n, rng)
     uniform = mean + rng.uniform(-np.sqrt(3), np.sqrt(3), (n, dim)) @ root.T  # same mean and covariance
@@ -131,7 +132,7 @@ def _moment_z_scores(z: np.ndarray, S: np.ndarray, u: np.ndarray) -> float:
     d = z.shape[1]
     rows, columns = np.triu_indices(d)
     products = z[:, rows] * z[:, columns] - S[rows, columns]
-    return largest(_z_scores(z - u), _z_scores(products))
+    return largest(z_scores(z - u), z_scores(products))
 
 
 def _plug_in_z_scores(z: np.ndarray, loss, w_tilde: np.ndarray, c1: float, c2: float, sample_c1: float,
@@ -183,7 +184,7 @@ def gaussian_gradient(seed: int = 0, n: int = 100_000) -> CheckResult:
         z = -y[:, None] * X
         sample = Halfspace.from_data(X, y, loss)
         sample_evaluation = sample.evaluate(w_tilde)
-        worst_z = largest(worst_z, _z_scores(loss.first(z @ w_tilde)[:, None] * z - formula),
+        worst_z = largest(worst_z, z_scores(loss.first(z @ w_tilde)[:, None] * z - formula),
                           _moment_z_scores(z, S, u),
                           _plug_in_z_scores(z, loss, w_tilde, c1, c2, sample_evaluation.c1, sample_evaluation.c2))
         # the code, against the check's own integrals
@@ -241,7 +242,7 @@ def critical_line(seed: int = 0, n: int = 20_000, starts: int = 3) -> CheckResul
             worst_residual = largest(worst_residual, constants.dual_norm_sq(gradient(w)))
             worst_off = largest(worst_off, off_line_z_score(z, loss, w, constants))
         point = problem.critical_point()
-        worst_converse = largest(worst_converse, _z_scores(loss.first(z @ point)[:, None] * z))
+        worst_converse = largest(worst_converse, z_scores(loss.first(z @ point)[:, None] * z))
         worst_exact = largest(worst_exact, constants.dual_norm_sq(problem.grad(point)))
     # the control: the moments of a model, not Gaussian. The shift of the critical point grows with
     # its length, so the model has u^T S^-1 u = 0.6, where the length is in the tens or hundreds:

@@ -30,7 +30,7 @@ from ..solvers.network_training import unitwise_gdnp
 from ..solvers.descent import gdnp
 from . import CheckResult, largest, smallest, verifies
 from .constants import loss_constants, supremum
-from .halfspaces import _gaussian_sample, _z_scores
+from .halfspaces import gaussian_sample, z_scores
 
 CHAPTER = "04-networks"
 THETA = np.array([1.0, 0.6, -0.4])
@@ -147,10 +147,10 @@ def network_gradient(seed: int = 0, n: int = 200_000) -> CheckResult:
     def deviations(z):
         """For each unit, the per-sample Stein parts and the largest deviation from the decomposition in standard errors."""
         parts = [_stein_parts(z @ W_tilde.T, THETA, LOGISTIC, i) for i in range(3)]
-        scores = [np.max(_z_scores(h[:, None] * (z - model.u) - (dh @ W_tilde) @ covariance)) for h, dh in parts]
+        scores = [np.max(z_scores(h[:, None] * (z - model.u) - (dh @ W_tilde) @ covariance)) for h, dh in parts]
         return parts, largest(*scores)
 
-    z = _gaussian_sample(model, n, rng)
+    z = gaussian_sample(model, n, rng)
     parts, gaussian = deviations(z)
     root = np.linalg.cholesky(covariance)
     _, signs = deviations(model.u + rng.choice([-1.0, 1.0], size=(n, model.dim)) @ root.T)
@@ -318,7 +318,7 @@ def unit_decoupling(seed: int = 0, n: int = 200_000) -> CheckResult:
     model = _model(rng)
     line = NetworkOnLine(model, THETA)
     lengths = line.critical_lengths(-2.0 * np.sign(THETA))
-    z = _gaussian_sample(model, n, rng)
+    z = gaussian_sample(model, n, rng)
     w = rng.standard_normal(model.dim)
     w_hat = w / math.sqrt(w @ model.S @ w)
     linear = Loss("linear", lambda t: t, np.ones_like, np.zeros_like, 1.0, 0.0)
@@ -335,7 +335,7 @@ def unit_decoupling(seed: int = 0, n: int = 200_000) -> CheckResult:
         W_tilde = W_tilde.copy()
         W_tilde[1] = 1.3 * w_hat  # unit 1, away from the line
         gradients = _unit_gradients(z, W_tilde, THETA, loss, 1)[0]
-        scores[name] = float(np.max(_z_scores(_orthogonal_part(gradients, w_hat, model))))
+        scores[name] = float(np.max(z_scores(_orthogonal_part(gradients, w_hat, model))))
     decoupled = largest(*(scores[k] for k in list(scores)[:4]))
     coupled = scores["others off the line, logistic outer loss"]
     return CheckResult(

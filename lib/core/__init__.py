@@ -6,6 +6,7 @@
 * :mod:`lib.core.trace`: the per-iterate record that the solvers write.
 """
 
-from .result import DivergenceError, OptimizationResult
+from .result import DivergenceError, IntermediateResult, OptimizationResult
+from .trace import one_step_ratios
 
-__all__ = ["DivergenceError", "OptimizationResult"]
+__all__ = ["DivergenceError", "IntermediateResult", "OptimizationResult", "one_step_ratios"]

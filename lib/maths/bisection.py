@@ -23,7 +23,12 @@ import numpy as np
 
 from ..core.validation import as_nonnegative_int, as_positive_float
 
-__all__ = ["bisection", "BisectionResult", "BracketError"]
+__all__ = ["bisection", "BisectionResult", "BracketError", "MAX_HALVINGS"]
+
+#: More halvings than any float64 bracket can take: from the widest finite bracket (2^1025) down
+#: to the smallest subnormal spacing (2^-1074) there are 2099, but a bracket stops shrinking once
+#: its ends are adjacent floats, after at most 1100 halvings of a bracket of finite numbers.
+MAX_HALVINGS = 1100
 
 
 class BracketError(ValueError):
@@ -99,12 +104,19 @@ def bisection(
         length problem of the sigmoid loss, whose loss keeps decreasing as :math:`g\to\infty`),
         if the bracket holds a local maximum, or if :math:`k` returns a non-finite value.
     """
+    if not callable(derivative):
+        raise TypeError(f"derivative must be a function g -> k(g), got {type(derivative).__name__} {derivative!r:.40}")
     steps = as_nonnegative_int("bisection_steps", steps)
     max_widenings = as_nonnegative_int("max_widenings", max_widenings)
+    if steps > MAX_HALVINGS:
+        raise ValueError(f"bisection_steps = {steps if steps < 10**9 else f'an integer of {len(str(steps))} digits'}: after {MAX_HALVINGS} halvings no float64 bracket shrinks any more "
+                         f"(the spacing of floats is reached long before); expected at most {MAX_HALVINGS}")
     try:
         a, b = (float(v) for v in bracket)
+    except OverflowError:
+        raise ValueError("bracket has an end beyond the float64 range (about 1.8e308); expected finite numbers") from None
     except (TypeError, ValueError) as error:
-        raise TypeError(f"bracket must be a pair of numbers (a, b), got {bracket!r}") from error
+        raise TypeError(f"bracket must be a pair of numbers (a, b), got {bracket!r:.60}") from error
     if not (np.isfinite(a) and np.isfinite(b) and a < b):
         raise ValueError(f"bracket must be finite with a < b, got ({a}, {b})")
     as_positive_float("bracket width", b - a)
@@ -114,7 +126,11 @@ def bisection(
     def h(g: float) -> float:
         nonlocal evaluations
         evaluations += 1
-        value = float(derivative(g))
+        try:
+            value = float(derivative(g))
+        except (TypeError, ValueError) as error:
+            raise TypeError(f"the derivative must return a real number; at g = {g:.6g} it returned "
+                            f"{derivative(g)!r:.40}") from error
         if not np.isfinite(value):
             raise BracketError(f"the derivative returned {value} at g = {g:.6g}; expected a finite number")
         return value
@@ -135,12 +151,17 @@ def bisection(
             side, end, value = ("left", a, ha) if look_left else ("right", b, hb)
             raise BracketError(
                 f"no sign change of the derivative after {widenings} widenings towards the {side} "
-                f"(bracket ({a:.6g}, {b:.6g}); the derivative is {value:.3g} at g = {end:.6g}): the "
-                "length problem seems to have no finite minimiser along this direction (the loss "
-                "keeps decreasing as |g| grows, as for the sigmoid loss on Gaussian data); use a "
-                "loss whose length problem has a finite minimiser, or raise max_widenings"
+                f"(bracket ({a:.6g}, {b:.6g}); the derivative is {value:.3g} at g = {end:.6g}). Either the "
+                f"cap max_widenings = {max_widenings} is too small for the distance to the minimiser (raise it, "
+                "or start from a bracket nearer the minimiser), or the length problem has no finite minimiser "
+                "along this direction (the loss keeps decreasing as |g| grows; with a bounded loss such as the "
+                "sigmoid this is the rule on separable or Gaussian data): then use a loss whose length "
+                "problem has a finite minimiser"
             )
         width = b - a
+        if not np.isfinite(4.0 * width + abs(a) + abs(b)):
+            raise BracketError(f"the bracket ({a:.6g}, {b:.6g}) cannot be widened further within float64 without a "
+                               "sign change of the derivative: the length problem has no finite minimiser found")
         widenings += 1
         if look_left:  # not decreasing at either end: the minimiser lies to the left
             a, b, hb = a - 2.0 * width, a, ha

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..core.scaling import rescaled, s_norm_of, unit_direction
 from ..core.validation import as_spd_matrix, as_vector
 
 __all__ = [
@@ -42,7 +43,14 @@ __all__ = [
 
 # --------------------------------------------------------------------------- kernels
 def _s_norm(w: np.ndarray, S: np.ndarray) -> float:
-    return float(np.sqrt(max(w @ S @ w, 0.0)))
+    return s_norm_of(w, S)  # from w rescaled by a power of two: right for any finite w
+
+
+def _finite(name: str, value, why: str):
+    """``value`` if all its entries are finite, else a ValueError saying that ``name`` is beyond float64 and ``why``."""
+    if not np.all(np.isfinite(value)):
+        raise ValueError(f"{name} is beyond the float64 range (about 1.8e308): {why}")
+    return value
 
 
 def _direction_residual(grad: np.ndarray, w_hat: np.ndarray, S: np.ndarray) -> np.ndarray:
@@ -75,9 +83,15 @@ def s_norm(w, S) -> float:
     Returns
     -------
     float
+
+    Raises
+    ------
+    ValueError
+        If an argument is invalid, or the norm is beyond float64 (computed from ``w`` rescaled by a
+        power of two, it is right for every ``w`` whose norm is representable).
     """
     w, S = _check_pair(w, S)
-    return _s_norm(w, S)
+    return _finite("||w||_S", _s_norm(w, S), f"|w| = {np.max(np.abs(w)):.3g} is too large")
 
 
 def to_w_tilde(g, w, S) -> np.ndarray:
@@ -97,11 +111,20 @@ def to_w_tilde(g, w, S) -> np.ndarray:
     Returns
     -------
     ndarray of shape (d,)
+
+    Raises
+    ------
+    ValueError
+        If an argument is invalid or ``w`` is zero, or :math:`g\,w/\|w\|_S` is beyond float64
+        (the direction is computed from ``w`` rescaled by a power of two: any finite ``w`` works).
     """
     w, S = _check_pair(w, S)
     _check_direction(w)
     g = float(as_vector("g", [g])[0])
-    return g * w / _s_norm(w, S)
+    with np.errstate(over="ignore"):
+        w, _ = rescaled(w)  # exact: g w / ||w||_S is the same, to the bit where w.S.w is in range
+        w_tilde = g * w / _s_norm(w, S)
+    return _finite("g w / ||w||_S", w_tilde, f"the length g = {g:.3g} is too large")
 
 
 def from_w_tilde(w_tilde, S) -> tuple[float, np.ndarray]:
@@ -113,13 +136,13 @@ def from_w_tilde(w_tilde, S) -> tuple[float, np.ndarray]:
     Raises
     ------
     ValueError
-        If ``w_tilde`` is zero (it has no direction).
+        If ``w_tilde`` is zero (it has no direction), or its S-norm is beyond float64.
     """
     w_tilde, S = _check_pair(w_tilde, S)
     if not np.any(w_tilde):
         raise ValueError("w_tilde = 0 has no direction; expected a nonzero weight vector")
-    g = _s_norm(w_tilde, S)
-    return g, w_tilde / g
+    g = _finite("g = ||w_tilde||_S", _s_norm(w_tilde, S), f"|w_tilde| = {np.max(np.abs(w_tilde)):.3g} is too large")
+    return g, unit_direction(w_tilde, S)
 
 
 def split_gradient(grad_F, g, w, S) -> tuple[float, np.ndarray]:
@@ -146,14 +169,24 @@ def split_gradient(grad_F, g, w, S) -> tuple[float, np.ndarray]:
         :math:`\partial_g f(w, g)`.
     direction_gradient : ndarray of shape (d,)
         :math:`\nabla_w f(w, g)`; Euclidean-orthogonal to ``w``.
+
+    Raises
+    ------
+    ValueError
+        If an argument is invalid or ``w`` is zero, or :math:`\nabla_w f` (which scales as
+        :math:`g/|w|`) is beyond float64.
     """
     w, S = _check_pair(w, S)
     _check_direction(w)
     grad_F = as_vector("grad_F", grad_F, S.shape[0])
     g = float(as_vector("g", [g])[0])
+    w, k = rescaled(w)  # exact: w_hat is the same, and ||w||_S = 2^k ||w 2^-k||_S
     norm = _s_norm(w, S)
     w_hat = w / norm
-    return float(grad_F @ w_hat), (g / norm) * _direction_residual(grad_F, w_hat, S)
+    with np.errstate(over="ignore"):
+        direction_gradient = np.ldexp((g / norm) * _direction_residual(grad_F, w_hat, S), -k)
+    return float(grad_F @ w_hat), _finite("the direction gradient g/||w||_S (...)", direction_gradient,
+                                          f"|g| / |w| = {abs(g):.3g} / {np.ldexp(1.0, k):.3g} is too large")
 
 
 def norm_split(grad_F, w, S) -> tuple[float, float]:
@@ -177,6 +210,6 @@ def norm_split(grad_F, w, S) -> tuple[float, float]:
     w, S = _check_pair(w, S)
     _check_direction(w)
     grad_F = as_vector("grad_F", grad_F, S.shape[0])
-    w_hat = w / _s_norm(w, S)
+    w_hat = unit_direction(w, S)
     residual = _direction_residual(grad_F, w_hat, S)
     return float(grad_F @ w_hat) ** 2, float(residual @ np.linalg.solve(S, residual))

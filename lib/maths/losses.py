@@ -29,6 +29,8 @@ from typing import Callable
 
 import numpy as np
 
+from ..core.validation import as_finite_float
+
 __all__ = ["Loss", "logistic", "sigmoid", "squared_sigmoid", "as_loss", "LOSSES"]
 
 
@@ -36,6 +38,30 @@ __all__ = ["Loss", "logistic", "sigmoid", "squared_sigmoid", "as_loss", "LOSSES"
 #: overflows, never underflows into the (very slow) subnormal range, and a clipped result
 #: differs from the exact one by less than 1e-304 in absolute value.
 _EXPONENT_FLOOR = -700.0
+
+
+def _real_input(t) -> tuple[np.ndarray, bool]:
+    """``t`` as a float array of at least one axis, and whether it was a scalar; TypeError unless real numbers.
+
+    Float64 arrays pass through untouched (no copy), so the kernels' ``out=`` buffers work as before.
+    """
+    array = np.asarray(t)
+    if array.dtype.kind not in "iuf":
+        raise TypeError(f"a loss is a function of real numbers; got {type(t).__name__} "
+                        f"{'of ' + str(array.dtype) if isinstance(t, np.ndarray) else repr(t)[:40]}")
+    if array.dtype != np.float64 or array.ndim == 0:  # integers, float32, scalars: a float copy
+        array = np.array(array, dtype=np.float64, ndmin=1)
+    return array, np.ndim(t) == 0
+
+
+def _public(kernel):
+    """Let ``kernel(t, out=None)`` take a scalar (returning a numpy float) or an integer array too."""
+    def function(t, out=None):
+        array, scalar = _real_input(t)
+        result = kernel(array, out=out)
+        return result[0] if scalar and out is None else result
+    function.__name__, function.__doc__ = kernel.__name__, kernel.__doc__
+    return function
 
 
 def _exp_minus_abs(t: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
@@ -83,10 +109,14 @@ class Loss:
     Raises
     ------
     TypeError
-        If the three functions are not callable.
+        If the three functions are not callable, or return complex or non-numeric values.
     ValueError
-        If they do not return finite arrays of the input's shape on a test grid, or if the
-        derivatives disagree with finite differences of the value there.
+        If they do not return finite arrays of the input's shape on a test grid, if the
+        derivatives disagree with finite differences of the value there, if a bound given is not
+        finite and positive or lies below the supremum measured on the grid, or if
+        :math:`\phi'` or :math:`\phi''` vanishes on the whole grid (a bound of 0). A user's
+        functions (``supports_out=False``) are wrapped so that a non-finite value at a finite
+        argument raises ValueError wherever a solver evaluates them.
 
     Examples
     --------
@@ -117,8 +147,7 @@ class Loss:
         grid = self.TEST_GRID
         outputs = {}
         for role in ("value", "first", "second"):
-            with np.errstate(all="ignore"):
-                out = np.asarray(getattr(self, role)(grid), dtype=float)
+            out = _real_values(self.name, role, getattr(self, role), grid)
             if out.shape != grid.shape or not np.all(np.isfinite(out)):
                 raise ValueError(
                     f"the loss {self.name!r}: {role}(t) must return finite numbers of the same shape as "
@@ -128,8 +157,7 @@ class Loss:
         h = 1e-5
         for role, lower in (("first", "value"), ("second", "first")):
             function = getattr(self, lower)
-            with np.errstate(all="ignore"):
-                fd = (np.asarray(function(grid + h)) - np.asarray(function(grid - h))) / (2 * h)
+            fd = (_real_values(self.name, lower, function, grid + h) - _real_values(self.name, lower, function, grid - h)) / (2 * h)
             error = np.abs(fd - outputs[role])
             worst = int(np.argmax(error))
             if error[worst] > 1e-5 * (1.0 + np.abs(outputs[role][worst])):
@@ -138,16 +166,76 @@ class Loss:
                     f"of its {lower} at t = {grid[worst]:.3g} ({outputs[role][worst]:.6g} given, "
                     f"{fd[worst]:.6g} measured); check the formulas"
                 )
-        if self.first_bound is None:
-            object.__setattr__(self, "first_bound", float(np.max(np.abs(outputs["first"]))))
-        if self.second_bound is None:
-            object.__setattr__(self, "second_bound", float(np.max(np.abs(outputs["second"]))))
+        for role, bound_name, symbol in (("first", "first_bound", "phi'"), ("second", "second_bound", "phi''")):
+            object.__setattr__(self, bound_name, _checked_bound(self.name, bound_name, symbol, getattr(self, bound_name),
+                                                                float(np.max(np.abs(outputs[role])))))
+        if not self.supports_out:  # a user's functions: checked wherever a solver evaluates them, not only on the grid
+            for role in ("value", "first", "second"):
+                object.__setattr__(self, role, _checked_function(self.name, role, getattr(self, role)))
 
     def __call__(self, t):
-        return self.value(np.asarray(t, dtype=float))
+        r""":math:`\phi(t)` for a finite real number (a float) or an array of them (an array of floats)."""
+        array, scalar = _real_input(t)
+        if not np.all(np.isfinite(array)):
+            raise ValueError(f"the loss {self.name!r} is evaluated at finite real numbers; got {t!r:.60}")
+        values = self.value(array)
+        return float(values[0]) if scalar else values
 
     def __repr__(self) -> str:
         return f"Loss({self.name!r}, Phi={self.first_bound:.4g}, Psi={self.second_bound:.4g}, convex={self.convex})"
+
+
+def _real_values(name: str, role: str, function, t: np.ndarray) -> np.ndarray:
+    """``function(t)`` as a float array; TypeError if it returns complex or non-numeric values."""
+    with np.errstate(all="ignore"):
+        raw = np.asarray(function(t))
+    if raw.dtype.kind == "c":
+        raise TypeError(f"the loss {name!r}: {role}(t) returns complex numbers; expected real numbers")
+    if raw.dtype.kind not in "iuf":
+        raise TypeError(f"the loss {name!r}: {role}(t) returns values of type {raw.dtype}; expected real numbers")
+    return raw.astype(np.float64)
+
+
+def _checked_bound(name: str, bound_name: str, symbol: str, given, measured: float) -> float:
+    r"""The bound ``given`` (or ``measured`` when None), refused unless finite, >= 0 and at least ``measured``.
+
+    A bound of 0 (a linear loss has :math:`\phi'' = 0`) is a true bound; the solvers that divide by it
+    (a default step :math:`1/\zeta`) refuse it there, with the reason.
+    """
+    if given is None:
+        return measured
+    bound = as_finite_float(f"the loss {name!r}: {bound_name}", given)
+    if bound < 0:
+        raise ValueError(f"the loss {name!r}: {bound_name} = {bound} is negative; expected an upper bound of "
+                         f"|{symbol}| >= 0 (a negative one made gd's default step negative: it climbed)")
+    if bound < measured * (1.0 - 1e-9):
+        raise ValueError(
+            f"the loss {name!r}: {bound_name} = {bound:.6g} is below sup|{symbol}| >= {measured:.6g}, measured on the "
+            f"test grid [-30, 30]; expected an upper bound of |{symbol}| (gd's default step and the theorems use it), "
+            "or None to have it estimated"
+        )
+    return bound
+
+
+def _checked_function(name: str, role: str, function):
+    """``function`` that refuses to return a non-finite value at a finite argument, wherever it is evaluated."""
+    def checked(t):
+        array, scalar = _real_input(t)
+        values = _real_values(name, role, function, array)
+        if values.shape != array.shape:
+            raise ValueError(f"the loss {name!r}: {role}(t) returned shape {values.shape} for t of shape "
+                             f"{array.shape}; expected the same shape")
+        bad = ~np.isfinite(values) & np.isfinite(array)
+        if bad.any():
+            raise ValueError(
+                f"the loss {name!r}: {role}(t) returned {values[bad][0]} at t = {array[bad][0]:.6g}, where a solver "
+                "evaluated it (solvers evaluate the loss wherever z.w~ lies, not only on the test grid [-30, 30]); "
+                "expected a finite number at every finite t: write it in a form that cannot overflow "
+                "(np.logaddexp, a clipped exponent)"
+            )
+        return values[0] if scalar else values
+    checked.__name__ = getattr(function, "__name__", role)
+    return checked
 
 
 def _logistic_value(t, out=None):
@@ -189,19 +277,20 @@ def _squared_sigmoid_second(t, out=None):
 
 
 #: :math:`\phi(t) = \log(1 + e^t)`, convex; :math:`\Phi = 1`, :math:`\Psi = 1/4`.
-logistic = Loss("logistic", _logistic_value, _sigmoid, _sigmoid_slope, 1.0, 0.25, convex=True, supports_out=True)
+logistic = Loss("logistic", _public(_logistic_value), _public(_sigmoid), _public(_sigmoid_slope), 1.0, 0.25, convex=True,
+                supports_out=True)
 
 #: :math:`\phi(t) = \sigma(t)`, a smooth 0-1 loss, non-convex; :math:`\Phi = 1/4`,
 #: :math:`\Psi = 1/(6\sqrt 3)` at :math:`\sigma = (3 \pm \sqrt 3)/6`.
-sigmoid = Loss("sigmoid", _sigmoid, _sigmoid_slope, _sigmoid_second, 0.25, 1.0 / (6.0 * np.sqrt(3.0)),
-               supports_out=True)
+sigmoid = Loss("sigmoid", _public(_sigmoid), _public(_sigmoid_slope), _public(_sigmoid_second),
+               0.25, 1.0 / (6.0 * np.sqrt(3.0)), supports_out=True)
 
 #: :math:`\phi(t) = \sigma(t)^2` (the squared loss on a sigmoid output), non-convex;
 #: :math:`\Phi = 8/27` at :math:`\sigma = 2/3`; :math:`\Psi = \max_\sigma |2\sigma^2(1-\sigma)(2-3\sigma)|`,
 #: attained at :math:`\sigma = (15 - \sqrt{33})/24`.
 _s = (15.0 - np.sqrt(33.0)) / 24.0
-squared_sigmoid = Loss("squared_sigmoid", _squared_sigmoid_value, _squared_sigmoid_first, _squared_sigmoid_second,
-                       8.0 / 27.0, float(2 * _s**2 * (1 - _s) * (2 - 3 * _s)), supports_out=True)
+squared_sigmoid = Loss("squared_sigmoid", _public(_squared_sigmoid_value), _public(_squared_sigmoid_first),
+                       _public(_squared_sigmoid_second), 8.0 / 27.0, float(2 * _s**2 * (1 - _s) * (2 - 3 * _s)), supports_out=True)
 del _s
 
 #: The losses known by name.

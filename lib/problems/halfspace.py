@@ -24,10 +24,11 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..core.random import rng_from
+from ..core.scaling import rescaled, unit_direction
 from ..core.validation import as_matrix, as_positive_int, as_vector
 from ..maths.bisection import bisection
 from ..maths.gaussian import gaussian_rule
-from .instances import rng_from
 from ..maths.losses import as_loss
 from .moments import Evaluation, Moments
 
@@ -110,10 +111,16 @@ class Halfspace(HalfspaceObjective):
 
     # ------------------------------------------------------------------ the objective
     def _projection_moments(self, w_tilde: np.ndarray) -> tuple[float, float]:
-        """Mean and standard deviation of v = z.w~ in the Gaussian model."""
+        """Mean and standard deviation of v = z.w~ in the Gaussian model.
+
+        Computed from w~ rescaled by a power of two (exact, the same to the bit where w~.S.w~ is in
+        range), so that they are right up to |w~| near 1e308 instead of overflowing at 1e154.
+        """
+        w_tilde, k = rescaled(w_tilde)
         mean = float(self.u @ w_tilde)
         variance = float(w_tilde @ self.S @ w_tilde) - mean * mean
-        return mean, float(np.sqrt(max(variance, 0.0)))
+        with np.errstate(over="ignore"):
+            return float(np.ldexp(mean, k)), float(np.ldexp(np.sqrt(max(variance, 0.0)), k))
 
     def evaluate(self, w_tilde) -> Evaluation:
         r"""Loss, gradient :math:`c_1u + c_2S\tilde w` and :math:`c_1, c_2`, by Gaussian quadrature."""
@@ -190,7 +197,7 @@ class GaussianRay:
 
     def __init__(self, problem: Halfspace, w: np.ndarray):
         self.problem = problem
-        self.w_hat = w / np.sqrt(w @ problem.S @ w)
+        self.w_hat = unit_direction(w, problem.S)  # any scale of w
         self.slope = float(problem.u @ self.w_hat)
         self.spread_sq = max(1.0 - self.slope**2, 0.0)
 
@@ -293,7 +300,7 @@ class SampleRay:
 
     def __init__(self, problem: HalfspaceSample, w: np.ndarray):
         self.problem = problem
-        self.w_hat = w / np.sqrt(w @ problem.S @ w)
+        self.w_hat = unit_direction(w, problem.S)  # any scale of w
         self.projections = problem.Z @ self.w_hat  # the one pass over the data
         self.slope = float(problem.u @ self.w_hat)
 

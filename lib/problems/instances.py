@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..core.validation import as_positive_float, as_positive_int
+from ..core.random import rng_from
+from ..core.validation import MAX_CONDITION, as_positive_float, as_positive_int
+from .halfspace import Halfspace
 from .least_squares import LeastSquares
 
 __all__ = [
@@ -20,16 +22,24 @@ __all__ = [
     "direction_at_angle",
     "worst_case_instance",
     "random_halfspace",
+    "check_kappa",
 ]
 
 
-def rng_from(seed) -> np.random.Generator:
-    """A numpy generator from a seed (int) or an existing generator."""
-    if isinstance(seed, np.random.Generator):
-        return seed
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
-        raise TypeError(f"seed must be an int or a numpy Generator, got {seed!r}")
-    return np.random.default_rng(int(seed))
+def check_kappa(kappa, dim: int) -> float:
+    """Validate a condition number asked of a generator: a finite real in [1, MAX_CONDITION] (1 in dimension 1)."""
+    kappa = as_positive_float("kappa", kappa)
+    if kappa < 1:
+        raise ValueError(f"kappa = L/mu must be at least 1, got {kappa}")
+    if dim == 1 and kappa != 1:
+        raise ValueError(f"a 1-dimensional problem has kappa = 1, got kappa = {kappa}")
+    if kappa > MAX_CONDITION:
+        raise ValueError(
+            f"kappa = {kappa:.3g} is beyond what the library resolves in float64: S^-1 and the direction gaps would "
+            f"carry relative errors of about kappa * 2.2e-16 = {kappa * 2.2e-16:.1g} and more; expected kappa <= "
+            f"{MAX_CONDITION:.0e}"
+        )
+    return kappa
 
 
 def random_rotation(dim: int, seed=0) -> np.ndarray:
@@ -57,12 +67,8 @@ def random_least_squares(dim: int, kappa: float, seed=0, mu: float = 1.0) -> Lea
     and :math:`u` is a standard Gaussian vector.
     """
     dim = as_positive_int("dim", dim)
-    kappa = as_positive_float("kappa", kappa)
+    kappa = check_kappa(kappa, dim)
     mu = as_positive_float("mu", mu)
-    if kappa < 1:
-        raise ValueError(f"kappa = L/mu must be at least 1, got {kappa}")
-    if dim == 1 and kappa != 1:
-        raise ValueError("a 1-dimensional problem has kappa = 1")
     rng = rng_from(seed)
     spectrum = mu * np.geomspace(1.0, kappa, dim)
     return LeastSquares(spd_with_spectrum(spectrum, rng), rng.standard_normal(dim))
@@ -117,7 +123,7 @@ def worst_case_instance(dim: int, kappa: float, angle: float = 1e-3, seed=0) -> 
     dim = as_positive_int("dim", dim)
     if dim < 2:
         raise ValueError("the worst case needs dim >= 2")
-    kappa = as_positive_float("kappa", kappa)
+    kappa = check_kappa(kappa, dim)
     rng = rng_from(seed)
     eigenvalues = np.geomspace(1.0, kappa, dim)
     q = random_rotation(dim, rng)
@@ -135,14 +141,10 @@ def random_halfspace(dim: int, kappa: float, energy: float = 0.5, loss="logistic
     in :math:`(0, 1)`: the covariance :math:`S - uu^\top` of :math:`z` is then positive
     definite. Larger energies make the classes easier to separate.
     """
-    from .halfspace import Halfspace  # here, not at the top: halfspace imports this module
-
     dim = as_positive_int("dim", dim)
-    kappa = as_positive_float("kappa", kappa)
+    kappa = check_kappa(kappa, dim)
     if not 0.0 < float(energy) < 1.0:
         raise ValueError(f"energy = u^T S^-1 u must lie in (0, 1), got {energy}")
-    if kappa < 1 or (dim == 1 and kappa != 1):
-        raise ValueError(f"kappa must be at least 1 (and 1 in dimension 1), got {kappa}")
     rng = rng_from(seed)
     S = spd_with_spectrum(np.geomspace(1.0, kappa, dim), rng)
     root, _ = _whitening(S)

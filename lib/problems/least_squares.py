@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..core.scaling import unit_direction
 from ..core.validation import as_matrix, as_vector
 from .moments import Evaluation, Moments
 
@@ -77,12 +78,14 @@ class LeastSquares(Moments):
     def loss(self, w_tilde) -> float:
         r""":math:`f(\tilde w) = 2u^\top\tilde w + \tilde w^\top S\tilde w`."""
         w_tilde = self.check_vector("w_tilde", w_tilde)
-        return float(2.0 * self.u @ w_tilde + w_tilde @ self.S @ w_tilde)
+        with np.errstate(over="ignore", invalid="ignore"):
+            return _in_range("f(w_tilde)", float(2.0 * self.u @ w_tilde + w_tilde @ self.S @ w_tilde), w_tilde)
 
     def grad(self, w_tilde) -> np.ndarray:
         r""":math:`\nabla f(\tilde w) = 2u + 2S\tilde w`."""
         w_tilde = self.check_vector("w_tilde", w_tilde)
-        return 2.0 * (self.u + self.S @ w_tilde)
+        with np.errstate(over="ignore", invalid="ignore"):
+            return _in_range("the gradient 2u + 2S w_tilde", 2.0 * (self.u + self.S @ w_tilde), w_tilde)
 
     def minimizer(self) -> np.ndarray:
         r"""The unique minimiser :math:`\tilde w^* = -S^{-1}u`."""
@@ -95,15 +98,24 @@ class LeastSquares(Moments):
     def loss_gap(self, w_tilde) -> float:
         r""":math:`f(\tilde w) - f^* = (u + S\tilde w)^\top S^{-1}(u + S\tilde w)`, accurate when tiny."""
         w_tilde = self.check_vector("w_tilde", w_tilde)
-        return self._loss_gap(w_tilde)
+        with np.errstate(over="ignore", invalid="ignore"):
+            return _in_range("f(w_tilde) - f*", self._loss_gap(w_tilde), w_tilde)
 
     def _loss_gap(self, w_tilde: np.ndarray) -> float:
         residual = self.u + self.S @ w_tilde
         return float(residual @ self.S_inv @ residual)
 
     def evaluate(self, w_tilde) -> Evaluation:
-        r"""Loss and gradient; here :math:`\nabla f = c_1 u + c_2 S\tilde w` with :math:`c_1 = c_2 = 2`."""
+        r"""Loss and gradient; here :math:`\nabla f = c_1 u + c_2 S\tilde w` with :math:`c_1 = c_2 = 2`.
+
+        Beyond float64 (:math:`|\tilde w| \gtrsim 10^{154}`) the loss is inf, which the solvers
+        report as divergence; :meth:`loss` and :meth:`grad` raise ValueError instead.
+        """
         w_tilde = self.check_vector("w_tilde", w_tilde)
+        with np.errstate(over="ignore", invalid="ignore"):
+            return self._evaluate(w_tilde)
+
+    def _evaluate(self, w_tilde: np.ndarray) -> Evaluation:
         Sw = self.S @ w_tilde
         return Evaluation(
             loss=float(2.0 * self.u @ w_tilde + w_tilde @ Sw),
@@ -117,6 +129,14 @@ class LeastSquares(Moments):
         return LeastSquaresRay(self, self.check_direction("w", w))
 
 
+def _in_range(name: str, value, w_tilde: np.ndarray):
+    """``value`` if it is finite, else a ValueError: ``name`` at this ``w_tilde`` is beyond float64."""
+    if not np.all(np.isfinite(value)):
+        raise ValueError(f"{name} is beyond the float64 range at |w_tilde| = {np.max(np.abs(w_tilde)):.3g} (it grows "
+                         "like |w_tilde|^2 for the loss); expected a w_tilde whose loss is representable")
+    return value
+
+
 class LeastSquaresRay:
     r"""The length problem :math:`g \mapsto f(g\hat w) = 2gm + g^2` along :math:`\hat w = w/\|w\|_S`.
 
@@ -126,7 +146,7 @@ class LeastSquaresRay:
 
     def __init__(self, problem: LeastSquares, w: np.ndarray):
         self.problem = problem
-        self.w_hat = w / np.sqrt(w @ problem.S @ w)
+        self.w_hat = unit_direction(w, problem.S)  # any scale of w
         self.slope = float(problem.u @ self.w_hat)
 
     def value(self, g: float) -> float:

@@ -8,54 +8,21 @@ S\tilde w`). :class:`Moments` validates them once, stores the spectrum bounds
 and offers the Rayleigh-quotient quantities of :mod:`lib.rayleigh` for these moments.
 
 Every problem class (:class:`~lib.LeastSquares`, :class:`~lib.Halfspace`) derives from it and
-adds the problem protocol used by the solvers:
-
-``evaluate(w_tilde) -> Evaluation``
-    loss, gradient and the Stein coefficient :math:`c_1` at one point (two passes over data);
-``ray(w) -> ray object``
-    the one-dimensional length problem :math:`g \mapsto f(g\,w/\|w\|_S)` along a direction,
-    with ``derivative(g)``; its evaluations never touch the data matrix again;
-``smoothness``
-    the Lipschitz constant :math:`\zeta` of :math:`\nabla f` in the :math:`\tilde w` coordinates;
-``length_curvature_bound``
-    a bound :math:`\Psi \ge |\partial_g^2 f(w, g)|`, used by the bisection lemma.
+adds what the solvers need of a problem, the protocol :class:`lib.core.protocols.Problem`
+(``evaluate``, ``ray``, ``smoothness``, ``length_curvature_bound``, ``closed_form_length``).
+:class:`~lib.core.protocols.Evaluation`, the result of ``evaluate``, is re-exported here.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 
 from ..maths import rayleigh
+from ..core.protocols import Evaluation
+from ..core.scaling import unit_direction
 from ..core.validation import as_spd_matrix, as_vector
 
 __all__ = ["Moments", "Evaluation"]
-
-
-@dataclass(frozen=True)
-class Evaluation:
-    r"""The first-order information of an objective at one point :math:`\tilde w`.
-
-    Attributes
-    ----------
-    loss : float
-        :math:`f(\tilde w)`.
-    grad : ndarray of shape (d,)
-        :math:`\nabla f(\tilde w)`.
-    c1 : float
-        The coefficient of :math:`u` in the decomposition
-        :math:`\nabla f = c_1 u + c_2 S\tilde w` (lemma ``lem-gaussian-gradient``); for least
-        squares :math:`c_1 = c_2 = 2` exactly. On a finite sample it is the plug-in value
-        :math:`\overline{\phi'} - \overline{\phi''}\,u^\top\tilde w` used by Algorithm ``alg-gdnp``.
-    c2 : float
-        The coefficient of :math:`S\tilde w`.
-    """
-
-    loss: float
-    grad: np.ndarray
-    c1: float
-    c2: float
 
 
 class Moments:
@@ -125,15 +92,15 @@ class Moments:
     # ------------------------------------------------------------------ Rayleigh quotient
     def rho(self, w) -> float:
         r""":math:`\rho(w) = -(u^\top w)^2/\|w\|_S^2` (definition ``def-rayleigh``)."""
-        return rayleigh._rho(self.check_direction("w", w), self.S, self.u)
+        return rayleigh.quotient_kernel(self.check_direction("w", w), self.S, self.u)
 
     def rho_grad(self, w) -> np.ndarray:
         r""":math:`\nabla\rho(w)` (lemma ``lem-rayleigh-grad``)."""
-        return rayleigh._rho_grad(self.check_direction("w", w), self.S, self.u)
+        return rayleigh.gradient_kernel(self.check_direction("w", w), self.S, self.u)
 
     def rho_gap(self, w) -> float:
         r""":math:`\rho(w) - \rho^*`, in the accurate residual form."""
-        return rayleigh._rho_gap(self.check_direction("w", w), self.S, self.u, self.S_inv)
+        return rayleigh.gap_kernel(self.check_direction("w", w), self.S, self.u, self.S_inv)
 
     def optimal_direction(self) -> np.ndarray:
         r"""The minimising direction :math:`S^{-1}u/\|S^{-1}u\|_S` of :math:`\rho`."""
@@ -145,5 +112,5 @@ class Moments:
 
     def s_cosine(self, w) -> float:
         r"""The cosine of the angle between ``w`` and :math:`S^{-1}u` in the S inner product."""
-        w = self.check_direction("w", w)
-        return float(w @ self.S @ self.optimal_direction()) / float(np.sqrt(w @ self.S @ w))
+        w = unit_direction(self.check_direction("w", w), self.S)  # any scale of w
+        return float(w @ self.S @ self.optimal_direction())

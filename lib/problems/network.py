@@ -177,6 +177,16 @@ class HiddenLayer(Moments):
         r""":math:`\sum_i \|\nabla_{\tilde w_i} f\|_{S^{-1}}^2`, the gradient norm of the book."""
         return float(np.einsum("ij,jk,ik->", grad, self.S_inv, grad))
 
+    def unit_rho_gaps(self, directions: np.ndarray) -> np.ndarray:
+        r"""Each unit's direction quality :math:`\rho(w_i) - \rho^*`, for the rows :math:`w_i` of ``directions``."""
+        return np.array([self.rho_gap(w) for w in directions])
+
+    def split(self, W_tilde: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        r"""The lengths :math:`\|\tilde w_i\|_S` and unit directions of the rows of :math:`\tilde W` (a zero row keeps direction 0)."""
+        lengths = np.sqrt(np.einsum("ij,jk,ik->i", W_tilde, self.S, W_tilde))
+        directions = np.divide(W_tilde, lengths[:, None], out=np.zeros_like(W_tilde), where=lengths[:, None] > 0)
+        return lengths, directions
+
     def unit(self, index: int, W_tilde) -> "UnitView":
         """The problem of unit ``index`` with the other units of ``W_tilde`` held fixed."""
         W_tilde = self.check_weights(W_tilde)
@@ -229,7 +239,7 @@ class UnitView(Moments):
     What the sample view (:class:`UnitProblem`) and the Gaussian one
     (:class:`lib.network_gaussian.GaussianUnit`) share: the moments of the network, the constant
     :math:`\Psi_i`, and the loss, gradient and coefficients :math:`c_1, c_2` from an average of the
-    unit's integrands (:meth:`_evaluation`).
+    unit's integrands (:meth:`evaluation_from_parts`).
     """
 
     closed_form_length = False
@@ -262,8 +272,8 @@ class UnitView(Moments):
         activations = np.tanh(other_projections)
         return activations @ self.theta_others, (1.0 - activations**2) * self.theta_others
 
-    def _evaluation(self, average, projections: np.ndarray, rest: np.ndarray, others_slope: np.ndarray,
-                    w_tilde: np.ndarray) -> Evaluation:
+    def evaluation_from_parts(self, average, projections: np.ndarray, rest: np.ndarray, others_slope: np.ndarray,
+                              w_tilde: np.ndarray) -> Evaluation:
         r"""Loss, gradient and :math:`c_1, c_2` from the unit's pre-activations :math:`v = z^\top\tilde w` at the average's points.
 
         ``rest`` and ``others_slope`` come from :meth:`others_parts`. :math:`c_2 = B_{ii}` and
@@ -318,7 +328,7 @@ class UnitProblem(UnitView):
 
     def evaluate(self, w_tilde) -> Evaluation:
         w_tilde = self.check_vector("w_tilde", w_tilde)
-        return self._evaluation(self.sample_mean, self.Z @ w_tilde, self.rest, self._others_slope, w_tilde)
+        return self.evaluation_from_parts(self.sample_mean, self.Z @ w_tilde, self.rest, self._others_slope, w_tilde)
 
     def ray(self, w) -> "UnitRay":
         return UnitRay(self, self.check_direction("w", w))
@@ -339,5 +349,5 @@ class UnitRay(SampleRay):
 
     def evaluate(self, g: float) -> Evaluation:
         problem = self.problem
-        return problem._evaluation(problem.sample_mean, g * self.projections, problem.rest, problem._others_slope,
+        return problem.evaluation_from_parts(problem.sample_mean, g * self.projections, problem.rest, problem._others_slope,
                                    g * self.w_hat)

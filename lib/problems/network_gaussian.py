@@ -20,6 +20,7 @@ import math
 
 import numpy as np
 
+from ..core.scaling import unit_direction
 from ..maths.gaussian_plane import PlaneRule, plane_rule
 from .moments import Evaluation, Moments
 from .network import HiddenLayer, UnitView
@@ -118,7 +119,7 @@ class GaussianUnit(UnitView):
 
     def _evaluate_with(self, rule: PlaneRule, w_tilde: np.ndarray) -> Evaluation:
         rest, others_slope = self.others_parts(rule.projections(self.others))
-        return self._evaluation(rule, rule.projections(w_tilde), rest, others_slope, w_tilde)
+        return self.evaluation_from_parts(rule, rule.projections(w_tilde), rest, others_slope, w_tilde)
 
     def evaluate(self, w_tilde) -> Evaluation:
         w_tilde = self.check_vector("w_tilde", w_tilde)
@@ -139,7 +140,7 @@ class GaussianUnitRay:
 
     def __init__(self, problem: GaussianUnit, w: np.ndarray):
         self.problem = problem
-        self.w_hat = w / np.sqrt(w @ problem.S @ w)
+        self.w_hat = unit_direction(w, problem.S)  # any scale of w
         self.slope = float(problem.u @ self.w_hat)
         self._cache: dict[float, tuple] = {}
 
@@ -164,4 +165,4 @@ class GaussianUnitRay:
 
     def evaluate(self, g: float) -> Evaluation:
         rule, q, rest, others_slope = self._parts(g)
-        return self.problem._evaluation(rule, g * q, rest, others_slope, g * self.w_hat)
+        return self.problem.evaluation_from_parts(rule, g * q, rest, others_slope, g * self.w_hat)

@@ -18,21 +18,19 @@ with the gradients of lemma ``lem-bn-gradients``. Chapter 5 compares it with gra
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 
-from ..core.validation import as_finite_float, as_positive_float, as_positive_int
-from ..core.result import DivergenceError, OptimizationResult
-from ..maths.decoupling import _direction_residual
-from .descent import _Trace, _check_problem
+from ..core.protocols import check_problem
+from ..core.result import OptimizationResult
+from ..core.trace import Trace
+from ..core.validation import as_finite_float, as_positive_float, as_iteration_count
 
 __all__ = ["bngd"]
 
 
 def bngd(problem, w0, iterations: int = 100, direction_step: float = 1.0, length_step: float = 0.1,
-         g0: float = 1.0) -> OptimizationResult:
-    r"""Simultaneous gradient descent on :math:`(w, g)` with constant steps.
+         g0: float = 1.0, callback=None) -> OptimizationResult:
+    r"""Simultaneous gradient descent on :math:`(w, g)` with constant steps (lemma ``lem-bn-gradients``, proposition ``prop-effective-step``).
 
     Parameters
     ----------
@@ -45,6 +43,8 @@ def bngd(problem, w0, iterations: int = 100, direction_step: float = 1.0, length
         :math:`\eta_g`.
     g0 : float, default 1
         The starting length.
+    callback : callable, optional
+        See :func:`lib.core.trace.as_callback`; returning True (or raising StopIteration) stops the run.
 
     Returns
     -------
@@ -58,32 +58,28 @@ def bngd(problem, w0, iterations: int = 100, direction_step: float = 1.0, length
     DivergenceError
         If the iterates overflow.
     """
-    _check_problem(problem)
+    check_problem(problem)
     w = problem.check_direction("w0", w0)
-    iterations = as_positive_int("iterations", iterations)
+    iterations = as_iteration_count("iterations", iterations)
     eta_w, eta_g = as_positive_float("direction_step", direction_step), as_positive_float("length_step", length_step)
     g = as_finite_float("g0", g0)
-    trace = _Trace(problem)
+    trace = Trace(problem, "bngd", callback)
     info = dict(direction_step=eta_w, length_step=eta_g)
-    with np.errstate(over="ignore", invalid="ignore"):
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         for t in range(iterations + 1):
             norm = float(np.sqrt(w @ problem.S @ w))
             w_hat = w / norm
             w_tilde = g * w_hat
             evaluation = problem.evaluate(w_tilde)
+            S_w_hat = problem.S @ w_hat
+            if not trace.record(evaluation, w_hat, S_w_hat, g, w=w, w_tilde=w_tilde, direction_norm_sq=w @ w,
+                                effective_step=eta_w / (w @ w)):
+                raise trace.diverged(t, f"the iterates overflowed with direction step {eta_w:.3g}", w_tilde, g, w, info)
+            if trace.report(t, w_tilde, g, w, evaluation.loss) or t == iterations:
+                break
             grad = evaluation.grad
             length_derivative = float(grad @ w_hat)
-            across = _direction_residual(grad, w_hat, problem.S)
-            values = dict(loss=evaluation.loss, grad_norm_sq=grad @ problem.S_inv @ grad, rho_gap=problem.rho_gap(w),
-                          length=g, direction_norm_sq=w @ w, effective_step=eta_w / (w @ w),
-                          time=time.perf_counter() - trace.start)
-            if hasattr(problem, "_loss_gap"):
-                values["loss_gap"] = problem._loss_gap(w_tilde)
-            if not all(np.isfinite(v) for v in values.values()):
-                raise DivergenceError(f"bngd diverged at iteration {t} with direction step {eta_w:.3g}",
-                                      OptimizationResult("bngd", w_tilde, g, w, trace.arrays(), info))
-            trace.add(**values)
-            if t < iterations:
-                w = w - eta_w * (g / norm) * across  # lemma lem-bn-gradients
-                g = g - eta_g * length_derivative
-    return OptimizationResult("bngd", w_tilde, g, w, trace.arrays(), info)
+            across = grad - length_derivative * S_w_hat  # the direction part of lemma lem-bn-gradients
+            w = w - eta_w * (g / norm) * across  # lemma lem-bn-gradients
+            g = g - eta_g * length_derivative
+    return trace.result(w_tilde, g, w, info)

@@ -10,93 +10,21 @@ theorems bound.
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 
-from ..core.validation import (as_finite_float, as_matrix, as_positive_float, as_positive_int,
-                          as_vector)
-from ..maths.decoupling import _direction_residual
-from .length_search import DEFAULT_BISECTION_STEPS, LengthSearch
-from ..problems.moments import Evaluation, Moments
-from ..core.result import DivergenceError, OptimizationResult
-from ..core.trace import check_start
+from ..core.protocols import check_problem, check_start
+from ..core.result import OptimizationResult
+from ..core.scaling import s_norm_of
+from ..core.trace import DecoupledRun, Trace
+from ..core.validation import (as_finite_float, as_matrix, as_positive_float, as_iteration_count,
+                               as_vector)
+from .length_search import length_search as choose_length_search
 
 __all__ = ["gd", "gdnp", "gdnp_step_size"]
 
-def _check_problem(problem) -> None:
-    if not isinstance(problem, Moments) or not hasattr(problem, "evaluate"):
-        raise TypeError(
-            "problem must be one of the book's problems (lib.LeastSquares, lib.Halfspace, "
-            f"Halfspace.from_data(...)), got {type(problem).__name__}"
-        )
-
-
-class _Trace:
-    """Collects per-iterate quantities and turns them into numpy arrays at the end."""
-
-    def __init__(self, problem: Moments):
-        self.problem = problem
-        self.columns: dict[str, list[float]] = {}
-        self.start = time.perf_counter()
-
-    def pause(self, seconds: float) -> None:
-        """Leave ``seconds`` (spent on work that is not the algorithm's) out of the time trace."""
-        self.start += seconds
-
-    def monitor(self, callback, *arguments) -> None:
-        """Call ``callback(*arguments)`` if it is not None, leaving its time out of the trace."""
-        if callback is not None:
-            started = time.perf_counter()
-            callback(*arguments)
-            self.pause(time.perf_counter() - started)
-
-    def add(self, **values: float) -> None:
-        for key, value in values.items():
-            self.columns.setdefault(key, []).append(float(value))
-
-    def record_state(self, evaluation: Evaluation, w_tilde: np.ndarray, w: np.ndarray, g: float) -> bool:
-        """Record the quantities of one iterate (direction ``w``, length ``g``).
-
-        Returns False, recording nothing, if any of them is not finite (the run diverged).
-        """
-        problem = self.problem
-        S, S_inv = problem.S, problem.S_inv
-        grad = evaluation.grad
-        w_hat = w / np.sqrt(w @ S @ w)
-        along = float(grad @ w_hat)
-        across = _direction_residual(grad, w_hat, S)
-        values = dict(
-            loss=evaluation.loss,
-            grad_norm_sq=grad @ S_inv @ grad,
-            grad_norm_sq_length=along * along,
-            grad_norm_sq_direction=across @ S_inv @ across,
-            rho_gap=problem.rho_gap(w),
-            length=g,
-            c1=evaluation.c1,
-            time=time.perf_counter() - self.start,
-        )
-        if hasattr(problem, "_loss_gap"):
-            values["loss_gap"] = problem._loss_gap(w_tilde)
-        if not all(np.isfinite(v) for v in values.values()):
-            return False
-        self.add(**values)
-        return True
-
-    def arrays(self) -> dict[str, np.ndarray]:
-        return {key: np.asarray(column) for key, column in self.columns.items()}
-
-
-def _diverged(method: str, t: int, detail: str, trace: _Trace, w_tilde, g, w, info) -> DivergenceError:
-    arrays = trace.arrays()
-    shortest = min(len(v) for k, v in arrays.items() if k not in ("step", "eta"))
-    arrays = {k: v[: shortest if k not in ("step", "eta") else max(shortest - 1, 0)] for k, v in arrays.items()}
-    partial = OptimizationResult(method, w_tilde, g, w, arrays, info)
-    return DivergenceError(f"{method} diverged at iteration {t}: {detail}", partial)
-
 
 def gd(problem, w0, iterations: int = 100, step: float | None = None, callback=None) -> OptimizationResult:
-    r"""Gradient descent in the original coordinates.
+    r"""Gradient descent in the original coordinates, the baseline of proposition ``prop-ls-gd``.
 
     .. math:: \tilde w_{t+1} = \tilde w_t - s\,\nabla f(\tilde w_t), \qquad t = 0, \dots, T-1,
 
@@ -115,9 +43,8 @@ def gd(problem, w0, iterations: int = 100, step: float | None = None, callback=N
     step : float, optional
         A constant step :math:`s > 0`; default :math:`1/\zeta`.
     callback : callable, optional
-        Called as ``callback(t, w_tilde, g, w)`` after each iterate is recorded, with
-        ``g`` :math:`= \|\tilde w_t\|_S` and ``w`` :math:`= \tilde w_t/g` (as :func:`gdnp` calls it),
-        for monitoring; the time it takes is left out of the ``time`` trace.
+        See :func:`lib.core.trace.as_callback`; here ``g`` :math:`= \|\tilde w_t\|_S` and
+        ``w`` :math:`= \tilde w_t/g`. Returning True (or raising StopIteration) stops the run.
 
     Returns
     -------
@@ -130,28 +57,32 @@ def gd(problem, w0, iterations: int = 100, step: float | None = None, callback=N
     DivergenceError
         If the iterates overflow (a step far above :math:`2/\zeta`); the partial run is attached.
     """
-    _check_problem(problem)
+    check_problem(problem)
     w_tilde = problem.check_direction("w0", w0)
-    iterations = as_positive_int("iterations", iterations)
+    iterations = as_iteration_count("iterations", iterations)
+    if step is None and not problem.smoothness > 0:
+        raise ValueError(f"the problem's smoothness zeta is {problem.smoothness} (its loss has phi'' = 0), so there is "
+                         "no default step 1/zeta; pass step=...")
     step = 1.0 / problem.smoothness if step is None else as_positive_float("step", step)
     info = dict(step=step, smoothness=problem.smoothness)
-    trace = _Trace(problem)
+    trace = Trace(problem, "gd", callback)
     with np.errstate(over="ignore", invalid="ignore"):
         for t in range(iterations + 1):
             evaluation = problem.evaluate(w_tilde)
-            norm = float(np.sqrt(w_tilde @ problem.S @ w_tilde))
+            norm = s_norm_of(w_tilde, problem.S)  # any scale of w_tilde
             if norm == 0.0:
-                raise _diverged("gd", t, "the iterate hit w_tilde = 0 exactly, where its direction "
-                                "is undefined", trace, w_tilde, 0.0, w_tilde, info)
-            if not trace.record_state(evaluation, w_tilde, w_tilde, norm):
-                raise _diverged("gd", t, f"the iterates overflowed with step {step:.3g} "
-                                f"(1/zeta = {1 / problem.smoothness:.3g})", trace, w_tilde,
-                                norm, w_tilde / norm, info)
-            trace.monitor(callback, t, w_tilde, norm, w_tilde / norm)
-            if t < iterations:
-                trace.add(step=step)
-                w_tilde = w_tilde - step * evaluation.grad
-    return OptimizationResult("gd", w_tilde, norm, w_tilde / norm, trace.arrays(), info)
+                raise trace.diverged(t, "the iterate hit w_tilde = 0 exactly, where its direction is undefined",
+                                     w_tilde, 0.0, w_tilde, info)
+            w_hat = w_tilde / norm
+            if not trace.record(evaluation, w_hat, problem.S @ w_hat, norm, parts=True, w=w_tilde, w_tilde=w_tilde,
+                                c1=evaluation.c1):
+                raise trace.diverged(t, f"the iterates overflowed with step {step:.3g} "
+                                     f"(1/zeta = {1 / problem.smoothness:.3g})", w_tilde, norm, w_hat, info)
+            if trace.report(t, w_tilde, norm, w_hat, evaluation.loss) or t == iterations:
+                break
+            trace.add(step=step)
+            w_tilde = w_tilde - step * evaluation.grad
+    return trace.result(w_tilde, norm, w_tilde / norm, info)
 
 
 def gdnp_step_size(w, g, c1, S, u, L) -> float:
@@ -208,17 +139,10 @@ def _gdnp_step(norm: float, uw: float, g: float, c1: float, L: float) -> float:
     return -(norm**3) / (L * g * h)
 
 
-def gdnp(
-    problem,
-    w0,
-    iterations: int = 100,
-    g0: float | None = None,
-    bisection_steps: int | None = None,
-    max_widenings: int = 40,
-    bracket_radius: float | None = None,
-    callback=None,
-) -> OptimizationResult:
-    r"""Gradient descent in normalised parameters (GDNP), Algorithm ``alg-gdnp``.
+def gdnp(problem, w0, iterations: int = 100, g0: float | None = None, bisection_steps: int | None = None,
+         max_widenings: int = 40, bracket_radius: float | None = None, callback=None,
+         length_search=None) -> OptimizationResult:
+    r"""Gradient descent in normalised parameters (GDNP), Algorithm ``alg-gdnp`` (theorems ``thm-ls-rate``, ``thm-halfspace-rate``).
 
     For :math:`t = 0, \dots, T-1`, with :math:`h(w, g) = c_1(\tilde w)\,u^\top w` and the
     gradient :math:`\nabla_w f` of :math:`f(w, g) = F(g w/\|w\|_S)`:
@@ -229,18 +153,13 @@ def gdnp(
        w_{t+1} = w_t - s_t \nabla_w f(w_t, g_t), \qquad
        g_{t+1} = \operatorname{Bisection}(T_s, f, w_{t+1}).
 
-    With this step :math:`s_t\nabla_w f(w_t,g_t) = \eta_t\nabla\rho(w_t)` where
-    :math:`\eta_t = \|w_t\|_S^2/(2L|\rho(w_t)|)` whenever :math:`\nabla f = c_1u + c_2S\tilde w`
-    (least squares, and halfspaces with Gaussian inputs): the direction iterates are those of
-    gradient descent on the Rayleigh quotient, whatever the loss (theorem ``thm-ls-rate`` then
-    gives :math:`\rho(w_t)-\rho^* \le (1-\mu/L)^{2t}(\rho(w_0)-\rho^*)`). If :math:`g_t h = 0`
-    the direction is already stationary and is kept.
-
-    The length is the closed form :math:`g^*(w) = -u^\top w/\|w\|_S` for least squares (lemma
-    ``lem-ls-length``) unless ``bisection_steps`` is given, and otherwise :math:`T_s` steps of
-    bisection on :math:`\partial_g f(w_{t+1}, \cdot)` (lemma ``lem-bisection``) started from a
-    bracket around :math:`g_t`. The bisection works on the projections of the data on
-    :math:`w_{t+1}`, computed once per step: it never touches the data matrix itself.
+    With this step the direction iterates are those of gradient descent on the Rayleigh
+    quotient with step :math:`\eta_t = \|w_t\|_S^2/(2L|\rho(w_t)|)` whenever
+    :math:`\nabla f = c_1u + c_2S\tilde w` (proposition ``prop-gdnp-direction``), whatever the loss.
+    If :math:`g_t h = 0` the direction is stationary and is kept. The length comes from a length
+    search (:mod:`lib.solvers.length_search`): the closed form of lemma ``lem-ls-length`` for
+    least squares, else :math:`T_s` steps of bisection (lemma ``lem-bisection``) on the
+    projections of the data on :math:`w_{t+1}`, from a bracket around :math:`g_t`.
 
     Parameters
     ----------
@@ -250,86 +169,72 @@ def gdnp(
     iterations : int, default 100
         :math:`T_d \ge 1`, the number of direction steps.
     g0 : float, optional
-        The starting length; by default it is found by the length search along ``w0``.
-    bisection_steps : int, optional
-        :math:`T_s`; default: closed form where there is one, else
-        ``DEFAULT_BISECTION_STEPS`` (5). The bracket of each search is centred at the previous
-        length with a radius of twice its last change, and widened when it has no sign change.
-    max_widenings : int, default 40
-        Cap on the widenings of a bracket without a sign change (see :func:`lib.bisection`).
-    bracket_radius : float, optional
-        Start every length search from the bracket :math:`g_t \pm` ``bracket_radius`` (as in the
-        paper's algorithm, whose bracket does not shrink: the length term of theorem
-        ``thm-halfspace-rate`` then stays near :math:`\Psi^2 4^{-T_s-1}(2r)^2`). By default the
-        radius is adaptive, twice the last change of the length, which needs ``bisection_steps``
-        of at least 3 to shrink.
+        The starting length; by default found by the length search along ``w0``.
+    bisection_steps, max_widenings, bracket_radius : optional
+        The length search, as :func:`lib.solvers.length_search.length_search` builds it:
+        :math:`T_s` (default: the closed form where there is one, else 5), the cap on widenings
+        of a bracket, and a fixed bracket radius (default adaptive).
     callback : callable, optional
-        Called as ``callback(t, w_tilde, g, w)`` after each iterate is recorded, for monitoring;
-        the time it takes is left out of the ``time`` trace.
+        See :func:`lib.core.trace.as_callback`: ``callback(intermediate_result)``, which stops
+        the run by returning True, or ``callback(t, w_tilde, g, w)``.
+    length_search : ClosedFormLength or BisectionLength, optional
+        The length search as an object, instead of ``bisection_steps`` and ``bracket_radius``.
 
     Returns
     -------
     OptimizationResult
-        The trace adds ``c1``, ``step`` (:math:`s_t`), ``eta`` (:math:`\eta_t`) and, when
-        bisection is used, ``bracket_width`` (:math:`b^{(0)}_t - a^{(0)}_t`) and
-        ``length_bound`` (:math:`\Psi^2 4^{-T_s-1}(b^{(0)}_t - a^{(0)}_t)^2`, the bound of lemma
-        ``lem-bisection`` on ``grad_norm_sq_length``; ``inf`` at ``t = 0`` when ``g0`` was given).
+        The trace adds ``c1``, the parts of lemma ``lem-norm-split``, ``step`` (:math:`s_t`),
+        ``eta`` (:math:`\eta_t`) and, with bisection, ``bracket_width`` and ``length_bound``
+        (:math:`\Psi^2 4^{-T_s-1}(b^{(0)}_t - a^{(0)}_t)^2`, the bound of lemma ``lem-bisection``
+        on ``grad_norm_sq_length``; ``inf`` at ``t = 0`` when ``g0`` was given).
 
     Raises
     ------
     ValueError
-        If ``w0`` is zero or orthogonal to ``u`` (the direction gradient vanishes there and
-        GDNP cannot start), or other arguments are invalid.
+        If ``w0`` is zero or orthogonal to ``u`` (GDNP cannot start), or another argument is invalid.
     BracketError
         If a length search finds no bracket with a sign change (no finite optimal length).
     """
-    w = check_start(problem, w0)
-    iterations = as_positive_int("iterations", iterations)
-    S, u, L = problem.S, problem.u, problem.L
-    search = LengthSearch(problem, bisection_steps, max_widenings, bracket_radius)
-    closed_form = search.closed_form
+    w, iterations, search, g_start = _gdnp_arguments(problem, w0, iterations, g0, bisection_steps,
+                                                     max_widenings, bracket_radius, length_search)
     info = dict(search.info, g0=g0)
-    trace = _Trace(problem)
-    psi = problem.length_curvature_bound
-
-    def search_length(ray, g_previous: float, last_change: float | None) -> float:
-        root, width = search.find(ray, g_previous, last_change)
-        if width is not None:
-            trace.add(bracket_width=width, length_bound=psi**2 * 4.0 ** (-search.bisection_steps - 1) * width**2)
-        return root
-
-    ray = problem.ray(w)
-    info["w0_hat"] = ray.w_hat  # the start is w_tilde_0 = g_0 w0_hat
-    last_change = None
-    if g0 is None:
-        g = search_length(ray, 0.0, None)
-    else:
-        g = as_finite_float("g0", g0)
-        if not closed_form:
-            trace.add(bracket_width=0.0, length_bound=np.inf)
-
+    run = DecoupledRun(problem, "gdnp", w, search, info, callback, g0=g_start, parts=True)
+    info["w0_hat"] = run.w_hat  # the start is w_tilde_0 = g_0 w0_hat
     with np.errstate(over="ignore", invalid="ignore"):
         for t in range(iterations + 1):
-            w_tilde = g * ray.w_hat
-            evaluation = ray.evaluate(g)
-            if not trace.record_state(evaluation, w_tilde, w, g):
-                raise _diverged("gdnp", t, "the loss or gradient is not finite", trace, w_tilde, g, w, info)
-            trace.monitor(callback, t, w_tilde, g, w)
-            if t == iterations:
+            evaluation = run.visit(t)
+            if run.stopped or t == iterations:
                 break
-            norm = float(np.sqrt(w @ S @ w))
-            uw = float(u @ w)
-            trace.add(eta=norm**4 / (2.0 * L * uw**2))
-            s = _gdnp_step(norm, uw, g, evaluation.c1, L)  # gdnp_step_size, without validating S, w, u again
-            if s == 0.0:  # g h = 0: the direction gradient vanishes, w is stationary, keep it
-                trace.add(step=0.0)
-            else:
-                direction_gradient = (g / norm) * _direction_residual(evaluation.grad, ray.w_hat, S)
-                w = w - s * direction_gradient
-                trace.add(step=s)
-            if not np.all(np.isfinite(w)):
-                raise _diverged("gdnp", t, "the direction left the floating-point range", trace, w_tilde, g, w, info)
-            ray = problem.ray(w)
-            g_next = search_length(ray, g, last_change)
-            last_change, g = g_next - g, g_next
-    return OptimizationResult("gdnp", w_tilde, g, w, trace.arrays(), info)
+            run.move(t, _gdnp_direction_step(run, evaluation))
+    return run.result()
+
+
+def _gdnp_arguments(problem, w0, iterations, g0, bisection_steps, max_widenings, bracket_radius, search):
+    """The validated start, iteration count, length search and starting length (or None) of :func:`gdnp`."""
+    w = check_start(problem, w0)
+    iterations = as_iteration_count("iterations", iterations)
+    if search is None:
+        search = choose_length_search(problem, bisection_steps, max_widenings, bracket_radius)
+    elif bisection_steps is not None or bracket_radius is not None:
+        raise ValueError("pass the length search either as length_search=... or as bisection_steps and "
+                         "bracket_radius, not both")
+    elif not all(hasattr(search, name) for name in ("find", "info", "bisection_steps")):
+        raise TypeError("length_search must be a length search of lib.solvers.length_search (ClosedFormLength, "
+                        f"BisectionLength), got {type(search).__name__}")
+    elif search.bisection_steps is None and not problem.closed_form_length:
+        raise ValueError(f"{type(problem).__name__} has no closed-form optimal length: use a BisectionLength")
+    return w, iterations, search, None if g0 is None else as_finite_float("g0", g0)
+
+
+def _gdnp_direction_step(run: DecoupledRun, evaluation) -> np.ndarray:
+    r"""The direction step :math:`w_{t+1} = w_t - s_t\nabla_w f(w_t, g_t)` of GDNP, recording :math:`\eta_t` and :math:`s_t`."""
+    problem, w, g = run.problem, run.w, run.g
+    norm = float(np.sqrt(w @ problem.S @ w))
+    uw = float(problem.u @ w)
+    run.trace.add(eta=norm**4 / (2.0 * problem.L * uw**2))
+    s = _gdnp_step(norm, uw, g, evaluation.c1, problem.L)  # gdnp_step_size, without validating S, w, u again
+    run.trace.add(step=s)
+    if s == 0.0:  # g h = 0: the direction gradient vanishes, w is stationary, keep it
+        return w
+    direction_gradient = (g / norm) * run.direction_residual(evaluation)  # lemma lem-bn-gradients
+    return w - s * direction_gradient

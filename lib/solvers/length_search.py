@@ -6,7 +6,9 @@ chapter ``ch-faster``) moves the direction :math:`w` and then finds the length
 by the closed form :math:`g^*(w) = -u^\top w/\|w\|_S` of lemma ``lem-ls-length`` where the
 problem has one, and otherwise by :math:`T_s` steps of bisection on
 :math:`\partial_g f(w_{t+1}, \cdot)` (lemma ``lem-bisection``) started from a bracket around the
-previous length. :class:`LengthSearch` validates those settings once and performs the searches.
+previous length. :class:`ClosedFormLength` and :class:`BisectionLength` are the two searches, with one
+interface (``find``, ``info``, ``bisection_steps``); :func:`length_search` picks one from a solver's
+arguments, and a solver also accepts one directly (``length_search=``).
 """
 
 from __future__ import annotations
@@ -14,7 +16,8 @@ from __future__ import annotations
 from ..core.validation import as_nonnegative_int, as_positive_float
 from ..maths.bisection import bisection
 
-__all__ = ["LengthSearch", "start_bracket", "DEFAULT_BISECTION_STEPS", "ADAPTIVE_MIN_STEPS"]
+__all__ = ["ClosedFormLength", "BisectionLength", "length_search", "LengthSearch", "start_bracket",
+           "DEFAULT_BISECTION_STEPS", "ADAPTIVE_MIN_STEPS"]
 
 #: Bisection steps per length update when a problem has no closed-form optimal length. The
 #: warm-started bracket (see start_bracket) shrinks with the length's changes, so a modest
@@ -47,55 +50,75 @@ def start_bracket(g: float, last_change: float | None, fixed_radius: float | Non
     return g - radius, g + radius
 
 
-class LengthSearch:
-    r"""The length update :math:`g_{t+1} = \operatorname{Bisection}(T_s, f, w_{t+1})` of Algorithm ``alg-gdnp``.
+class ClosedFormLength:
+    r"""The length update by the closed form :math:`g^*(w) = -u^\top w/\|w\|_S` of lemma ``lem-ls-length``.
 
-    Parameters
-    ----------
-    problem : LeastSquares or Halfspace
-        Its ``closed_form_length`` says whether lemma ``lem-ls-length`` applies.
-    bisection_steps : int, optional
-        :math:`T_s`; default: the closed form where there is one, else
-        :data:`DEFAULT_BISECTION_STEPS`.
-    max_widenings : int
-        Cap on the widenings of a bracket without a sign change (see :func:`lib.bisection`).
-    bracket_radius : float, optional
-        A fixed radius for every bracket; by default the adaptive radius of :func:`start_bracket`.
-
-    Attributes
-    ----------
-    closed_form : bool
-    bisection_steps : int or None
-    info : dict
-        The settings, as the solvers report them in ``OptimizationResult.info``.
+    For problems with ``closed_form_length`` (least squares), whose rays have ``exact_minimizer``.
     """
 
-    def __init__(self, problem, bisection_steps: int | None = None, max_widenings: int = 40,
-                 bracket_radius: float | None = None):
-        self.max_widenings = as_nonnegative_int("max_widenings", max_widenings)
-        self.closed_form = bisection_steps is None and problem.closed_form_length
-        self.bracket_radius = None if bracket_radius is None else as_positive_float("bracket_radius", bracket_radius)
-        self.bisection_steps = None
-        if not self.closed_form:
-            self.bisection_steps = as_nonnegative_int(
-                "bisection_steps", DEFAULT_BISECTION_STEPS if bisection_steps is None else bisection_steps)
-            if self.bracket_radius is None and self.bisection_steps < ADAPTIVE_MIN_STEPS:
-                raise ValueError(
-                    f"bisection_steps = {self.bisection_steps} is too few for the adaptive bracket: it shrinks from "
-                    f"one search to the next only with at least {ADAPTIVE_MIN_STEPS} halvings (with fewer, the "
-                    "length error never falls); use more steps, or pass bracket_radius=... for a bracket of "
-                    "fixed radius"
-                )
+    closed_form = True
+    bisection_steps = None
 
     @property
     def info(self) -> dict:
-        if self.closed_form:
-            return dict(length_search="closed form", bisection_steps=None, bracket="closed form")
+        """The settings, as the solvers report them in ``OptimizationResult.info``."""
+        return dict(length_search="closed form", bisection_steps=None, bracket="closed form")
+
+    def find(self, ray, g_previous: float, last_change: float | None) -> tuple[float, None]:
+        """The optimal length along ``ray``, and None: no bracket was bisected."""
+        return ray.exact_minimizer(), None
+
+
+class BisectionLength:
+    r"""The length update :math:`g_{t+1} = \operatorname{Bisection}(T_s, f, w_{t+1})` of Algorithm ``alg-gdnp``.
+
+    :math:`T_s` steps of bisection on :math:`\partial_g f(w_{t+1}, \cdot)` (lemma ``lem-bisection``)
+    from a bracket around the previous length (:func:`start_bracket`), widened while it has no
+    sign change.
+
+    Parameters
+    ----------
+    bisection_steps : int, default DEFAULT_BISECTION_STEPS
+        :math:`T_s`.
+    max_widenings : int
+        Cap on the widenings of a bracket without a sign change (see :func:`lib.bisection`).
+    bracket_radius : float, optional
+        A fixed radius for every bracket (as in the paper's algorithm, whose bracket does not
+        shrink: the length term of theorem ``thm-halfspace-rate`` then stays near
+        :math:`\Psi^2 4^{-T_s-1}(2r)^2`); by default the adaptive radius of :func:`start_bracket`,
+        which needs :data:`ADAPTIVE_MIN_STEPS` steps to shrink.
+    """
+
+    closed_form = False
+
+    def __init__(self, bisection_steps: int = DEFAULT_BISECTION_STEPS, max_widenings: int = 40,
+                 bracket_radius: float | None = None):
+        self.max_widenings = as_nonnegative_int("max_widenings", max_widenings)
+        self.bracket_radius = None if bracket_radius is None else as_positive_float("bracket_radius", bracket_radius)
+        self.bisection_steps = as_nonnegative_int("bisection_steps", bisection_steps)
+        if self.bisection_steps == 0:
+            raise ValueError(
+                "bisection_steps = 0 returns the centre of every bracket: the length would never move from "
+                "where each search starts (g = 0 for the first one, where the direction cannot move either), "
+                "and the run would stay at w_tilde = 0; expected at least 1 halving (3 or more for the adaptive "
+                "bracket)"
+            )
+        if self.bracket_radius is None and self.bisection_steps < ADAPTIVE_MIN_STEPS:
+            raise ValueError(
+                f"bisection_steps = {self.bisection_steps} is too few for the adaptive bracket: it shrinks from "
+                f"one search to the next only with at least {ADAPTIVE_MIN_STEPS} halvings (with fewer, the "
+                "length error never falls); use more steps, or pass bracket_radius=... for a bracket of "
+                "fixed radius"
+            )
+
+    @property
+    def info(self) -> dict:
+        """The settings, as the solvers report them in ``OptimizationResult.info``."""
         bracket = "adaptive" if self.bracket_radius is None else f"fixed radius {self.bracket_radius:g}"
         return dict(length_search="bisection", bisection_steps=self.bisection_steps, bracket=bracket)
 
-    def find(self, ray, g_previous: float, last_change: float | None) -> tuple[float, float | None]:
-        """The length along ``ray``'s direction and the width of the bracket bisected (None for the closed form).
+    def find(self, ray, g_previous: float, last_change: float | None) -> tuple[float, float]:
+        """The length along ``ray``'s direction and the width of the bracket bisected.
 
         Parameters
         ----------
@@ -106,8 +129,34 @@ class LengthSearch:
         last_change : float or None
             The previous change of the length, which sets the adaptive radius (None at first).
         """
-        if self.closed_form:
-            return ray.exact_minimizer(), None
         found = bisection(ray.derivative, start_bracket(g_previous, last_change, self.bracket_radius),
                           self.bisection_steps, max_widenings=self.max_widenings)
         return found.root, found.width
+
+    def length_bound(self, problem, width: float) -> float:
+        r"""The bound :math:`\Psi^2 4^{-T_s-1}(b - a)^2` of lemma ``lem-bisection`` on the squared
+        length part of the gradient after a search in a bracket of width ``width``."""
+        return problem.length_curvature_bound**2 * 4.0 ** (-self.bisection_steps - 1) * width**2
+
+
+def length_search(problem, bisection_steps: int | None = None, max_widenings: int = 40,
+                  bracket_radius: float | None = None):
+    """The length search of Algorithm ``alg-gdnp`` for ``problem``, as the solvers' arguments choose it.
+
+    The closed form (:class:`ClosedFormLength`) where the problem has one and ``bisection_steps``
+    is None; otherwise :class:`BisectionLength` with ``bisection_steps`` (default
+    :data:`DEFAULT_BISECTION_STEPS`), ``max_widenings`` and ``bracket_radius``.
+    """
+    max_widenings = as_nonnegative_int("max_widenings", max_widenings)
+    if bisection_steps is None and problem.closed_form_length:
+        if bracket_radius is not None:
+            as_positive_float("bracket_radius", bracket_radius)
+        return ClosedFormLength()
+    steps = DEFAULT_BISECTION_STEPS if bisection_steps is None else bisection_steps
+    return BisectionLength(steps, max_widenings, bracket_radius)
+
+
+def LengthSearch(problem, bisection_steps: int | None = None, max_widenings: int = 40,  # noqa: N802
+                 bracket_radius: float | None = None):
+    """The former name of :func:`length_search`, kept for code written against it."""
+    return length_search(problem, bisection_steps, max_widenings, bracket_radius)

@@ -32,10 +32,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..core.validation import as_positive_int
-from .length_search import LengthSearch
+from ..core.validation import as_iteration_count
+from .length_search import length_search as choose_length_search
 from ..core.result import OptimizationResult
-from ..core.trace import DecoupledRun, check_start
+from ..core.protocols import check_start
+from ..core.trace import DecoupledRun
 
 __all__ = ["locally_optimal", "conjugate_step"]
 
@@ -81,7 +82,7 @@ def locally_optimal(problem, w0, iterations: int = 100, bisection_steps: int | N
 
     See the module notes for the update. The length is found as in :func:`lib.gdnp`: the
     closed form of lemma ``lem-ls-length`` for least squares, else :math:`T_s` steps of bisection
-    from a bracket around the previous length (:class:`lib.length_search.LengthSearch`).
+    from a bracket around the previous length (:mod:`lib.solvers.length_search`).
 
     Parameters
     ----------
@@ -101,7 +102,7 @@ def locally_optimal(problem, w0, iterations: int = 100, bisection_steps: int | N
     Returns
     -------
     OptimizationResult
-        With the trace of :class:`lib.run_trace.RunTrace` and, per step, ``step`` (:math:`a_t`)
+        With the trace of :class:`lib.core.trace.Trace` and, per step, ``step`` (:math:`a_t`)
         and ``beta`` (:math:`\beta_t`, 0 at a restart).
 
     Raises
@@ -114,8 +115,8 @@ def locally_optimal(problem, w0, iterations: int = 100, bisection_steps: int | N
         If a length search finds no finite optimal length.
     """
     w = check_start(problem, w0)
-    iterations = as_positive_int("iterations", iterations)
-    search = LengthSearch(problem, bisection_steps, max_widenings, bracket_radius)
+    iterations = as_iteration_count("iterations", iterations)
+    search = choose_length_search(problem, bisection_steps, max_widenings, bracket_radius)
     quadratic = search.closed_form  # f is quadratic: the gradient changes by c2 S times the step
     info = dict(search.info, recurrence="conjugate gradients on w_tilde" if quadratic else "nonlinear conjugate gradients")
     run = DecoupledRun(problem, "locally_optimal", w, search, info, callback)
@@ -126,7 +127,7 @@ def locally_optimal(problem, w0, iterations: int = 100, bisection_steps: int | N
     with np.errstate(over="ignore", invalid="ignore"):
         for t in range(iterations + 1):
             evaluation = run.visit(t)
-            if t == iterations:
+            if run.stopped or t == iterations:
                 break
             if d is None or not quadratic:  # the direction part of the gradient at x = w_tilde
                 d = evaluation.grad - float(evaluation.grad @ run.w_hat) * run.S_w_hat

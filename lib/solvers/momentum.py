@@ -19,10 +19,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..core.validation import as_finite_float, as_positive_float, as_positive_int
-from .length_search import LengthSearch
+from ..core.validation import as_finite_float, as_positive_float, as_iteration_count
+from .length_search import length_search as choose_length_search
 from ..core.result import OptimizationResult
-from ..core.trace import DecoupledRun, RunTrace, check_problem, check_start
+from ..core.protocols import check_problem, check_start
+from ..core.trace import DecoupledRun, Trace
 from .descent import gdnp_step_size
 
 __all__ = ["heavy_ball", "heavy_ball_parameters", "momentum_gdnp"]
@@ -51,7 +52,7 @@ def _checked_momentum(momentum, default: float) -> float:
 
 def heavy_ball(problem, w0, iterations: int = 100, step: float | None = None, momentum: float | None = None,
                callback=None) -> OptimizationResult:
-    r"""The heavy ball on :math:`\tilde w` (see the module notes), from :math:`\tilde w_{-1} = \tilde w_0`.
+    r"""The heavy ball on :math:`\tilde w` (theorem ``thm-heavy-ball``), from :math:`\tilde w_{-1} = \tilde w_0`.
 
     Parameters
     ----------
@@ -77,13 +78,16 @@ def heavy_ball(problem, w0, iterations: int = 100, step: float | None = None, mo
     """
     check_problem(problem)
     w_tilde = problem.check_direction("w0", w0)
-    iterations = as_positive_int("iterations", iterations)
+    iterations = as_iteration_count("iterations", iterations)
+    if not problem.smoothness > 0:
+        raise ValueError(f"the problem's smoothness zeta is {problem.smoothness} (its loss has phi'' = 0): the heavy "
+                         "ball's parameters need the spectrum [zeta/kappa, zeta] of the Hessian bound")
     default_step, default_momentum = heavy_ball_parameters(problem.smoothness / problem.condition_number,
                                                            problem.smoothness)
     step = default_step if step is None else as_positive_float("step", step)
     momentum = _checked_momentum(momentum, default_momentum)
     info = dict(step=step, momentum=momentum)
-    trace = RunTrace(problem, "heavy_ball")
+    trace = Trace(problem, "heavy_ball", callback)
     previous = w_tilde
     with np.errstate(over="ignore", invalid="ignore"):
         for t in range(iterations + 1):
@@ -92,11 +96,11 @@ def heavy_ball(problem, w0, iterations: int = 100, step: float | None = None, mo
             evaluation = problem.evaluate(w_tilde)
             S_w = problem.S @ w_tilde
             norm = float(np.sqrt(max(w_tilde @ S_w, 0.0)))
-            if not norm > 0.0 or not trace.record(evaluation.loss, evaluation.grad, w_tilde / norm, S_w / norm, norm):
+            if not norm > 0.0 or not trace.record(evaluation, w_tilde / norm, S_w / norm, norm):
                 raise trace.diverged(t, "the iterate is zero or not finite", w_tilde, norm, w_tilde, info)
-            trace.monitor(callback, t, w_tilde, norm, w_tilde / norm)
-            if t < iterations:
-                w_tilde, previous = w_tilde - step * evaluation.grad + momentum * (w_tilde - previous), w_tilde
+            if trace.report(t, w_tilde, norm, w_tilde / norm, evaluation.loss) or t == iterations:
+                break
+            w_tilde, previous = w_tilde - step * evaluation.grad + momentum * (w_tilde - previous), w_tilde
     return trace.result(w_tilde, norm, w_tilde / norm, info)
 
 
@@ -104,7 +108,7 @@ def momentum_gdnp(problem, w0, iterations: int = 100, momentum: float | None = N
                   step_factor: float | None = None, bisection_steps: int | None = None,
                   max_widenings: int = 40, bracket_radius: float | None = None,
                   callback=None) -> OptimizationResult:
-    r"""GDNP with a heavy ball on the direction: the length as in Algorithm ``alg-gdnp``.
+    r"""GDNP with a heavy ball on the direction (theorem ``thm-heavy-ball``): the length as in Algorithm ``alg-gdnp``.
 
     With GDNP's step :math:`s_t` (:func:`lib.solvers.gdnp_step_size`) and its direction gradient
     :math:`\nabla_w f(w_t, g_t)`,
@@ -142,11 +146,11 @@ def momentum_gdnp(problem, w0, iterations: int = 100, momentum: float | None = N
     Returns
     -------
     OptimizationResult
-        With the trace of :class:`lib.run_trace.RunTrace` and, per step, ``step`` (:math:`\gamma s_t`).
+        With the trace of :class:`lib.core.trace.Trace` and, per step, ``step`` (:math:`\gamma s_t`).
     """
     w = check_start(problem, w0)
-    iterations = as_positive_int("iterations", iterations)
-    search = LengthSearch(problem, bisection_steps, max_widenings, bracket_radius)
+    iterations = as_iteration_count("iterations", iterations)
+    search = choose_length_search(problem, bisection_steps, max_widenings, bracket_radius)
     S, u, L = problem.S, problem.u, problem.L
     default_factor, default_momentum = heavy_ball_parameters(problem.mu, L)
     step_factor = default_factor * L if step_factor is None else as_positive_float("step_factor", step_factor)
@@ -157,11 +161,11 @@ def momentum_gdnp(problem, w0, iterations: int = 100, momentum: float | None = N
     with np.errstate(over="ignore", invalid="ignore"):
         for t in range(iterations + 1):
             evaluation = run.visit(t)
-            if t == iterations:
+            if run.stopped or t == iterations:
                 break
             w = run.w
             s = step_factor * gdnp_step_size(w, run.g, evaluation.c1, S, u, L)
-            direction_gradient = (run.g / np.sqrt(w @ S @ w)) * (evaluation.grad - float(evaluation.grad @ run.w_hat) * run.S_w_hat)
+            direction_gradient = (run.g / np.sqrt(w @ S @ w)) * run.direction_residual(evaluation)
             w_next = w - s * direction_gradient + momentum * (w - previous)
             run.trace.add(step=s)
             scale = 1.0 / np.sqrt(w_next @ S @ w_next) if np.all(np.isfinite(w_next)) else 1.0

@@ -13,9 +13,11 @@ import time
 
 import numpy as np
 
-from ..core.validation import as_matrix, as_positive_float, as_positive_int, as_vector
-from ..problems.network import TANH_CURVATURE, HiddenLayer
 from ..core.result import OptimizationResult
+from ..core.scaling import moderated
+from ..core.trace import Trace, as_callback, is_intermediate_callback
+from ..core.validation import as_iteration_count, as_optional_function, as_positive_float, as_vector
+from ..problems.network import TANH_CURVATURE, HiddenLayer
 from .descent import gdnp
 
 __all__ = ["network_gd", "network_adam", "network_bn_gd", "unitwise_gdnp", "network_smoothness"]
@@ -38,46 +40,46 @@ def network_smoothness(network: HiddenLayer) -> float:
     return (phi.second_bound * theta @ theta + phi.first_bound * np.max(np.abs(theta)) * TANH_CURVATURE) * network.L
 
 
-def _unit_rho_gaps(network: HiddenLayer, directions: np.ndarray) -> np.ndarray:
-    return np.array([network.rho_gap(w) for w in directions])
-
-
-def _split(network: HiddenLayer, W_tilde: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Lengths ||w~_i||_S and unit directions of the rows of W~ (a zero row keeps direction 0)."""
-    lengths = np.sqrt(np.einsum("ij,jk,ik->i", W_tilde, network.S, W_tilde))
-    directions = np.divide(W_tilde, lengths[:, None], out=np.zeros_like(W_tilde), where=lengths[:, None] > 0)
-    return lengths, directions
-
-
 def network_gd(network: HiddenLayer, W0, iterations: int = 100, step: float | None = None,
                callback=None) -> OptimizationResult:
-    r"""Gradient descent on all hidden weights at once: :math:`\tilde W_{t+1} = \tilde W_t - s\,\nabla f(\tilde W_t)`.
+    r"""Gradient descent on all hidden weights at once (the gradient of lemma ``lem-network-gradient``): :math:`\tilde W_{t+1} = \tilde W_t - s\,\nabla f(\tilde W_t)`.
 
     The default step is :math:`1/\zeta` with :math:`\zeta` from :func:`network_smoothness`.
-    ``callback(t, W_tilde)``, if given, is called at every iterate :math:`t = 0, \dots, T` with a copy.
+    ``callback(intermediate_result)`` as for :func:`lib.gd` (``w_tilde`` the matrix :math:`\tilde W`,
+    ``g`` the lengths and ``w`` the directions of its rows), which stops the run by returning True;
+    or the older way, ``callback(t, W_tilde)`` with a copy of :math:`\tilde W_t`.
+
+    Raises
+    ------
+    DivergenceError
+        If the weights, their S-norms or the loss leave the float64 range (a step far above
+        :math:`2/\zeta`); the run up to the last finite state is attached as ``result``.
     """
     _check_network(network)
     W_tilde = network.check_weights(W0)
     if np.any(~W_tilde.any(axis=1)):
         raise ValueError("every row of W0 must be nonzero: a unit with w~ = 0 has no direction")
-    iterations = as_positive_int("iterations", iterations)
+    iterations = as_iteration_count("iterations", iterations)
+    callback = as_optional_function("callback", callback)
     step = 1.0 / network_smoothness(network) if step is None else as_positive_float("step", step)
-    columns = {"loss": [], "grad_norm_sq": [], "time": [], "unit_rho_gap": []}
-    start = time.perf_counter()
-    for t in range(iterations + 1):
-        evaluation = network.evaluate(W_tilde)
-        columns["loss"].append(evaluation.loss)
-        columns["grad_norm_sq"].append(network.grad_norm_sq(evaluation.grad))
-        columns["time"].append(time.perf_counter() - start)
-        columns["unit_rho_gap"].append(_unit_rho_gaps(network, W_tilde))
-        if callback is not None:
-            callback(t, W_tilde.copy())
-        if t < iterations:
-            W_tilde = W_tilde - step * evaluation.grad
-    lengths, directions = _split(network, W_tilde)
-    trace = {key: np.asarray(value) for key, value in columns.items()}
-    trace["step"] = np.full(iterations, step)
-    return OptimizationResult("gd", W_tilde, lengths, directions, trace, dict(step=step))
+    trace, info = Trace(network, "gd"), dict(step=step)
+    trace.callback = as_callback(_weights_callback(callback))
+    W_previous = W_tilde
+    with np.errstate(over="ignore", invalid="ignore"):
+        for t in range(iterations + 1):
+            evaluation = network.evaluate(W_tilde)
+            lengths, directions = network.split(W_tilde)
+            if not (np.all(np.isfinite(lengths)) and trace.record_layer(evaluation, W_tilde)):
+                raise trace.diverged(t, f"the weights or the loss left the float64 range with step {step:.3g} "
+                                     f"(1/zeta = {1.0 / network_smoothness(network):.3g})", W_previous,
+                                     *network.split(W_previous), info)  # the last finite state (the start at t = 0)
+            if trace.callback is not None and trace.report(t, W_tilde, lengths, directions, evaluation.loss):
+                break
+            if t == iterations:
+                break
+            trace.add(step=step)
+            W_previous, W_tilde = W_tilde, W_tilde - step * evaluation.grad
+    return trace.result(W_tilde, lengths, directions, info)
 
 
 def _first_order(network: HiddenLayer, method: str, state, weights, update, iterations: int, callback, info: dict):
@@ -92,12 +94,12 @@ def _first_order(network: HiddenLayer, method: str, state, weights, update, iter
         columns["loss"].append(evaluation.loss)
         columns["grad_norm_sq"].append(network.grad_norm_sq(evaluation.grad))
         columns["time"].append(time.perf_counter() - start)
-        columns["unit_rho_gap"].append(_unit_rho_gaps(network, W_tilde))
+        columns["unit_rho_gap"].append(network.unit_rho_gaps(W_tilde))
         if callback is not None:
             callback(t, W_tilde.copy())
         if t < iterations:
             state = update(t, state, evaluation.grad)
-    lengths, directions = _split(network, W_tilde)
+    lengths, directions = network.split(W_tilde)
     trace = {key: np.asarray(value) for key, value in columns.items()}
     return OptimizationResult(method, W_tilde, lengths, directions, trace, info)
 
@@ -136,7 +138,7 @@ def network_adam(network: HiddenLayer, W0, iterations: int = 100, step: float = 
     W_tilde = network.check_weights(W0)
     if np.any(~W_tilde.any(axis=1)):
         raise ValueError("every row of W0 must be nonzero: a unit with w~ = 0 has no direction")
-    iterations, step = as_positive_int("iterations", iterations), as_positive_float("step", step)
+    iterations, step = as_iteration_count("iterations", iterations), as_positive_float("step", step)
     beta1, beta2, eps = 0.9, 0.999, 1e-8
 
     def update(t, state, grad):
@@ -186,7 +188,7 @@ def network_bn_gd(network: HiddenLayer, W0, lengths0=None, iterations: int = 100
     if np.any(~directions.any(axis=1)):
         raise ValueError("every row of W0 must be a nonzero direction")
     lengths = np.ones(network.units) if lengths0 is None else as_vector("lengths0", lengths0, network.units)
-    iterations, step = as_positive_int("iterations", iterations), as_positive_float("step", step)
+    iterations, step = as_iteration_count("iterations", iterations), as_positive_float("step", step)
 
     def weights(state):
         W, g = state
@@ -235,9 +237,12 @@ def unitwise_gdnp(
     bisection_steps : int, optional
         :math:`T_s` for every length search (default that of :func:`lib.gdnp`).
     callback : callable, optional
-        Called as ``callback(unit, W_tilde)`` after each recorded state, with the index of the unit
-        that moved last (-1 at the start) and a copy of the weights of that state (the moving unit at
-        its current iterate, the others as written back); for monitoring.
+        Called after each recorded state as ``callback(intermediate_result)``
+        (:class:`~lib.core.result.IntermediateResult`: ``t`` counts the states, ``w_tilde`` is the
+        state :math:`\tilde W`, ``g`` and ``w`` the lengths and directions of its rows), which
+        stops the run by returning True; or the older way, ``callback(unit, W_tilde)``, with the
+        unit that moved last (-1 at the start) and a copy of the state (the moving unit at its
+        current iterate, the others as written back).
 
     Returns
     -------
@@ -253,42 +258,83 @@ def unitwise_gdnp(
     if np.any(~directions.any(axis=1)):
         raise ValueError("every row of W0 must be a nonzero direction")
     lengths = np.zeros(network.units) if lengths0 is None else as_vector("lengths0", lengths0, network.units)
-    sweeps = as_positive_int("sweeps", sweeps)
-    steps_per_unit = as_positive_int("steps_per_unit", steps_per_unit)
+    sweeps = as_iteration_count("sweeps", sweeps)
+    steps_per_unit = as_iteration_count("steps_per_unit", steps_per_unit)
+    callback = as_optional_function("callback", callback)
+    directions = np.array([moderated(row) for row in directions])  # exact: only each row's direction matters
     norms = np.sqrt(np.einsum("ij,jk,ik->i", directions, network.S, directions))
     W_tilde = lengths[:, None] * directions / norms[:, None]
-    columns = {"loss": [], "grad_norm_sq": [], "time": [], "unit_rho_gap": [], "unit": [], "unit_grad_norm_sq": []}
-    clock = {"elapsed": 0.0}
-
-    def record(unit_index: int, state: np.ndarray, state_directions: np.ndarray) -> None:
-        evaluation = network.evaluate(state)
-        active = evaluation.grad[max(unit_index, 0)]  # the unit's own gradient is its row of the network's
-        columns["loss"].append(evaluation.loss)
-        columns["grad_norm_sq"].append(network.grad_norm_sq(evaluation.grad))
-        columns["time"].append(clock["elapsed"])
-        columns["unit_rho_gap"].append(_unit_rho_gaps(network, state_directions))
-        columns["unit"].append(unit_index)
-        columns["unit_grad_norm_sq"].append(float(active @ network.S_inv @ active))
-        if callback is not None:
-            callback(unit_index, state.copy())
-
-    record(-1, W_tilde, directions)
+    trace = Trace(network, "unitwise gdnp")
+    trace.callback = as_callback(_layer_callback(callback, trace))
+    _record_state(trace, -1, W_tilde, directions, 0.0)
+    elapsed = 0.0  # the time of the finished turns
     for _ in range(sweeps):
         for i in range(network.units):
-            unit = network.unit(i, W_tilde)
-
-            def monitor(t, w_tilde, g, w, i=i):
-                state, state_directions = W_tilde.copy(), directions.copy()  # W_tilde changes only below
-                state[i], state_directions[i] = w_tilde, w
-                record(i, state, state_directions)
-
-            started = len(columns["loss"])
-            result = gdnp(unit, directions[i], iterations=steps_per_unit,
+            result = gdnp(network.unit(i, W_tilde), directions[i], iterations=steps_per_unit,
                           g0=lengths[i] if lengths[i] != 0 else None, bisection_steps=bisection_steps,
-                          callback=monitor)
+                          callback=_turn_monitor(trace, i, W_tilde, directions, elapsed))
             lengths[i], directions[i], W_tilde[i] = result.g, result.w, result.w_tilde
-            columns["time"][started:] = list(clock["elapsed"] + result.trace["time"])
-            clock["elapsed"] += float(result.trace["time"][-1])
-    trace = {key: np.asarray(value) for key, value in columns.items()}
+            elapsed += float(result.trace["time"][-1])
+            if trace.stopped is not None:
+                break
+        if trace.stopped is not None:
+            break
     info = dict(sweeps=sweeps, steps_per_unit=steps_per_unit, bisection_steps=bisection_steps)
-    return OptimizationResult("unitwise gdnp", W_tilde.copy(), lengths.copy(), directions.copy(), trace, info)
+    return trace.result(W_tilde.copy(), lengths.copy(), directions.copy(), info)
+
+
+def _turn_monitor(trace: Trace, i: int, W_tilde: np.ndarray, directions: np.ndarray, elapsed: float):
+    """The callback of unit ``i``'s GDNP run: record the state of the layer (unit ``i`` at its iterate,
+    the others as written back) at the time ``elapsed`` of the finished turns plus the run's own."""
+    def monitor(intermediate_result) -> bool:
+        state, state_directions = W_tilde.copy(), directions.copy()
+        state[i], state_directions[i] = intermediate_result.w_tilde, intermediate_result.w
+        return _record_state(trace, i, state, state_directions, elapsed + intermediate_result.time)
+
+    return monitor
+
+
+def _weights_callback(callback):
+    """A callback of :func:`network_gd` as the trace calls it: ``callback(intermediate_result)`` as it
+    is, ``callback(t, W_tilde)`` (the older convention) with a copy of the weights."""
+    if callback is None or is_intermediate_callback(callback):
+        return callback
+    if not callable(callback):
+        raise TypeError(f"callback must be callable or None, got {type(callback).__name__}")
+
+    def older(intermediate_result) -> bool:
+        callback(intermediate_result.t, intermediate_result.w_tilde.copy())
+        return False
+
+    return older
+
+
+def _layer_callback(callback, trace: Trace):
+    """A user's callback of :func:`unitwise_gdnp` as the trace calls it: ``callback(intermediate_result)``
+    as it is, ``callback(unit, W_tilde)`` (the older convention) with the unit that moved last."""
+    if callback is None or is_intermediate_callback(callback):
+        return callback
+    if not callable(callback):
+        raise TypeError(f"callback must be callable or None, got {type(callback).__name__}")
+
+    def older(intermediate_result) -> bool:
+        callback(int(trace.columns["unit"][-1]), intermediate_result.w_tilde.copy())
+        return False
+
+    return older
+
+
+def _record_state(trace: Trace, unit_index: int, state: np.ndarray, state_directions: np.ndarray,
+                  elapsed: float) -> bool:
+    """Record one state of the layer with the unit that moved last; True if the callback stops the run."""
+    network = trace.problem
+    evaluation = network.evaluate(state)
+    active = evaluation.grad[max(unit_index, 0)]  # the unit's own gradient is its row of the network's
+    t = len(trace.columns.get("loss", ()))
+    if not trace.record_layer(evaluation, state_directions, elapsed, unit=unit_index,
+                              unit_grad_norm_sq=float(active @ network.S_inv @ active)):
+        raise trace.diverged(t, "the loss or gradient of the layer is not finite", state, None, state_directions, {})
+    if trace.callback is None:
+        return False
+    lengths = np.sqrt(np.einsum("ij,jk,ik->i", state, network.S, state))
+    return trace.report(t, state, lengths, state_directions, evaluation.loss)

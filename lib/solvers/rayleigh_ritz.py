@@ -23,10 +23,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..core.validation import as_positive_int
-from .length_search import LengthSearch
+from ..core.validation import as_iteration_count
+from .length_search import length_search as choose_length_search
 from ..core.result import OptimizationResult
-from ..core.trace import DecoupledRun, check_start
+from ..core.protocols import check_start
+from ..core.trace import DecoupledRun
 
 __all__ = ["rayleigh_ritz", "ritz_coefficients"]
 
@@ -66,7 +67,7 @@ def ritz_coefficients(V, S, u) -> np.ndarray:
 def rayleigh_ritz(problem, w0, iterations: int = 100, bisection_steps: int | None = None,
                   max_widenings: int = 40, bracket_radius: float | None = None,
                   callback=None) -> OptimizationResult:
-    r"""Decoupled Rayleigh-Ritz directions (see the module notes), with the length of Algorithm ``alg-gdnp``.
+    r"""Decoupled Rayleigh-Ritz directions (theorem ``thm-lo-cg``, see the module notes) with the length of Algorithm ``alg-gdnp``.
 
     The direction step minimises :math:`\rho` over :math:`\operatorname{span}\{w_t, r_t, p_t\}`
     (:func:`ritz_coefficients`); the length is found as in :func:`lib.gdnp`. The direction step uses
@@ -88,18 +89,18 @@ def rayleigh_ritz(problem, w0, iterations: int = 100, bisection_steps: int | Non
     Returns
     -------
     OptimizationResult
-        With the trace of :class:`lib.run_trace.RunTrace`.
+        With the trace of :class:`lib.core.trace.Trace`.
     """
     w = check_start(problem, w0)
-    iterations = as_positive_int("iterations", iterations)
-    search = LengthSearch(problem, bisection_steps, max_widenings, bracket_radius)
+    iterations = as_iteration_count("iterations", iterations)
+    search = choose_length_search(problem, bisection_steps, max_widenings, bracket_radius)
     run = DecoupledRun(problem, "rayleigh_ritz", w, search, dict(search.info), callback)
     S, u = problem.S, problem.u
     p = None
     with np.errstate(over="ignore", invalid="ignore"):
         for t in range(iterations + 1):
             run.visit(t)
-            if t == iterations:
+            if run.stopped or t == iterations:
                 break
             residual = u - float(u @ run.w_hat) * run.S_w_hat
             V = np.column_stack([run.w_hat] + [v for v in (residual, p) if v is not None and np.any(v)])

@@ -24,7 +24,7 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
-from ..core.validation import as_matrix, as_positive_float, as_positive_int, as_vector
+from ..core.validation import as_matrix, as_positive_float, as_iteration_count, as_positive_int, as_vector
 from .training import pick_device
 
 __all__ = ["mlp", "scale_invariant_parameters", "hidden_weights", "train_classifier", "ClassifierRun",
@@ -147,7 +147,7 @@ def train_classifier(model: nn.Sequential, X, y, lr: float, iterations: int, inv
     labels = as_vector("y", y, X.shape[0])
     if np.any(labels != np.round(labels)) or labels.min() < 0:
         raise ValueError("y must hold class indices 0, 1, 2, ...")
-    lr, iterations = as_positive_float("lr", lr), as_positive_int("iterations", iterations)
+    lr, iterations = as_positive_float("lr", lr), as_iteration_count("iterations", iterations)
     device = pick_device(device)
     model = model.to(device)
     X_t = torch.from_numpy(X).to(device)

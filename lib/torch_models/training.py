@@ -8,8 +8,7 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from ..core.validation import as_positive_float, as_positive_int
-from ..solvers.network_training import _split, _unit_rho_gaps
+from ..core.validation import as_positive_float, as_iteration_count
 from ..core.result import OptimizationResult
 from .hidden_layer import TORCH_LOSSES, BNHiddenLayer, PlainHiddenLayer
 
@@ -84,7 +83,7 @@ def train(model: nn.Module, network, optimizer: str = "sgd", lr: float = 0.1, it
     if optimizer not in optimizers:
         raise ValueError(f"optimizer must be one of {sorted(optimizers)}, got {optimizer!r}")
     lr = as_positive_float("lr", lr)
-    iterations = as_positive_int("iterations", iterations)
+    iterations = as_iteration_count("iterations", iterations)
     device = pick_device(device)
     model = model.to(device)
     X = torch.from_numpy(network.X).to(device)
@@ -100,7 +99,7 @@ def train(model: nn.Module, network, optimizer: str = "sgd", lr: float = 0.1, it
         columns["loss"].append(evaluation.loss)
         columns["grad_norm_sq"].append(network.grad_norm_sq(evaluation.grad))
         columns["time"].append(elapsed)
-        columns["unit_rho_gap"].append(_unit_rho_gaps(network, W_tilde))
+        columns["unit_rho_gap"].append(network.unit_rho_gaps(W_tilde))
 
     record(0.0)
     bar = tqdm(total=iterations, disable=progress is False, delay=0 if progress else 5.0, desc=f"{optimizer} training")
@@ -115,7 +114,7 @@ def train(model: nn.Module, network, optimizer: str = "sgd", lr: float = 0.1, it
         bar.close()
     W_tilde = model.effective_weights(network.S)
 
-    lengths, directions = _split(network, W_tilde)
+    lengths, directions = network.split(W_tilde)
     method = ("bn-" if isinstance(model, BNHiddenLayer) else "") + optimizer
     trace = {key: np.asarray(value) for key, value in columns.items()}
     return OptimizationResult(method, W_tilde, lengths, directions, trace,
