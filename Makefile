@@ -19,8 +19,12 @@ PDF := _build/pdf/length-and-direction.pdf
 # instead of oversubscribing them (OPENBLAS_CORETYPE is left as it is).
 TEST_JOBS ?= 2
 ONE_THREAD := OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1
-# whole test files to a worker, so that a module-scoped fixture (a grading run, a JupyterLab session) runs once
+# whole files (a notebook, a test file) to a worker, so that a module-scoped fixture (a JupyterLab
+# session, the browser's report) and a notebook's kernel serve one worker only
 XDIST = $(if $(filter-out 0 1,$(TEST_JOBS)),-n $(TEST_JOBS) --dist loadfile)
+# test-lib: the tests that share an expensive module fixture are marked with one xdist_group (the
+# grading run of tests/test_grade.py); every other test goes to whichever worker is free
+XDIST_GROUPS = $(if $(filter-out 0 1,$(TEST_JOBS)),-n $(TEST_JOBS) --dist loadgroup)
 
 .PHONY: mutation all book execute pdf test test-lib test-notebooks test-build test-published test-nbgrader browser-deps sandbox-deps lab benchmark venv clean student grade nbgrader
 
@@ -36,8 +40,8 @@ $(STAMP): requirements.txt pyproject.toml
 venv: $(STAMP)
 
 ## Run every notebook of the book afresh, TEST_JOBS at a time, into _build/.jupyter_cache, where the
-## build, the PDF and test-notebooks read their outputs (tools/execute_book.py): each chapter runs once
-## per `make book` or `make test`; a notebook that fails stops make with its traceback
+## build and the PDF read their outputs (tools/execute_book.py): the two builds of `make book` or
+## `make test` share one run of each chapter; a notebook that fails stops make with its traceback
 execute: $(STAMP)
 	$(ONE_THREAD) $(BIN)/python tools/execute_book.py --jobs $(TEST_JOBS)
 
@@ -60,11 +64,13 @@ test: $(STAMP) sandbox-deps browser-deps
 	$(MAKE) -j$(TEST_JOBS) --output-sync=target PDF_AFTER=test-build test-published test-notebooks test-lib test-nbgrader
 
 test-lib: $(STAMP) sandbox-deps
-	$(ONE_THREAD) $(BIN)/python -m pytest $(XDIST) -m "not published and not nbgrader and not notebooks" tests
+	$(ONE_THREAD) $(BIN)/python -m pytest $(XDIST_GROUPS) -m "not published and not nbgrader" tests
 
-# every code cell of the notebooks ran without an error, in the run that `execute` made (tests/test_notebook_cells.py)
-test-notebooks: $(STAMP) execute
-	$(BIN)/python -m pytest -m notebooks tests/test_notebook_cells.py
+# nbval runs every notebook of the book as a test (one test per code cell), each notebook in a kernel
+# of its own, on the pytest-xdist workers (a whole notebook to one worker); it runs beside the build's
+# own run of the notebooks (`execute`), not from its outputs
+test-notebooks: $(STAMP)
+	$(ONE_THREAD) $(BIN)/python -m pytest $(XDIST) --nbval-lax --nbval-current-env --nbval-cell-timeout=300 book
 
 test-build: $(STAMP) execute
 	$(BOOK_BUILD)
