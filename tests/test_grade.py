@@ -137,6 +137,12 @@ os.write(1, b"\\xff\\xfe not utf-8 \\x80")
 os.write(2, b"\\xff")"""
 
 
+#: The tests that read the one grading run of ``graded`` go to one pytest-xdist worker together (``make
+#: test``: ``--dist loadgroup``), so that it runs once; the other tests of this file go to whichever
+#: worker is free, instead of queueing behind it and each other as whole files do.
+ONE_GRADING = pytest.mark.xdist_group("test_grade-graded")
+
+
 @pytest.fixture(scope="module")
 def runs_folder(tmp_path_factory):
     """The temporary folder the grader's runs go to (TMPDIR), to check that nothing is left in it."""
@@ -199,6 +205,7 @@ def _full_marks(graded, student_name: str, chapter: str = LS) -> bool:
     return all(_same_points(row["points"], row["max_points"]) for row in rows)
 
 
+@ONE_GRADING
 @pytest.mark.slow
 def test_correct_submissions_get_every_point_in_two_chapters(graded):
     book = graded["book"]
@@ -215,6 +222,7 @@ def test_correct_submissions_get_every_point_in_two_chapters(graded):
     assert re.search(r"1[0-9] cells tagged skip-grading not run", graded["rows"]["alice", f"{LS}.ipynb", NOTEBOOK_ROW]["message"])
 
 
+@ONE_GRADING
 @pytest.mark.slow
 def test_subtle_bugs_get_partial_credit_and_feedback_names_the_case(graded):
     rows = graded["rows"]
@@ -229,6 +237,7 @@ def test_subtle_bugs_get_partial_credit_and_feedback_names_the_case(graded):
     assert "expected:" in feedback and "returned:" in feedback
 
 
+@ONE_GRADING
 @pytest.mark.slow
 def test_stubs_score_nothing_and_say_not_written(graded):
     for label in CODING[LS]:
@@ -237,6 +246,7 @@ def test_stubs_score_nothing_and_say_not_written(graded):
     assert _same_points(graded["book"]["carol"]["autograded"], 0)
 
 
+@ONE_GRADING
 @pytest.mark.slow
 def test_delegating_to_lib_is_flagged_for_the_lecturer_not_for_the_student(graded):
     row = graded["rows"]["dave", f"{LS}.ipynb", "ex-ls-rayleigh-gradient"]
@@ -246,6 +256,7 @@ def test_delegating_to_lib_is_flagged_for_the_lecturer_not_for_the_student(grade
     assert not graded["book"]["alice"]["flags"]
 
 
+@ONE_GRADING
 @pytest.mark.slow
 def test_replacing_the_grading_functions_forges_nothing(graded):
     for label in CODING[LS]:
@@ -254,6 +265,7 @@ def test_replacing_the_grading_functions_forges_nothing(graded):
     assert "changes lib.exercises.record_outcomes" in flagged and "changes lib.exercises.CodingExercise.judge" in flagged
 
 
+@ONE_GRADING
 @pytest.mark.slow
 def test_copying_the_references_values_gets_points_and_is_flagged(graded):
     """The limit of grading by values: the notebook computed the right values with lib's reference. Flagged."""
@@ -261,6 +273,7 @@ def test_copying_the_references_values_gets_points_and_is_flagged(graded):
     assert "changes lib.exercises.record_outcomes" in graded["book"]["frank"]["flags"]
 
 
+@ONE_GRADING
 @pytest.mark.slow
 def test_a_process_left_behind_dies_with_its_grading_and_changes_no_later_result(graded):
     assert not [p for p in psutil.process_iter(["cmdline"]) if graded["marker"] in " ".join(p.info["cmdline"] or [])]
@@ -269,11 +282,13 @@ def test_a_process_left_behind_dies_with_its_grading_and_changes_no_later_result
         assert not graded["started"].exists()  # the sandbox let it write nothing outside its folder
 
 
+@ONE_GRADING
 @pytest.mark.slow
 def test_printing_and_bytes_that_are_not_utf8_change_nothing(graded):
     assert _full_marks(graded, "noisy")
 
 
+@ONE_GRADING
 @pytest.mark.slow
 def test_files_that_are_not_notebooks_are_refused_with_a_row(graded):
     rows = graded["rows"]
@@ -285,6 +300,7 @@ def test_files_that_are_not_notebooks_are_refused_with_a_row(graded):
     assert not [key for key in rows if key[0].startswith(".") or key[1] == "notes.txt"]
 
 
+@ONE_GRADING
 @pytest.mark.slow
 def test_the_gradebook_has_a_row_per_student_and_a_column_per_exercise(graded):
     with (graded["out"] / "gradebook.csv").open(encoding="utf-8", newline="") as handle:
@@ -306,6 +322,7 @@ def test_the_gradebook_has_a_row_per_student_and_a_column_per_exercise(graded):
     assert _same_points(graded["book"]["alice"]["autograded"], graded["book"]["bob"]["autograded_max"])
 
 
+@ONE_GRADING
 @pytest.mark.slow
 def test_the_sandbox_is_said_in_the_gradebook_and_summary(graded):
     used = {row["sandbox"] for row in graded["book"].values()}
@@ -313,11 +330,13 @@ def test_the_sandbox_is_said_in_the_gradebook_and_summary(graded):
     assert "Sandbox: " in (graded["out"] / "grades.md").read_text(encoding="utf-8")
 
 
+@ONE_GRADING
 @pytest.mark.slow
 def test_every_temporary_file_is_removed(graded, runs_folder):
     assert list(runs_folder.iterdir()) == []
 
 
+@ONE_GRADING
 @pytest.mark.slow
 def test_existing_tables_are_not_overwritten_without_force(graded, capsys):
     before = (graded["out"] / "gradebook.csv").read_text()
@@ -374,7 +393,10 @@ def test_a_notebook_that_ignores_interrupts_is_stopped_with_everything_it_starte
     path = _save(tmp_path, "stubborn", _filled(LS, extra=[
         f"import ctypes, subprocess, sys\nctypes.CDLL(None).prctl(15, {name.encode()!r}, 0, 0, 0)\n"
         f"subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(300)', {name!r}])",
-        "while True:\n    try:\n        while True:\n            pass\n    except KeyboardInterrupt:\n        pass"]))
+        # it waits instead of spinning: the grader's limit is on wall-clock time, and a spinning loop burnt a core
+        # for the 40 s of the limit, twice, while the rest of `make test` ran
+        "import time\nwhile True:\n    try:\n        while True:\n            time.sleep(0.05)\n"
+        "    except KeyboardInterrupt:\n        pass"]))
     rows = _grade_one(path, mode, timeout=40.0, cell_timeout=60.0)
     assert rows[0].status == "stopped" and "did not finish within the notebook's time limit" in rows[0].message
     assert {r.status for r in rows[1:] if r.points is not None} == {"not graded"}  # the grader's cell never ran
@@ -478,7 +500,7 @@ def test_only_the_folders_of_killed_gradings_are_removed(tmp_path):
 @pytest.mark.slow
 def test_cells_that_raise_loop_or_exit_are_recorded_and_the_rest_graded(tmp_path):
     path = _save(tmp_path, "mixed", _filled(LS, {"ex-ls-gdnp-step": 'def gdnp_step(w, S, u):\n    raise NotImplementedError("x")'},
-                                            extra=["raise RuntimeError('a cell that fails')", "while True:\n    pass",
+                                            extra=["raise RuntimeError('a cell that fails')", "import time\nwhile True:\n    time.sleep(0.05)",
                                                    "import sys\ndef optimal_length(w, S, u):\n    sys.exit('done')"]))
     rows = {row.exercise: row for row in _grade_one(path, timeout=200.0, cell_timeout=20.0)}
     notebook = rows[NOTEBOOK_ROW]
