@@ -22,9 +22,6 @@ ONE_THREAD := OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1
 # whole files (a notebook, a test file) to a worker, so that a module-scoped fixture (a JupyterLab
 # session, the browser's report) and a notebook's kernel serve one worker only
 XDIST = $(if $(filter-out 0 1,$(TEST_JOBS)),-n $(TEST_JOBS) --dist loadfile)
-# test-lib: the tests that share an expensive module fixture are marked with one xdist_group (the
-# grading run of tests/test_grade.py); every other test goes to whichever worker is free
-XDIST_GROUPS = $(if $(filter-out 0 1,$(TEST_JOBS)),-n $(TEST_JOBS) --dist loadgroup)
 
 .PHONY: mutation all book execute pdf test test-lib test-notebooks test-build test-published test-nbgrader browser-deps sandbox-deps lab benchmark venv clean student grade nbgrader
 
@@ -57,14 +54,14 @@ pdf: $(STAMP) browser-deps execute | $(PDF_AFTER)
 	# the web pages link the PDF from their footer (_ext/book_edition.py)
 	if [ -d _build/html/_static ]; then cp $(PDF) _build/html/_static/; fi
 
-## Run every test: lib and hygiene tests, every cell of every notebook, the -W build, then the
+## Run every test: lib and hygiene tests, every notebook under nbval, the -W build, then the
 ## built book in a browser and its PDF, and nbgrader on a problem set; TEST_JOBS (2) targets at once,
 ## the build's chain first (it is the longest), each target's output in one piece
 test: $(STAMP) sandbox-deps browser-deps
 	$(MAKE) -j$(TEST_JOBS) --output-sync=target PDF_AFTER=test-build test-published test-notebooks test-lib test-nbgrader
 
 test-lib: $(STAMP) sandbox-deps
-	$(ONE_THREAD) $(BIN)/python -m pytest $(XDIST_GROUPS) -m "not published and not nbgrader" tests
+	$(ONE_THREAD) $(BIN)/python -m pytest $(XDIST) -m "not published and not nbgrader" tests
 
 # nbval runs every notebook of the book as a test (one test per code cell), each notebook in a kernel
 # of its own, on the pytest-xdist workers (a whole notebook to one worker); it runs beside the build's
