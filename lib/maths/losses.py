@@ -302,7 +302,7 @@ def _squared_sigmoid_first(t, out=None):
     out *= sigma
     out *= sigma
     out *= 2.0
-    return out  # 2 sigma sigma' = 2 sigma^2 sigma(-t)
+    return out  # 2 sigma sigma'
 
 
 def _squared_sigmoid_second(t, out=None):
