@@ -109,8 +109,14 @@ def as_callback(callback) -> Callable[[IntermediateResult], bool] | None:
     return lambda result: callback(result.t, result.w_tilde, result.g, result.w) and False
 
 
+def _as_entry(value):
+    """A recorded value: a float, or an array of floats (the lengths of a network's units)."""
+    value = np.asarray(value, dtype=float)
+    return float(value) if value.ndim == 0 else value
+
+
 class Trace:
-    """The per-iterate record of a run, turned into an :class:`~lib.OptimizationResult` at the end.
+    r"""The per-iterate record of a run, turned into an :class:`~lib.OptimizationResult` at the end.
 
     Parameters
     ----------
@@ -126,6 +132,8 @@ class Trace:
         The quantities recorded so far (the deferred :math:`S^{-1}`-norms completed first).
     stopped : int or None
         The iteration at which the callback stopped the run, if it did.
+    last_along : float
+        :math:`\nabla f^\top\hat w` of the last recorded iterate (the length part of its gradient).
     """
 
     def __init__(self, problem, method: str, callback=None):
@@ -143,6 +151,7 @@ class Trace:
         self._parts = False
         self._overflow: int | None = None  # the first state whose deferred norms left float64
         self._states = 0
+        self.last_along = float("nan")
         self.start = time.perf_counter()
 
     @property
@@ -169,16 +178,8 @@ class Trace:
         self._append(values)
 
     def _append(self, values: dict) -> None:
-        columns = self._columns
         for key, value in values.items():
-            if not isinstance(value, float):
-                value = np.asarray(value, dtype=float)
-                value = float(value) if value.ndim == 0 else value
-            column = columns.get(key)
-            if column is None:
-                columns[key] = [value]
-            else:
-                column.append(value)
+            self._push(key, value if isinstance(value, float) else _as_entry(value))
 
     def record(self, evaluation, w_hat: np.ndarray, S_w_hat: np.ndarray, g: float, parts: bool = False,
                w: np.ndarray | None = None, w_tilde: np.ndarray | None = None, **extra: float) -> bool:
@@ -202,20 +203,31 @@ class Trace:
             if not math.isfinite(loss_gap):
                 return False
             extra = dict(extra, loss_gap=loss_gap)
-        values = dict(loss=loss, length=float(g), **extra)
-        if parts:
-            values["grad_norm_sq_length"] = along * along
-        values["time"] = self.elapsed()
-        if not all(math.isfinite(value) if isinstance(value, float) else np.all(np.isfinite(value))
-                   for value in extra.values()):
-            return False
+        for key, value in extra.items():
+            if not (math.isfinite(value) if isinstance(value, float) else np.all(np.isfinite(value))):
+                return False
         if parts != self._parts:
             self.flush()
             self._parts = parts
         self._states += 1
-        self._append(values)
+        push = self._push
+        push("loss", loss)
+        push("length", float(g))
+        for key, value in extra.items():
+            push(key, value if isinstance(value, float) else _as_entry(value))
+        if parts:
+            push("grad_norm_sq_length", along * along)
+        push("time", self.elapsed())
+        self.last_along = along
         self._defer(grad, w_hat, S_w_hat, along)
         return True
+
+    def _push(self, key: str, value) -> None:
+        column = self._columns.get(key)
+        if column is None:
+            self._columns[key] = [value]
+        else:
+            column.append(value)
 
     def _defer(self, grad: np.ndarray, w_hat: np.ndarray, S_w_hat: np.ndarray, along: float) -> None:
         """Keep the vectors of one iterate; compute the S^-1-norms of a full block."""
@@ -382,6 +394,7 @@ class DecoupledRun:
         self.w = w
         self.ray = problem.ray(w)  # validates w, once; later directions re-aim this ray (no object per step)
         self.reaim = getattr(self.ray, "aim", None)
+        self.evaluation = None  # of the last visited iterate
         self.last_change = None
         if g0 is None:
             self.g = self._search(0.0)
@@ -424,13 +437,16 @@ class DecoupledRun:
             recorded = self.trace.record(evaluation, w_hat, self.S_w_hat, g)
         if not recorded:
             raise self.trace.diverged(t, "the loss or gradient is not finite", self.w_tilde, g, self.w, self.info)
+        self.evaluation = evaluation
         self.trace.report(t, self.w_tilde, g, self.w, evaluation.loss)
         return evaluation
 
     def direction_residual(self, evaluation) -> np.ndarray:
         r""":math:`\nabla F - (\nabla F^\top\hat w)\,S\hat w` at the last visited iterate (lemma
         ``lem-bn-gradients``: :math:`\nabla_w f = (g/\|w\|_S)` times this)."""
-        return evaluation.grad - float(evaluation.grad @ self.ray.w_hat) * self.S_w_hat
+        grad = evaluation.grad
+        along = self.trace.last_along if evaluation is self.evaluation else float(grad @ self.ray.w_hat)
+        return grad - along * self.S_w_hat
 
     def move(self, t: int, w: np.ndarray) -> None:
         """Take the new direction ``w`` (oriented like the current one) and search its length."""
