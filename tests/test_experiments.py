@@ -146,3 +146,15 @@ def test_tune_gd_step_is_the_book_grid_over_zeta_widened_and_refined():
         tune_gd_step(run, -1.0)
     with pytest.raises(ValueError, match="factors"):
         tune_gd_step(run, zeta, factors=(4.0,))
+
+
+def test_breast_cancer_is_scikit_learns_data():
+    from sklearn.datasets import load_breast_cancer
+
+    from lib.book.datasets import breast_cancer
+
+    X, target = breast_cancer()
+    reference = load_breast_cancer()
+    # the same decimal strings parsed by the same float parser: equal to the bit, so any tolerance would do
+    np.testing.assert_allclose(X, reference.data, rtol=1e-15, atol=0.0)
+    np.testing.assert_array_equal(target, reference.target)
