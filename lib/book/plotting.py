@@ -24,7 +24,7 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.text import Text
 
-__all__ = ["PALETTE", "BOOK_WIDTH", "DPI", "use_book_style", "convergence_plot", "new_figure", "text_metadata"]
+__all__ = ["PALETTE", "BOOK_WIDTH", "DPI", "PHONE_FONT_SIZE", "use_book_style", "convergence_plot", "new_figure", "text_metadata"]
 
 #: Okabe-Ito colours, in the order the book uses them: one hue family each for the first six
 #: (sky blue, a second blue, and yellow, a light second orange, come last).
@@ -43,6 +43,11 @@ PALETTE = {
 BOOK_WIDTH = 6.25
 #: Dots per inch of the figures on the page.
 DPI = 110
+#: Text size in points that stays legible (9 CSS pixels) when a figure as wide as the column is
+#: shown on a phone 390 pixels wide: the 688-pixel figure is then scaled to about 358 pixels, so
+#: 9 px on the phone are 17.3 px in the PNG, 11.3 points at :data:`DPI` (the legends, half a
+#: point smaller than the rest, are 11.5).
+PHONE_FONT_SIZE = 12.0
 #: Panels side by side at most; more panels go on further rows.
 MOST_PANELS_A_ROW = 2
 
@@ -56,8 +61,12 @@ METHOD_COLOURS = {
 }
 
 
-def use_book_style() -> None:
-    """Set matplotlib's defaults to the book's style (call once at the top of a chapter)."""
+def use_book_style(font_size: float = 9.0) -> None:
+    """Set matplotlib's defaults to the book's style (call once at the top of a chapter).
+
+    ``font_size`` in points (legends half a point smaller); :data:`PHONE_FONT_SIZE` keeps a
+    figure as wide as the column legible on a phone.
+    """
     mpl.rcParams.update(
         {
             "figure.facecolor": "white",
@@ -71,24 +80,26 @@ def use_book_style() -> None:
             "axes.spines.top": False,
             "axes.spines.right": False,
             "legend.frameon": False,
-            "font.size": 9,
-            "legend.fontsize": 8.5,
+            "font.size": font_size,
+            "legend.fontsize": font_size - 0.5,
             "lines.linewidth": 1.8,
         }
     )
     _record_text_sizes_in_png()
 
 
-def new_figure(panels: int = 1, width: float = BOOK_WIDTH, height: float | None = None, **kwargs):
+def new_figure(panels: int = 1, width: float = BOOK_WIDTH, height: float | None = None, font_size: float = 9.0,
+               **kwargs):
     """A figure with ``panels`` axes in the book's style, at most two side by side.
 
     One or two panels make one row; three or four a grid of two rows, and so on. ``height`` is the
     height of the whole figure (by default 3.4 inches a row). Returns the figure and its axes: one
-    Axes for one panel, else an array of ``panels`` Axes in reading order.
+    Axes for one panel, else an array of ``panels`` Axes in reading order. ``font_size`` as for
+    :func:`use_book_style` (:data:`PHONE_FONT_SIZE` for figures of several panels).
     """
     if int(panels) != panels or panels < 1:
         raise ValueError(f"panels must be a positive integer, got {panels!r}")
-    use_book_style()
+    use_book_style(font_size)
     rows, columns = math.ceil(panels / MOST_PANELS_A_ROW), min(panels, MOST_PANELS_A_ROW)
     height = 3.4 * rows if height is None else height
     fig, axes = plt.subplots(rows, columns, figsize=(width, height), constrained_layout=True, squeeze=False, **kwargs)
