@@ -238,3 +238,49 @@ def test_the_contents_give_the_page_on_which_each_chapter_starts(source):
     assert number, f"the table of contents gives no page for {title!r}: {entry!r}"
     start = " ".join(_normalized(pages[int(number.group(1)) - 1]).split()[:40]).lower().replace("- ", "-")
     assert title in start, f"the contents send {title!r} to p. {number.group(1)}, which starts {start[:80]!r}"
+
+
+def _headings() -> list[str]:
+    """The text of every heading of the book's sources (levels 1-4), as the PDF prints it (lower case),
+    without MyST targets, roles and headings with math (their printed text differs from the source)."""
+    headings = []
+    for source in layout.pages(ROOT):
+        for cell in read_cells(source):
+            if cell["cell_type"] != "markdown":
+                continue
+            for heading in re.findall(r"^#{1,4} (.+)$", cell["source"], re.MULTILINE):
+                heading = re.sub(r"\{[^}]*\}`?|`", "", heading).strip()
+                if "$" not in heading:
+                    headings.append(" ".join(_normalized(heading).split()).lower())
+    return headings
+
+
+def _stranded_headings(pages: list[str], headings: list[str]) -> list[tuple[int, str]]:
+    """The pages whose last line of text (the page number left out) is a heading, or the start of
+    one that goes on over the page: a heading cut off from the text it heads."""
+    stranded = []
+    for number, page in enumerate(pages, start=1):
+        lines = [line for line in page.splitlines() if line.strip() and not re.fullmatch(r"\s*\d+\s*", line)]
+        if not lines:
+            continue
+        last = re.sub(r"^[\d.]+\s+", "", " ".join(_normalized(lines[-1]).split()).lower())  # "2.3 Title" as "title"
+        if any(last == heading or (len(last) >= 12 and heading.startswith(last)) for heading in headings if len(heading) > 3):
+            stranded.append((number, last))
+    return stranded
+
+
+def test_the_heading_rule_sees_a_stranded_heading():
+    headings = ["the rate of gdnp on least squares", "exercises"]
+    pages = ["text\n\n2.3 The rate of GDNP on\n\n   12\n", "least squares\ntext\n  13\n", "Some text\n  14", "Exercises\n"]
+    assert _stranded_headings(pages, headings) == [(1, "the rate of gdnp on"), (4, "exercises")]
+
+
+def test_no_heading_is_the_last_line_of_a_pdf_page():
+    """A heading at the foot of a page, its text on the next (issue 14): the print style sheet keeps
+    a heading with what follows (break-after: avoid); this fails if a page ever ends with one."""
+    if not PDF.is_file():
+        pytest.fail(f"{PDF} is missing: run `make pdf`")
+    headings = _headings()
+    assert len(headings) > 50, f"only {len(headings)} headings read from the sources: is the rule broken?"
+    stranded = _stranded_headings(_pdf_pages_text(PDF), headings)
+    assert not stranded, f"these pages of the PDF end with a heading whose text is on the next page: {stranded}"

@@ -91,6 +91,35 @@ def test_network_gd_takes_both_callbacks_and_stops():
     assert stopped.info["stopped_by_callback"] == 2 and len(stopped.trace["loss"]) == 3 and len(stopped.trace["step"]) == 2
 
 
+@pytest.mark.parametrize("name", ["network_adam", "network_bn_gd"])
+def test_adam_and_bn_gd_take_both_callbacks_and_stop(name):
+    """network_adam and network_bn_gd took only callback(t, W) and built their trace by hand."""
+    X = rng_from(2).standard_normal((200, 4))
+    y = np.sign(X @ np.ones(4) + 0.3 * rng_from(3).standard_normal(200))
+    network = lib.HiddenLayerNetwork(X, y, theta=np.array([1.0, -0.5]))
+    W0, trainer = rng_from(4).standard_normal((2, 4)), getattr(lib.network_training, name)
+    states = []
+    full = trainer(network, W0, iterations=6, step=0.05, callback=lambda intermediate_result: states.append(intermediate_result))
+    assert [state.t for state in states] == list(range(7)) and "stopped_by_callback" not in full.info
+    # the reported state is the recorded one: the loss at w_tilde, its rows split into g and w
+    for state in states:
+        np.testing.assert_allclose(state.loss, network.loss(state.w_tilde), rtol=1e-12)
+        np.testing.assert_allclose(state.g[:, None] * state.w, state.w_tilde, rtol=1e-12, atol=1e-15)
+    stopped = trainer(network, W0, iterations=6, step=0.05, callback=lambda intermediate_result: intermediate_result.t == 2)
+    assert stopped.info["stopped_by_callback"] == 2 and len(stopped.trace["loss"]) == 3
+    np.testing.assert_allclose(stopped.trace["loss"], full.trace["loss"][:3], rtol=1e-12)
+
+
+def test_bn_gd_with_a_huge_step_raises_divergence():
+    """network_bn_gd with a step far above 2/zeta returned NaN weights without raising."""
+    X = rng_from(2).standard_normal((200, 4))
+    y = np.sign(X @ np.ones(4) + 0.3 * rng_from(3).standard_normal(200))
+    network = lib.HiddenLayerNetwork(X, y, theta=np.array([1.0, -0.5]))
+    with pytest.raises(lib.DivergenceError, match="bn-sgd diverged at iteration") as caught:
+        lib.network_training.network_bn_gd(network, rng_from(4).standard_normal((2, 4)), iterations=5, step=1e300)
+    assert np.all(np.isfinite(caught.value.result.trace["loss"]))
+
+
 def test_the_length_search_is_an_object_passed_to_gdnp():
     problem = random_halfspace(5, 10.0, seed=1)
     by_arguments = lib.gdnp(problem, np.ones(5), iterations=6, bisection_steps=8)

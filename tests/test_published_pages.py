@@ -234,6 +234,28 @@ def test_nothing_overflows_its_box_at_desktop_width(report, page):
     assert not overflowing, f"{page}: {len(overflowing)} elements do not fit their box at 1280 px: {_described(overflowing)}"
 
 
+def _overlap(a: dict, b: dict) -> float:
+    """The area (px^2) that two boxes of the page share."""
+    return max(0.0, min(a["right"], b["right"]) - max(a["left"], b["left"])) * \
+        max(0.0, min(a["bottom"], b["bottom"]) - max(a["top"], b["top"]))
+
+
+def test_the_overlap_rule_sees_a_number_on_a_formula():
+    formula = dict(left=0, right=300, top=0, bottom=40)
+    assert _overlap(formula, dict(left=280, right=320, top=10, bottom=30)) > 0  # on top of its end
+    assert not _overlap(formula, dict(left=280, right=320, top=40, bottom=60)) > 0  # on the line below
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_equation_numbers_do_not_sit_on_their_formula_on_a_phone(report, page):
+    """At 390 px the column holds a formula or its number, not both on one line (issue 14): the
+    style sheet puts the number on a line of its own, and this fails if it ever sits on the formula
+    again (more than 1 px^2 shared, the antialiased edge of two boxes that touch)."""
+    numbers = report[page]["phone"]["equationNumbers"]
+    on_top = [f"{n['text']} ({n['id']})" for n in numbers if n["formula"] and _overlap(n["number"], n["formula"]) > 1]
+    assert not on_top, f"{page}: at 390 px these equation numbers sit on their formula: {on_top}"
+
+
 @pytest.mark.parametrize("page", PAGES)
 def test_the_page_does_not_scroll_sideways_on_a_phone(report, page):
     phone = report[page]["phone"]

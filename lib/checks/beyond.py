@@ -12,7 +12,7 @@ import numpy as np
 from ..maths import decoupling
 from ..solvers.bngd import bngd
 from ..problems.instances import random_least_squares, rng_from, spd_with_spectrum
-from . import CheckResult, largest, verifies
+from .registry import CheckResult, largest, verifies
 from .reparametrization import LogCoshObjective
 
 CHAPTER = "05-beyond"

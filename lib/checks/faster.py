@@ -15,7 +15,7 @@ from ..problems.instances import random_least_squares, rng_from
 from ..solvers.locally_optimal import locally_optimal
 from ..solvers.momentum import heavy_ball, momentum_gdnp
 from ..solvers.rayleigh_ritz import rayleigh_ritz
-from . import CheckResult, largest, verifies
+from .registry import CheckResult, largest, verifies
 
 CHAPTER = "06-faster"
 

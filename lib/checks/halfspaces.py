@@ -21,7 +21,7 @@ from ..problems.halfspace import Halfspace
 from ..problems.instances import random_halfspace, rng_from, spd_with_spectrum
 from ..maths.losses import LOSSES
 from ..solvers.descent import gdnp
-from . import CheckResult, largest, smallest, verifies
+from .registry import CheckResult, largest, smallest, verifies
 from .constants import loss_constants
 from .halfspace_reference import (EPS, GradientParts, MomentConstants, ReferenceRay, gaussian_draws,
                                   gradient_coefficients, moment_constants, objective_terms,

@@ -19,7 +19,7 @@ from ..problems.instances import random_least_squares, random_rotation, rng_from
 from ..problems.least_squares import LeastSquares
 from ..maths.rayleigh import compressed_rate
 from ..solvers.descent import gd, gdnp
-from . import CheckResult, largest, smallest, verifies
+from .registry import CheckResult, largest, smallest, verifies
 
 CHAPTER = "02-least-squares"
 

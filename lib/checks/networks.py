@@ -28,7 +28,7 @@ from ..problems.network_gaussian import GaussianHiddenLayer, quadrature_rule
 from ..problems.network_line import NetworkOnLine
 from ..solvers.network_training import unitwise_gdnp
 from ..solvers.descent import gdnp
-from . import CheckResult, largest, smallest, verifies
+from .registry import CheckResult, largest, smallest, verifies
 from .constants import loss_constants, supremum
 from .halfspaces import gaussian_sample, z_scores
 

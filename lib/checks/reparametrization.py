@@ -18,7 +18,7 @@ import numpy as np
 from ..maths import decoupling
 from ..problems.instances import random_least_squares, rng_from, spd_with_spectrum
 from ..solvers.descent import gd, gdnp
-from . import CheckResult, largest, verifies
+from .registry import CheckResult, largest, verifies
 
 CHAPTER = "01-reparametrization"
 

@@ -13,7 +13,7 @@ import numpy as np
 from ..solvers.bngd import bngd
 from ..problems.instances import random_least_squares, rng_from
 from ..problems.least_squares import LeastSquares
-from . import register
+from .registry import register
 from .checker import Case, CodingExercise
 
 CHAPTER = "05-beyond"

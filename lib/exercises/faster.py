@@ -15,7 +15,7 @@ import numpy as np
 from ..problems.instances import random_least_squares, rng_from
 from ..problems.least_squares import LeastSquares
 from ..solvers.momentum import heavy_ball
-from . import register
+from .registry import register
 from .checker import Case, CodingExercise
 
 CHAPTER = "06-faster"

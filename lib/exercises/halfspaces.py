@@ -23,7 +23,7 @@ from ..maths.bisection import bisection
 from ..problems.instances import random_halfspace, rng_from
 from ..maths.losses import squared_sigmoid
 from ..solvers.descent import gdnp_step_size
-from . import register
+from .registry import register
 from .checker import Case, CodingExercise, Described
 
 CHAPTER = "03-halfspaces"

@@ -18,7 +18,7 @@ from ..maths import rayleigh
 from ..problems.instances import random_least_squares, rng_from
 from ..problems.least_squares import LeastSquares
 from ..solvers.descent import gdnp
-from . import register
+from .registry import register
 from .checker import Case, CodingExercise
 
 CHAPTER = "02-least-squares"

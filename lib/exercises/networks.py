@@ -15,7 +15,7 @@ import numpy as np
 
 from ..problems.instances import random_halfspace, rng_from
 from ..problems.network import HiddenLayerNetwork
-from . import register
+from .registry import register
 from .checker import Case, CodingExercise
 
 CHAPTER = "04-networks"

@@ -15,7 +15,7 @@ import numpy as np
 
 from ..maths import decoupling
 from ..problems.instances import rng_from, spd_with_spectrum
-from . import register
+from .registry import register
 from .checker import Case, CodingExercise
 
 CHAPTER = "01-reparametrization"

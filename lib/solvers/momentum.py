@@ -64,7 +64,9 @@ def heavy_ball(problem, w0, iterations: int = 100, step: float | None = None, mo
         :math:`s > 0` and :math:`0 \le \beta < 1`; by default :func:`heavy_ball_parameters` of
         :math:`[\zeta/\kappa, \zeta]`, for least squares :math:`s = 2/(\sqrt L + \sqrt\mu)^2`.
     callback : callable, optional
-        Called as ``callback(t, w_tilde, g, w)`` with :math:`g = \|\tilde w_t\|_S`, :math:`w = \tilde w_t/g`.
+        See :func:`lib.core.trace.as_callback`: ``callback(intermediate_result)``, which stops the
+        run by returning True, or ``callback(t, w_tilde, g, w)``; here ``g`` :math:`= \|\tilde w_t\|_S`
+        and ``w`` :math:`= \tilde w_t/g`.
 
     Returns
     -------
@@ -88,7 +90,7 @@ def heavy_ball(problem, w0, iterations: int = 100, step: float | None = None, mo
     momentum = _checked_momentum(momentum, default_momentum)
     info = dict(step=step, momentum=momentum)
     trace = Trace(problem, "heavy_ball", callback)
-    previous = w_tilde
+    previous, norm = w_tilde, float("nan")  # the last iterate and its S-norm (w0 is finite: checked above)
     with np.errstate(over="ignore", invalid="ignore"):
         for t in range(iterations + 1):
             if not np.all(np.isfinite(w_tilde)):
@@ -141,7 +143,8 @@ def momentum_gdnp(problem, w0, iterations: int = 100, momentum: float | None = N
     bisection_steps, max_widenings, bracket_radius
         The length search, as for :func:`lib.gdnp`.
     callback : callable, optional
-        Called as ``callback(t, w_tilde, g, w)`` after each iterate is recorded.
+        See :func:`lib.core.trace.as_callback`: ``callback(intermediate_result)``, which stops the
+        run by returning True, or ``callback(t, w_tilde, g, w)``, after each iterate is recorded.
 
     Returns
     -------

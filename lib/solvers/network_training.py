@@ -9,8 +9,6 @@ and ``unit_rho_gap`` (shape ``(T + 1, m)``: each unit's :math:`\rho(w_i) - \rho^
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 
 from ..core.result import OptimizationResult
@@ -84,24 +82,32 @@ def network_gd(network: HiddenLayer, W0, iterations: int = 100, step: float | No
 
 def _first_order(network: HiddenLayer, method: str, state, weights, update, iterations: int, callback, info: dict):
     """The loop of :func:`network_adam` and :func:`network_bn_gd`: at every step evaluate the network
-    at ``W_tilde = weights(state)``, record it, call ``callback(t, W_tilde)``, then
-    ``state = update(t, state, grad)`` with ``grad`` the gradient in ``W_tilde``."""
-    columns = {"loss": [], "grad_norm_sq": [], "time": [], "unit_rho_gap": []}
-    start = time.perf_counter()
-    for t in range(iterations + 1):
-        W_tilde = weights(state)
-        evaluation = network.evaluate(W_tilde)
-        columns["loss"].append(evaluation.loss)
-        columns["grad_norm_sq"].append(network.grad_norm_sq(evaluation.grad))
-        columns["time"].append(time.perf_counter() - start)
-        columns["unit_rho_gap"].append(network.unit_rho_gaps(W_tilde))
-        if callback is not None:
-            callback(t, W_tilde.copy())
-        if t < iterations:
-            state = update(t, state, evaluation.grad)
-    lengths, directions = network.split(W_tilde)
-    trace = {key: np.asarray(value) for key, value in columns.items()}
-    return OptimizationResult(method, W_tilde, lengths, directions, trace, info)
+    at ``W_tilde = weights(state)``, record it and report it to the callback (as :func:`network_gd`
+    does), then ``state = update(t, state, grad)`` with ``grad`` the gradient in ``W_tilde``.
+
+    Raises
+    ------
+    DivergenceError
+        If the weights or the loss leave the float64 range; the run up to the last finite state is
+        attached as ``result``.
+    """
+    trace = Trace(network, method)
+    trace.callback = as_callback(_weights_callback(callback))
+    W_previous = None
+    with np.errstate(over="ignore", invalid="ignore"):
+        for t in range(iterations + 1):
+            W_tilde = weights(state)
+            finite = bool(np.all(np.isfinite(W_tilde)))  # else the network's evaluation refuses W_tilde
+            evaluation = network.evaluate(W_tilde) if finite else None
+            lengths, directions = network.split(W_tilde) if finite else (None, None)
+            if not (finite and np.all(np.isfinite(lengths)) and trace.record_layer(evaluation, W_tilde)):
+                last = W_tilde if W_previous is None else W_previous  # the last finite state
+                raise trace.diverged(t, f"the weights or the loss left the float64 range with step "
+                                     f"{info['step']:.3g}", last, *network.split(last), info)
+            if trace.report(t, W_tilde, lengths, directions, evaluation.loss) or t == iterations:
+                break
+            W_previous, state = W_tilde, update(t, state, evaluation.grad)
+    return trace.result(W_tilde, lengths, directions, info)
 
 
 def network_adam(network: HiddenLayer, W0, iterations: int = 100, step: float = 1e-3, callback=None) -> OptimizationResult:
@@ -127,12 +133,19 @@ def network_adam(network: HiddenLayer, W0, iterations: int = 100, step: float = 
     step : float, default 1e-3
         The learning rate :math:`\eta`.
     callback : callable, optional
-        Called as ``callback(t, W_tilde)`` at every iterate, :math:`t = 0, \dots, T`, with a copy.
+        As for :func:`network_gd`: ``callback(intermediate_result)``, which stops the run by
+        returning True, or ``callback(t, W_tilde)`` with a copy of :math:`\tilde W_t`, at every
+        iterate :math:`t = 0, \dots, T`.
 
     Returns
     -------
     OptimizationResult
         Method ``"adam"``, with the traces of :func:`network_gd`.
+
+    Raises
+    ------
+    DivergenceError
+        If the weights or the loss leave the float64 range.
     """
     _check_network(network)
     W_tilde = network.check_weights(W0)
@@ -176,12 +189,18 @@ def network_bn_gd(network: HiddenLayer, W0, lengths0=None, iterations: int = 100
     iterations : int, default 100
     step : float, default 0.1
     callback : callable, optional
-        Called as ``callback(t, W_tilde)`` at every iterate, with a copy of the effective weights.
+        As for :func:`network_gd` (``w_tilde`` the effective weights :math:`\tilde W_t`), which stops
+        the run by returning True; or ``callback(t, W_tilde)`` with a copy of the effective weights.
 
     Returns
     -------
     OptimizationResult
         Method ``"bn-sgd"``, with the traces of :func:`network_gd`.
+
+    Raises
+    ------
+    DivergenceError
+        If the weights or the loss leave the float64 range (a step far too large).
     """
     _check_network(network)
     directions = network.check_weights(W0)

@@ -84,7 +84,8 @@ def rayleigh_ritz(problem, w0, iterations: int = 100, bisection_steps: int | Non
     bisection_steps, max_widenings, bracket_radius
         The length search, as for :func:`lib.gdnp`.
     callback : callable, optional
-        Called as ``callback(t, w_tilde, g, w)`` after each iterate is recorded.
+        See :func:`lib.core.trace.as_callback`: ``callback(intermediate_result)``, which stops the
+        run by returning True, or ``callback(t, w_tilde, g, w)``, after each iterate is recorded.
 
     Returns
     -------

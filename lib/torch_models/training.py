@@ -41,7 +41,7 @@ def _run(iterations, step, model, X, y, loss_function, device, record, bar) -> N
         bar.update()
 
 
-def train(model: nn.Module, network, optimizer: str = "sgd", lr: float = 0.1, iterations: int = 100,
+def train(model: torch.nn.Module, network, optimizer: str = "sgd", lr: float = 0.1, iterations: int = 100,
           device=None, progress: bool | None = None) -> OptimizationResult:
     r"""Full-batch training of a :class:`BNHiddenLayer` or :class:`PlainHiddenLayer` with a torch optimizer.
 

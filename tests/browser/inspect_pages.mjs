@@ -227,6 +227,22 @@ async function inspect(context, origin, page, screenshots, axeSource) {
   return { page, status: response ? response.status() : null, mathjax, pageErrors, brokenResources, light, dark };
 }
 
+// Runs in the page: every numbered display's equation number and the box of its formula, so that the
+// test can see whether the number sits on top of the formula (a phone's column is too narrow for both
+// on one line: the style sheet puts the number on a line of its own there).
+function collectEquationNumbers() {
+  return [...document.querySelectorAll('div.math > span.eqno')].map((number) => {
+    const display = number.parentElement;
+    const formula = display.querySelector('mjx-container');
+    const box = (element) => {
+      const rect = element.getBoundingClientRect();
+      return { left: rect.left, right: rect.right, top: rect.top, bottom: rect.bottom };
+    };
+    return { id: display.id || '', text: number.textContent.trim(), number: box(number),
+             formula: formula ? box(formula) : null };
+  });
+}
+
 // The page at a phone's width: does the page itself scroll sideways, and which boxes are too wide?
 async function inspectOnAPhone(context, origin, page, screenshots) {
   const tab = await context.newPage();
@@ -239,6 +255,7 @@ async function inspectOnAPhone(context, origin, page, screenshots) {
     pageWidth: Math.max(document.documentElement.scrollWidth, document.body.scrollWidth),
   }));
   phone.overflow = await tab.evaluate(collectOverflow);
+  phone.equationNumbers = await tab.evaluate(collectEquationNumbers);
   phone.screenshot = path.join(screenshots, `${screenshotName(page)}-phone.png`);
   await tab.screenshot({ path: phone.screenshot, fullPage: true });
   await tab.close();
