@@ -4,7 +4,9 @@ Run with ``.venv/bin/python benchmarks/least_squares.py``. For each (d, kappa) b
 start from the same point (GD from w~0 = g*(w0) w0/||w0||_S, so both start from the same gap)
 and run side by side in this process; each timing is the median of ``REPEATS`` runs,
 alternating the two methods so that both see the same machine state. Times include the
-per-iteration trace that both solvers record (an O(d^2) solve with S^-1), as a user sees them.
+per-iteration trace that both solvers record (its S^-1-norms computed per block of iterates,
+one BLAS-3 product with S^-1), as a user sees them; ``benchmarks/peers.py --part floor`` divides
+them by the floor, one product S v.
 """
 
 from __future__ import annotations

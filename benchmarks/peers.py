@@ -2,6 +2,11 @@
 
 Run with ``.venv/bin/python benchmarks/peers.py`` (``make benchmark`` runs it); ``--full`` adds
 least squares with d = 1000 for GD and GDNP (minutes each) and the sample with n = 2e5, d = 100.
+``--part floor`` prints only the library's cost per iteration over the floor (issue 15, item 3:
+GD and GDNP on least squares at most 2x one product S v at d >= 200; GDNP on samples at most
+(2 + 0.3 T_s)x the two passes over the data); ``--part halfspace-target`` only the wall time of
+``lib.locally_optimal`` against scipy's L-BFGS-B on the four halfspace samples of item 2
+(n = 2e4, d = 50 and n = 2e5, d = 100; logistic and squared sigmoid).
 
 Peers: scipy's CG and a Cholesky solve on S w = -u, scipy's LOBPCG on the pencil (uu^T, S) (the
 largest eigenvalue |rho*|, from X = u, A applied as v -> u (u.v)), scipy's L-BFGS-B on the same
@@ -58,6 +63,24 @@ def timed(function, repeats=REPEATS):
         result = function()
         seconds.append(time.perf_counter() - start)
     return statistics.median(seconds), min(seconds), max(seconds), result
+
+
+def floor_ratio(run, floor_operation, iterations, repeats=REPEATS):
+    """Median, min and max over ``repeats`` of (seconds of ``run()``) / (seconds of ``iterations`` floor operations).
+
+    Each repeat times the run and then, right after it, ``iterations`` floor operations: the two
+    see the same machine state, so that the ratio, unlike the two times, survives a machine whose
+    load (and memory bandwidth) changes from second to second.
+    """
+    ratios = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        run()
+        middle = time.perf_counter()
+        for _ in range(iterations):
+            floor_operation()
+        ratios.append((middle - start) / (time.perf_counter() - middle))
+    return statistics.median(ratios), min(ratios), max(ratios)
 
 
 def iterations_to_target(run_solver, key, threshold, budget):
@@ -150,6 +173,17 @@ class SampleObjective:
         return float(np.mean(self.phi.value(v))), self.Z.T @ self.phi.first(v) / self.n
 
 
+def check_objective(problem, objective):
+    """lib's loss and gradient against ``objective``'s at five random points, to 1e-12 relative."""
+    check = np.random.default_rng(2)
+    for _ in range(5):
+        w = check.standard_normal(problem.dim) / np.sqrt(problem.dim)
+        ours, theirs = problem.evaluate(w), objective(w)
+        # both are means of n values of the same function: they agree to rounding, far below 1e-12
+        assert abs(ours.loss - theirs[0]) <= 1e-12 * abs(ours.loss)
+        assert np.linalg.norm(ours.grad - theirs[1]) <= 1e-12 * np.linalg.norm(ours.grad)
+
+
 def lbfgsb(objective, w0, maxiter, callback=None):
     return scipy.optimize.minimize(objective, w0, jac=True, method="L-BFGS-B", callback=callback,
                                    options=dict(maxiter=maxiter, maxfun=10 * maxiter, gtol=0.0, ftol=0.0, maxcor=10))
@@ -165,13 +199,7 @@ def sample_rows(rows, n, dim, loss):
 def sample_solver_rows(rows, name, problem, X, y, budget=2000):
     dim, n = problem.dim, problem.n
     objective = SampleObjective(problem)
-    check = np.random.default_rng(2)
-    for _ in range(5):
-        w = check.standard_normal(dim) / np.sqrt(dim)
-        ours, theirs = problem.evaluate(w), objective(w)
-        # both are means of n values of the same function: they agree to rounding, far below 1e-12
-        assert abs(ours.loss - theirs[0]) <= 1e-12 * abs(ours.loss)
-        assert np.linalg.norm(ours.grad - theirs[1]) <= 1e-12 * np.linalg.norm(ours.grad)
+    check_objective(problem, objective)
     Z, r, w1 = problem.Z, np.ones(n), np.ones(dim)
     floor = timed(lambda: Z.T @ (Z @ w1 + r), repeats=51)[0]
     w0 = np.ones(dim) / np.sqrt(np.ones(dim) @ problem.S @ np.ones(dim))
@@ -257,6 +285,109 @@ def breast_cancer_rows(rows):
     sample_solver_rows(rows, "breast cancer n=569 d=30 logistic", problem, X, y, budget=5000)
 
 
+# ---------------------------------------------------------------- cost per iteration over the floor (item 3)
+def floor_rows(library=lib, repeats=REPEATS):
+    """Seconds per iteration of ``library``'s gd and gdnp over the floor, side by side (list of rows).
+
+    ``library`` is ``lib`` or another copy of it (a former version, to compare in the same run).
+    Least squares: d = 200 and 1000, kappa = 1000, from w0 = u, the default trace; the floor is
+    one product S v. Samples: n = 2e4, d = 50, kappa = 20, T_s = 5 and 10; the floor is the two
+    passes Z^T (Z w + r). The runs are long enough (0.1 s and more) for the timer.
+    """
+    rows = []
+    for dim, iterations in ((200, 2000), (1000, 100)):
+        source = random_least_squares(dim, 1000.0, seed=0)
+        problem = library.LeastSquares(source.S, source.u)
+        v, S = np.ones(dim), problem.S
+        for name in ("gd", "gdnp"):
+            solver = getattr(library, name)
+            ratio = floor_ratio(lambda: solver(problem, source.u, iterations=iterations), lambda: S @ v, iterations, repeats)
+            rows.append(dict(problem=f"least squares d={dim} kappa=1000", method=name, target=2.0, ratio=ratio))
+    for loss in ("logistic", "squared_sigmoid"):
+        population = random_halfspace(50, 20.0, loss=loss, seed=0)
+        X, y = population.sample(20_000, seed=1)
+        problem = library.Halfspace.from_data(X, y, loss=loss)
+        Z, r, w1 = problem.Z, np.ones(problem.n), np.ones(problem.dim)
+        floor = lambda: Z.T @ (Z @ w1 + r)
+        for steps in (5, 10):
+            ratio = floor_ratio(lambda: library.gdnp(problem, w1, iterations=60, bisection_steps=steps), floor, 60, repeats)
+            rows.append(dict(problem=f"halfspace sample n=2e4 d=50 {loss}", method=f"gdnp T_s={steps}",
+                             target=2.0 + 0.3 * steps, ratio=ratio))
+        ratio = floor_ratio(lambda: library.gd(problem, w1, iterations=60), floor, 60, repeats)
+        rows.append(dict(problem=f"halfspace sample n=2e4 d=50 {loss}", method="gd", target=None, ratio=ratio))
+    return rows
+
+
+def floor_table(rows, labels=("lib",)) -> str:
+    """The floor rows; with several labels, ``rows`` is a list of row lists, one per library, side by side."""
+    columns = rows if len(labels) > 1 else [rows]
+    lines = ["| problem | method | " + " | ".join(f"{label}: per iteration / floor (median, min-max)" for label in labels)
+             + " | target | met |", "|---|---|" + "---:|" * len(labels) + "---:|---|"]
+    for parts in zip(*columns):
+        first, last = parts[0], parts[-1]
+        cells = " | ".join(f"{part['ratio'][0]:.2f} ({part['ratio'][1]:.2f}-{part['ratio'][2]:.2f})" for part in parts)
+        target = first["target"]
+        met = "" if target is None else ("yes" if last["ratio"][0] <= target else "no")
+        lines.append(f"| {first['problem']} | {first['method']} | {cells} | "
+                     f"{'' if target is None else f'{target:.1f}'} | {met} |")
+    return "\n".join(lines)
+
+
+# ---------------------------------------------------------------- locally optimal against L-BFGS-B (item 2)
+def halfspace_target_rows(sizes, repeats=3):
+    """Wall time of lib.locally_optimal and scipy's L-BFGS-B to ||grad f||^2_{S^-1} <= 1e-16, alternating runs.
+
+    For each sample the objectives are checked equal first (:class:`SampleObjective`, to 1e-12);
+    each method's iterations to the target come from a first run, and the timed runs make exactly
+    those iterations. Returns rows with the two medians (and min-max) and their ratio.
+    """
+    rows = []
+    for n, dim in sizes:
+        for loss in ("logistic", "squared_sigmoid"):
+            population = random_halfspace(dim, 20.0, loss=loss, seed=0)
+            X, y = population.sample(n, seed=1)
+            problem = lib.Halfspace.from_data(X, y, loss=loss)
+            objective = SampleObjective(problem)
+            check_objective(problem, objective)
+            w0 = np.ones(dim) / np.sqrt(np.ones(dim) @ problem.S @ np.ones(dim))
+            lo = lib.locally_optimal(problem, w0, iterations=400).iterations_to("grad_norm_sq", SAMPLE_TARGET)
+            iterates = []
+            lbfgsb(objective, w0, 4000, callback=lambda x: iterates.append(np.array(x)))
+            norms = np.array([float(g @ problem.S_inv @ g) for g in (objective(x)[1] for x in iterates)])
+            hits = np.flatnonzero(norms <= SAMPLE_TARGET)
+            lb = int(hits[0]) + 1 if hits.size else None
+            name = f"halfspace sample n={n:g} d={dim} {loss}"
+            if lo is None or lb is None:
+                rows.append(dict(problem=name, lo=lo, lb=lb))
+                continue
+            seconds = {"lo": [], "lb": []}
+            for _ in range(repeats):
+                for key, run in (("lo", lambda: lib.locally_optimal(problem, w0, iterations=lo)),
+                                 ("lb", lambda: lbfgsb(objective, w0, lb))):
+                    start = time.perf_counter()
+                    run()
+                    seconds[key].append(time.perf_counter() - start)
+            rows.append(dict(problem=name, lo=lo, lb=lb, seconds=seconds))
+            print(halfspace_target_table(rows), file=sys.stderr, flush=True)
+    return rows
+
+
+def halfspace_target_table(rows) -> str:
+    lines = ["| problem | lib.locally_optimal: its, ms (median, min-max) | scipy L-BFGS-B: its, ms | "
+             "ratio of medians | target (<= 1) met |", "|---|---|---|---:|---|"]
+    for r in rows:
+        if "seconds" not in r:
+            lines.append(f"| {r['problem']} | {r['lo'] or 'not reached'} | {r['lb'] or 'not reached'} | | no |")
+            continue
+        cells = []
+        for key in ("lo", "lb"):
+            values = r["seconds"][key]
+            cells.append(f"{r[key]}, {1e3 * statistics.median(values):.3g} ({1e3 * min(values):.3g}-{1e3 * max(values):.3g})")
+        ratio = statistics.median(r["seconds"]["lo"]) / statistics.median(r["seconds"]["lb"])
+        lines.append(f"| {r['problem']} | {cells[0]} | {cells[1]} | {ratio:.2f} | {'yes' if ratio <= 1.0 else 'no'} |")
+    return "\n".join(lines)
+
+
 # ---------------------------------------------------------------- report
 def table(rows) -> str:
     lines = ["| problem | method | iterations | time (median, min-max) | per iteration / floor | time / best |",
@@ -278,11 +409,22 @@ def table(rows) -> str:
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--full", action="store_true", help="add d = 1000 for GD and GDNP, and n = 2e5")
-    parser.add_argument("--part", choices=("all", "least-squares", "samples"), default="all",
-                        help="run only the least-squares rows or only the sample rows (default: all)")
+    parser.add_argument("--part", choices=("all", "least-squares", "samples", "floor", "halfspace-target"),
+                        default="all", help="run only one part of the tables (default: all)")
     options = parser.parse_args(argv)
     rows = []
     with threadpool_limits(limits=1):
+        if options.part in ("all", "floor"):
+            print("Cost per iteration over the floor (one BLAS thread; each ratio: a run and, right after it, "
+                  f"as many floor operations; median of {REPEATS} with min-max)\n")
+            print(floor_table(floor_rows()), "\n", flush=True)
+        if options.part in ("all", "halfspace-target"):
+            sizes = [(20_000, 50), (200_000, 100)]
+            print("lib.locally_optimal against scipy's L-BFGS-B, wall time to ||grad f||^2_{S^-1} <= 1e-16 "
+                  "(objectives checked equal to 1e-12 first; runs alternating, 3 each)\n")
+            print(halfspace_target_table(halfspace_target_rows(sizes)), "\n", flush=True)
+        if options.part in ("floor", "halfspace-target"):
+            return
         if options.part in ("all", "least-squares"):
             for kappa in (10.0, 100.0, 1000.0, 1e4):
                 least_squares_rows(rows, 200, kappa, slow=True)

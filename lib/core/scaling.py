@@ -12,13 +12,19 @@ finite nonzero vector they are the right values instead of 0, inf or NaN.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
-__all__ = ["power_of_two_scale", "rescaled", "moderated", "unit_direction", "s_norm_of"]
+__all__ = ["power_of_two_scale", "rescaled", "moderated", "unit_direction", "s_norm_of", "unit_and_product"]
 
 #: Vectors whose largest entry lies in [2^-MODERATE, 2^MODERATE] are left as they are by
 #: :func:`moderated`: their quadratic forms with a matrix of entries up to 1e150 stay in range.
 MODERATE = 256
+
+#: :func:`unit_and_product` takes its one-product path when w.S.w lies in (SAFE_LOW, SAFE_HIGH): there
+#: no product of the solvers' formulas (up to ||w||_S^3 = (w.S.w)^1.5) leaves float64.
+SAFE_LOW, SAFE_HIGH = 2.0 ** -600, 2.0 ** 600
 
 
 def power_of_two_scale(w: np.ndarray) -> int:
@@ -50,3 +56,27 @@ def s_norm_of(w: np.ndarray, S: np.ndarray) -> float:
     w, k = rescaled(w)
     with np.errstate(over="ignore"):
         return float(np.ldexp(np.sqrt(max(float(w @ S @ w), 0.0)), k))
+
+
+def unit_and_product(w: np.ndarray, S: np.ndarray) -> tuple[np.ndarray, np.ndarray, float] | None:
+    r""":math:`(\hat w, S\hat w, \|w\|_S)` with :math:`\hat w = w/\|w\|_S`, from one product :math:`Sw`.
+
+    For a vector whose :math:`w^\top Sw` is far inside the float64 range this is one matrix-vector
+    product and three vector operations; :math:`\hat w` then differs from :func:`unit_direction`'s
+    only by the rounding of :math:`w^\top Sw` (summed here as :math:`w^\top(Sw)`). Any other finite
+    nonzero ``w`` is rescaled exactly first, as :func:`unit_direction` does. Returns None if ``w`` has an entry that is not finite, or is zero.
+    """
+    S_w = S @ w
+    norm_sq = float(w @ S_w)
+    if SAFE_LOW < norm_sq < SAFE_HIGH:
+        norm = math.sqrt(norm_sq)
+        return w / norm, S_w / norm, norm
+    if not np.all(np.isfinite(w)) or not np.any(w):
+        return None
+    v, k = rescaled(w)
+    S_v = S @ v
+    norm_v = math.sqrt(max(float(v @ S_v), 0.0))
+    if not norm_v > 0.0:
+        return None
+    with np.errstate(over="ignore"):
+        return v / norm_v, S_v / norm_v, float(np.ldexp(norm_v, k))

@@ -3,17 +3,25 @@ r"""The record of a run that every solver of the book writes: :class:`Trace`.
 A solver calls :meth:`Trace.record` for every iterate :math:`\tilde w_t = g_t\hat w_t`
 (:math:`\|\hat w_t\|_S = 1`) with the evaluation it computed there and the product
 :math:`S\hat w_t`, then :meth:`Trace.report` (the callback), and :meth:`Trace.add` for the
-quantities of the step to :math:`t + 1`. The trace records, at the cost of two products with a
-:math:`d\times d` matrix beyond what the iteration computed:
+quantities of the step to :math:`t + 1`. The trace records:
 
-* ``loss`` :math:`f(\tilde w_t)` and ``grad_norm_sq`` :math:`\|\nabla f\|_{S^{-1}}^2`;
+* ``loss`` :math:`f(\tilde w_t)` and ``grad_norm_sq`` :math:`\|\nabla f\|_{S^{-1}}^2`, as the
+  sum of its two parts (lemma ``lem-norm-split``): the length part :math:`(\nabla f^\top\hat w)^2`
+  and the direction part :math:`\|a\|_{S^{-1}}^2`, :math:`a = \nabla f - (\nabla f^\top\hat w)S\hat w`;
 * ``rho_gap`` :math:`\rho(w_t) - \rho^* = \|u - (u^\top\hat w)S\hat w\|_{S^{-1}}^2` (lemma
-  ``lem-rayleigh-min``, in residual form from the product :math:`S\hat w` the solver computed, or
-  from the direction iterate itself where a solver asks for it);
+  ``lem-rayleigh-min``, in residual form from the product :math:`S\hat w` the solver computed);
 * ``length`` :math:`g_t`, ``time`` (seconds since the start, callbacks left out) and, where the
-  problem knows its minimum (:class:`~lib.core.protocols.KnownMinimum`), ``loss_gap`` :math:`f - f^*`;
-* only when asked (``parts=True``, one more product): the two parts ``grad_norm_sq_length`` and
+  problem knows its minimum (:class:`~lib.core.protocols.KnownMinimum`), ``loss_gap`` :math:`f - f^*`
+  (for least squares :math:`\|\nabla f\|_{S^{-1}}^2/4`, since :math:`\nabla f = 2(u + S\tilde w)`);
+* only when asked (``parts=True``): the two parts ``grad_norm_sq_length`` and
   ``grad_norm_sq_direction`` of lemma ``lem-norm-split``.
+
+The cost. Everything but the two :math:`S^{-1}`-norms is :math:`O(d)` per iterate and is recorded
+at once. The two :math:`S^{-1}`-norms (of :math:`a` and of the Rayleigh residual) are deferred:
+the trace keeps the vectors of up to :data:`BLOCK` iterates and computes their norms together, one
+matrix product with :math:`S^{-1}` per block (a BLAS-3 product, each iterate's share of it cheaper
+than one matrix-vector product with :math:`S`). :attr:`Trace.columns`, :meth:`Trace.arrays` and
+the result complete the block first, so that a reader never sees a column half written.
 
 :class:`DecoupledRun` is the loop that the decoupled solvers share: record the iterate, then
 find the length along a new direction with a length search object
@@ -23,6 +31,7 @@ find the length along a new direction with a length search object
 from __future__ import annotations
 
 import inspect
+import math
 import time
 from typing import Callable
 
@@ -32,7 +41,10 @@ from .protocols import KnownMinimum
 from .result import DivergenceError, IntermediateResult, OptimizationResult
 from .validation import as_finite_float, as_vector
 
-__all__ = ["Trace", "DecoupledRun", "as_callback", "is_intermediate_callback", "one_step_ratios"]
+__all__ = ["Trace", "DecoupledRun", "as_callback", "is_intermediate_callback", "one_step_ratios", "BLOCK"]
+
+#: Iterates whose S^-1-norms the trace computes together, in one product with S^-1.
+BLOCK = 128
 
 
 def one_step_ratios(gaps, floor: float) -> tuple[np.ndarray, np.ndarray]:
@@ -97,8 +109,14 @@ def as_callback(callback) -> Callable[[IntermediateResult], bool] | None:
     return lambda result: callback(result.t, result.w_tilde, result.g, result.w) and False
 
 
+def _as_entry(value):
+    """A recorded value: a float, or an array of floats (the lengths of a network's units)."""
+    value = np.asarray(value, dtype=float)
+    return float(value) if value.ndim == 0 else value
+
+
 class Trace:
-    """The per-iterate record of a run, turned into an :class:`~lib.OptimizationResult` at the end.
+    r"""The per-iterate record of a run, turned into an :class:`~lib.OptimizationResult` at the end.
 
     Parameters
     ----------
@@ -110,8 +128,12 @@ class Trace:
 
     Attributes
     ----------
+    columns : dict of str to list
+        The quantities recorded so far (the deferred :math:`S^{-1}`-norms completed first).
     stopped : int or None
         The iteration at which the callback stopped the run, if it did.
+    last_along : float
+        :math:`\nabla f^\top\hat w` of the last recorded iterate (the length part of its gradient).
     """
 
     def __init__(self, problem, method: str, callback=None):
@@ -119,10 +141,24 @@ class Trace:
         self.method = method
         self.callback = as_callback(callback)
         self.known_minimum = isinstance(problem, KnownMinimum)
-        self.columns: dict[str, list] = {}
+        # least squares turns grad_norm_sq into f - f* without a product; another known minimum is asked per iterate
+        self.gap_from_gradient = getattr(problem, "loss_gap_from_gradient", None) if self.known_minimum else None
+        self._columns: dict[str, list] = {}
         self.step_keys: set[str] = set()
         self.stopped: int | None = None
+        self._block = None  # the deferred vectors: see _defer
+        self._pending = 0
+        self._parts = False
+        self._overflow: int | None = None  # the first state whose deferred norms left float64
+        self._states = 0
+        self.last_along = float("nan")
         self.start = time.perf_counter()
+
+    @property
+    def columns(self) -> dict[str, list]:
+        """The columns recorded so far, with the deferred norms of the last iterates computed."""
+        self.flush()
+        return self._columns
 
     def elapsed(self) -> float:
         """Seconds since the start, without the time spent in callbacks."""
@@ -143,8 +179,7 @@ class Trace:
 
     def _append(self, values: dict) -> None:
         for key, value in values.items():
-            value = np.asarray(value, dtype=float)
-            self.columns.setdefault(key, []).append(float(value) if value.ndim == 0 else value)
+            self._push(key, value if isinstance(value, float) else _as_entry(value))
 
     def record(self, evaluation, w_hat: np.ndarray, S_w_hat: np.ndarray, g: float, parts: bool = False,
                w: np.ndarray | None = None, w_tilde: np.ndarray | None = None, **extra: float) -> bool:
@@ -152,30 +187,98 @@ class Trace:
 
         ``S_w_hat`` is :math:`S\hat w`, computed by the solver; ``parts`` adds the two parts of
         lemma ``lem-norm-split``; ``extra`` are further quantities of the iterate (``c1``).
-        ``rho_gap`` comes from :math:`S\hat w`, or with ``w`` from the direction iterate itself
-        (``problem.rho_gap(w)``, one more product with :math:`S`: the arithmetic of ``gd``,
-        ``gdnp`` and ``bngd``, whose traces the chapters read down to the rounding floor);
-        ``loss_gap`` at ``w_tilde`` when given, else at :math:`g\hat w`.
+        ``rho_gap`` comes from :math:`S\hat w` (``w``, the direction iterate, is only checked to
+        be finite: :math:`\hat w` is its unit version); ``loss_gap`` at ``w_tilde`` when given,
+        else at :math:`g\hat w`.
         Returns False, recording nothing, if a quantity is not finite (the run diverged).
         """
-        problem, grad = self.problem, evaluation.grad
-        if not (np.isfinite(evaluation.loss) and np.isfinite(g) and np.all(np.isfinite(grad))
-                and np.all(np.isfinite(w_hat)) and (w is None or np.all(np.isfinite(w)))):
+        grad = evaluation.grad
+        loss = float(evaluation.loss)
+        along = float(grad @ w_hat)  # not finite if an entry of grad or w_hat is not (inf * 0 and inf - inf are NaN)
+        if not (math.isfinite(along) and math.isfinite(loss) and math.isfinite(g)
+                and (w is None or np.all(np.isfinite(w)))):
             return False  # before the problem's own checks of w and w_tilde, which would raise
-        if w is None:
-            residual = problem.u - float(problem.u @ w_hat) * S_w_hat
-            rho_gap = max(float(residual @ problem.S_inv @ residual), 0.0)
-        else:
-            rho_gap = problem.rho_gap(w)
-        values = dict(loss=evaluation.loss, grad_norm_sq=grad @ problem.S_inv @ grad, rho_gap=rho_gap, length=g)
+        if self.known_minimum and self.gap_from_gradient is None:
+            loss_gap = self.problem.loss_gap(g * w_hat if w_tilde is None else w_tilde)
+            if not math.isfinite(loss_gap):
+                return False
+            extra = dict(extra, loss_gap=loss_gap)
+        for key, value in extra.items():
+            if not (math.isfinite(value) if isinstance(value, float) else np.all(np.isfinite(value))):
+                return False
+        if parts != self._parts:
+            self.flush()
+            self._parts = parts
+        self._states += 1
+        push = self._push
+        push("loss", loss)
+        push("length", float(g))
+        for key, value in extra.items():
+            push(key, value if isinstance(value, float) else _as_entry(value))
         if parts:
-            along = float(grad @ w_hat)
-            across = grad - along * S_w_hat
-            values.update(grad_norm_sq_length=along * along, grad_norm_sq_direction=across @ problem.S_inv @ across)
-        values.update(extra, time=self.elapsed())
-        if self.known_minimum:
-            values["loss_gap"] = problem.loss_gap(g * w_hat if w_tilde is None else w_tilde)
-        return self._record_finite(values)
+            push("grad_norm_sq_length", along * along)
+        push("time", self.elapsed())
+        self.last_along = along
+        self._defer(grad, w_hat, S_w_hat, along)
+        return True
+
+    def _push(self, key: str, value) -> None:
+        column = self._columns.get(key)
+        if column is None:
+            self._columns[key] = [value]
+        else:
+            column.append(value)
+
+    def _defer(self, grad: np.ndarray, w_hat: np.ndarray, S_w_hat: np.ndarray, along: float) -> None:
+        """Keep the vectors of one iterate; compute the S^-1-norms of a full block."""
+        block = self._block
+        if block is None or block[0].shape[1] != grad.shape[0]:
+            self.flush()
+            dim = grad.shape[0]
+            block = self._block = (np.empty((BLOCK, dim)), np.empty((BLOCK, dim)), np.empty((BLOCK, dim)),
+                                   np.empty(BLOCK))
+        i = self._pending
+        block[0][i] = grad
+        block[1][i] = w_hat
+        block[2][i] = S_w_hat
+        block[3][i] = along
+        self._pending = i + 1
+        if self._pending == BLOCK:
+            self.flush()
+
+    def flush(self) -> None:
+        r"""Compute the deferred :math:`S^{-1}`-norms of the iterates recorded since the last flush.
+
+        With :math:`G, \hat W, S\hat W` the rows of the block: the direction parts
+        :math:`A = G - (G\hat w)\,S\hat W` and the Rayleigh residuals :math:`R = u - (u^\top\hat w)\,S\hat W`,
+        and the row sums of :math:`A \circ AS^{-1}` and :math:`R \circ RS^{-1}`: one product of
+        :math:`S^{-1}` with :math:`2k` rows.
+        """
+        k = self._pending
+        if k == 0:
+            return
+        self._pending = 0
+        grads, w_hats, S_w_hats, alongs = (part[:k] for part in self._block)
+        alongs = alongs.copy()
+        problem = self.problem
+        with np.errstate(over="ignore", invalid="ignore"):
+            across = grads - alongs[:, None] * S_w_hats
+            residual = problem.u - (w_hats @ problem.u)[:, None] * S_w_hats
+            direction = np.einsum("ij,ij->i", across, across @ problem.S_inv)
+            rho_gap = np.maximum(np.einsum("ij,ij->i", residual, residual @ problem.S_inv), 0.0)
+            grad_norm_sq = alongs * alongs + direction  # lemma lem-norm-split
+        values = dict(grad_norm_sq=grad_norm_sq, rho_gap=rho_gap)
+        if self._parts:
+            values["grad_norm_sq_direction"] = direction
+        if self.gap_from_gradient is not None:
+            values["loss_gap"] = self.gap_from_gradient(grad_norm_sq)
+        first = self._states - k
+        for key, column in values.items():
+            finite = np.isfinite(column)
+            if not finite.all() and (self._overflow is None or self._overflow > first):
+                bad = first + int(np.flatnonzero(~finite)[0])
+                self._overflow = bad if self._overflow is None else min(self._overflow, bad)
+            self._columns.setdefault(key, []).extend(column.tolist())
 
     def record_layer(self, evaluation, directions: np.ndarray, elapsed: float | None = None, **extra) -> bool:
         r"""Record a state :math:`\tilde W` of the hidden layer: ``loss``, ``grad_norm_sq``
@@ -214,7 +317,17 @@ class Trace:
         return {key: np.asarray(column) for key, column in self.columns.items()}
 
     def result(self, w_tilde, g, w, info: dict) -> OptimizationResult:
-        """The result of the run (with ``info["stopped_by_callback"]`` if the callback stopped it)."""
+        """The result of the run (with ``info["stopped_by_callback"]`` if the callback stopped it).
+
+        Raises
+        ------
+        DivergenceError
+            If a deferred :math:`S^{-1}`-norm of an iterate left the float64 range (a gradient
+            beyond about 1e154): the run diverged there.
+        """
+        self.flush()
+        if self._overflow is not None:
+            raise self.diverged(self._overflow, "the S^-1-norm of the gradient is beyond float64", w_tilde, g, w, info)
         if self.stopped is not None:
             info = dict(info, stopped_by_callback=self.stopped)
         g = float(g) if np.ndim(g) == 0 else g
@@ -223,11 +336,15 @@ class Trace:
     def diverged(self, t: int, detail: str, w_tilde, g, w, info: dict) -> DivergenceError:
         """The error to raise when iterate ``t`` is not finite, with the run so far attached.
 
-        The attached trace keeps the iterates recorded in full and the steps between them.
+        The attached trace keeps the iterates recorded in full and the steps between them (and
+        none from an iterate whose deferred norms left float64 on).
         """
         arrays = self.arrays()
         states = [len(column) for key, column in arrays.items() if key not in self.step_keys]
         recorded = min(states, default=0)
+        if self._overflow is not None:
+            recorded = min(recorded, self._overflow)
+            t = min(t, self._overflow)
         arrays = {key: column[: max(recorded - 1, 0) if key in self.step_keys else recorded]
                   for key, column in arrays.items()}
         if t == 0:
@@ -275,7 +392,9 @@ class DecoupledRun:
         self.problem, self.search, self.info, self.parts = problem, search, info, parts  # parts: gdnp's trace
         self.trace = Trace(problem, method, callback)
         self.w = w
-        self.ray = problem.ray(w)
+        self.ray = problem.ray(w)  # validates w, once; later directions re-aim this ray (no object per step)
+        self.reaim = getattr(self.ray, "aim", None)
+        self.evaluation = None  # of the last visited iterate
         self.last_change = None
         if g0 is None:
             self.g = self._search(0.0)
@@ -289,6 +408,12 @@ class DecoupledRun:
         return self.ray.w_hat
 
     @property
+    def w_norm(self) -> float:
+        r""":math:`\|w\|_S` of the current direction (kept by the ray, else computed)."""
+        norm = getattr(self.ray, "norm", None)
+        return float(np.sqrt(self.w @ self.problem.S @ self.w)) if norm is None else norm
+
+    @property
     def stopped(self) -> bool:
         return self.trace.stopped is not None
 
@@ -300,26 +425,40 @@ class DecoupledRun:
 
     def visit(self, t: int):
         """Evaluate, record and report iterate ``t``; return its :class:`~lib.core.protocols.Evaluation`."""
-        self.w_tilde = self.g * self.ray.w_hat
-        evaluation = self.ray.evaluate(self.g)
-        self.S_w_hat = self.problem.S @ self.ray.w_hat
-        extra = dict(c1=evaluation.c1, w=self.w) if self.parts else {}
-        if not self.trace.record(evaluation, self.ray.w_hat, self.S_w_hat, self.g, self.parts, **extra):
-            raise self.trace.diverged(t, "the loss or gradient is not finite", self.w_tilde, self.g, self.w, self.info)
-        self.trace.report(t, self.w_tilde, self.g, self.w, evaluation.loss)
+        ray, g = self.ray, self.g
+        w_hat = ray.w_hat
+        self.w_tilde = g * w_hat
+        evaluation = ray.evaluate(g)
+        S_w_hat = getattr(ray, "S_w_hat", None)
+        self.S_w_hat = self.problem.S @ w_hat if S_w_hat is None else S_w_hat
+        if self.parts:
+            recorded = self.trace.record(evaluation, w_hat, self.S_w_hat, g, True, c1=evaluation.c1)
+        else:
+            recorded = self.trace.record(evaluation, w_hat, self.S_w_hat, g)
+        if not recorded:
+            raise self.trace.diverged(t, "the loss or gradient is not finite", self.w_tilde, g, self.w, self.info)
+        self.evaluation = evaluation
+        self.trace.report(t, self.w_tilde, g, self.w, evaluation.loss)
         return evaluation
 
     def direction_residual(self, evaluation) -> np.ndarray:
         r""":math:`\nabla F - (\nabla F^\top\hat w)\,S\hat w` at the last visited iterate (lemma
         ``lem-bn-gradients``: :math:`\nabla_w f = (g/\|w\|_S)` times this)."""
-        return evaluation.grad - float(evaluation.grad @ self.ray.w_hat) * self.S_w_hat
+        grad = evaluation.grad
+        along = self.trace.last_along if evaluation is self.evaluation else float(grad @ self.ray.w_hat)
+        return grad - along * self.S_w_hat
 
     def move(self, t: int, w: np.ndarray) -> None:
         """Take the new direction ``w`` (oriented like the current one) and search its length."""
-        if not np.all(np.isfinite(w)):
+        if self.reaim is not None:
+            moved = self.reaim(w)  # False, the ray unchanged, for a w that is not finite (or is zero)
+        else:
+            moved = bool(np.all(np.isfinite(w)))
+            if moved:
+                self.ray = self.problem.ray(w)
+        if not moved:
             raise self.trace.diverged(t, "the direction left the floating-point range", self.w_tilde, self.g, self.w, self.info)
         self.w = w
-        self.ray = self.problem.ray(w)
         g_next = self._search(self.g)
         self.last_change, self.g = g_next - self.g, g_next
 

@@ -64,6 +64,24 @@ def _public(kernel):
     return function
 
 
+#: Work arrays kept between calls, by length: a fresh array of the size of a sample is allocated and
+#: returned to the system at every call (glibc trims it), and its page faults cost more than the
+#: arithmetic. The kernels are not meant for use from threads.
+_SCRATCH: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+
+
+def _scratch(t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Two work arrays of ``t``'s shape (kept for one-dimensional ``t``)."""
+    if t.ndim != 1:
+        return np.empty_like(t), np.empty_like(t)
+    pair = _SCRATCH.get(t.shape[0])
+    if pair is None:
+        if len(_SCRATCH) >= 8:
+            _SCRATCH.clear()
+        pair = _SCRATCH[t.shape[0]] = (np.empty(t.shape[0]), np.empty(t.shape[0]))
+    return pair
+
+
 def _exp_minus_abs(t: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
     """:math:`e^{-|t|}`, clipped below at :math:`e^{-700}`; written into ``out`` when given."""
     out = np.abs(t, out=out)
@@ -83,8 +101,9 @@ def _sigmoid(t: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
 
 def _sigmoid_slope(t: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
     """:math:`\\sigma'(t) = \\sigma(t)\\sigma(-t) = e/(1+e)^2` with :math:`e = e^{-|t|}`: even, never overflows."""
+    reciprocal, _ = _scratch(t)
     e = _exp_minus_abs(t, out=out)
-    reciprocal = e + 1.0
+    np.add(e, 1.0, out=reciprocal)
     np.reciprocal(reciprocal, out=reciprocal)
     reciprocal *= reciprocal
     e *= reciprocal
@@ -239,14 +258,16 @@ def _checked_function(name: str, role: str, function):
 
 
 def _logistic_value(t, out=None):
-    positive_part = np.maximum(t, 0.0)
+    positive_part, _ = _scratch(t)
+    np.maximum(t, 0.0, out=positive_part)
     out = np.log1p(_exp_minus_abs(t, out=out), out=out)  # log(1 + e^t) = max(t, 0) + log(1 + e^-|t|)
     out += positive_part
     return out
 
 
 def _sigmoid_second(t, out=None):
-    half_tanh = np.tanh(0.5 * t)
+    half_tanh = np.multiply(t, 0.5)  # a fresh array: _sigmoid_slope uses the scratch space
+    np.tanh(half_tanh, out=half_tanh)
     out = _sigmoid_slope(t, out=out)
     out *= half_tanh
     return np.negative(out, out=out)  # sigma'(t) (1 - 2 sigma(t)) = -sigma'(t) tanh(t/2)
@@ -258,19 +279,39 @@ def _squared_sigmoid_value(t, out=None):
     return out
 
 
+def _sigmoid_pair(t: np.ndarray, out: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    r""":math:`(\sigma(t), \sigma(-t))` from one exponential and no array allocated (``out`` holds :math:`\sigma(-t)`).
+
+    With :math:`E = e^{-t}` (exponent clipped to :math:`\pm 700`, as everywhere here):
+    :math:`\sigma(t) = 1/(1 + E)` and :math:`\sigma(-t) = E\,\sigma(t)`, so that
+    :math:`\sigma'(t) = \sigma(t)\sigma(-t)`: sums of positive numbers and products only, accurate to
+    rounding in relative terms. :math:`\sigma(t)` is a scratch array.
+    """
+    sigma, _ = _scratch(t)
+    E = np.negative(t, out=out)  # the only read of t (out may be t itself)
+    np.clip(E, _EXPONENT_FLOOR, -_EXPONENT_FLOOR, out=E)
+    np.exp(E, out=E)
+    np.add(E, 1.0, out=sigma)
+    np.reciprocal(sigma, out=sigma)
+    E *= sigma
+    return sigma, E
+
+
 def _squared_sigmoid_first(t, out=None):
-    s = _sigmoid(t)
-    out = _sigmoid_slope(t, out=out)
-    out *= s
+    sigma, out = _sigmoid_pair(t, out=out)
+    out *= sigma
+    out *= sigma
     out *= 2.0
     return out  # 2 sigma sigma'
 
 
 def _squared_sigmoid_second(t, out=None):
-    s = _sigmoid(t)
-    factor = 2.0 - 3.0 * s
-    factor *= s
-    out = _sigmoid_slope(t, out=out)
+    sigma, out = _sigmoid_pair(t, out=out)
+    out *= sigma
+    out *= sigma  # sigma sigma'
+    _, factor = _scratch(t)
+    np.multiply(sigma, -3.0, out=factor)
+    factor += 2.0  # 2 - 3 sigma
     out *= factor
     out *= 2.0
     return out  # 2 sigma sigma' (2 - 3 sigma)

@@ -25,7 +25,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..core.random import rng_from
-from ..core.scaling import rescaled, unit_direction
+from ..core.scaling import rescaled, unit_and_product
 from ..core.validation import as_matrix, as_positive_int, as_vector
 from ..maths.bisection import bisection
 from ..maths.gaussian import gaussian_rule
@@ -124,14 +124,18 @@ class Halfspace(HalfspaceObjective):
 
     def evaluate(self, w_tilde) -> Evaluation:
         r"""Loss, gradient :math:`c_1u + c_2S\tilde w` and :math:`c_1, c_2`, by Gaussian quadrature."""
-        w_tilde = self.check_vector("w_tilde", w_tilde)
+        return self.evaluate_unchecked(self.check_vector("w_tilde", w_tilde))
+
+    def evaluate_unchecked(self, w_tilde: np.ndarray, S_w_tilde: np.ndarray | None = None) -> Evaluation:
+        r""":meth:`evaluate` without validating ``w_tilde`` (a solver's own iterate), with :math:`S\tilde w` if given."""
         mean, std = self._projection_moments(w_tilde)
         nodes, weights = gaussian_rule(mean, std)
         phi = self.loss_function
         loss = float(weights @ phi.value(nodes))
         c2 = float(weights @ phi.second(nodes))
         c1 = float(weights @ phi.first(nodes)) - c2 * mean
-        return Evaluation(loss, c1 * self.u + c2 * (self.S @ w_tilde), c1, c2)
+        S_w_tilde = self.S @ w_tilde if S_w_tilde is None else S_w_tilde
+        return Evaluation(loss, c1 * self.u + c2 * S_w_tilde, c1, c2)
 
     def ray(self, w) -> "GaussianRay":
         """The length problem along the direction ``w`` (see :class:`GaussianRay`)."""
@@ -197,9 +201,17 @@ class GaussianRay:
 
     def __init__(self, problem: Halfspace, w: np.ndarray):
         self.problem = problem
-        self.w_hat = unit_direction(w, problem.S)  # any scale of w
-        self.slope = float(problem.u @ self.w_hat)
+        self.aim(w)
+
+    def aim(self, w: np.ndarray) -> bool:
+        r"""Turn the ray to the direction ``w`` (finite, nonzero, not validated); False if it is not."""
+        unit = unit_and_product(w, self.problem.S)  # any scale of w
+        if unit is None:
+            return False
+        self.w_hat, self.S_w_hat, self.norm = unit
+        self.slope = float(self.problem.u @ self.w_hat)
         self.spread_sq = max(1.0 - self.slope**2, 0.0)
+        return True
 
     def _rule(self, g: float):
         return gaussian_rule(g * self.slope, abs(g) * np.sqrt(self.spread_sq))
@@ -216,7 +228,7 @@ class GaussianRay:
         return float(weights @ (first(nodes) * nodes)) / g
 
     def evaluate(self, g: float) -> Evaluation:
-        return self.problem.evaluate(g * self.w_hat)
+        return self.problem.evaluate_unchecked(g * self.w_hat, g * self.S_w_hat)
 
 
 def labelled_sample(X, y) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -288,7 +300,10 @@ class HalfspaceSample(HalfspaceObjective):
         return Evaluation(loss, self.Z.T @ first / self.n, c1, second_mean)
 
     def evaluate(self, w_tilde) -> Evaluation:
-        w_tilde = self.check_vector("w_tilde", w_tilde)
+        return self.evaluate_unchecked(self.check_vector("w_tilde", w_tilde))
+
+    def evaluate_unchecked(self, w_tilde: np.ndarray, S_w_tilde: np.ndarray | None = None) -> Evaluation:
+        r""":meth:`evaluate` without validating ``w_tilde`` (a solver's own iterate); :math:`S\tilde w` is not needed."""
         return self._evaluate_projections(np.matmul(self.Z, w_tilde, out=self._buffers[0]), w_tilde)
 
     def ray(self, w) -> "SampleRay":
@@ -300,9 +315,18 @@ class SampleRay:
 
     def __init__(self, problem: HalfspaceSample, w: np.ndarray):
         self.problem = problem
-        self.w_hat = unit_direction(w, problem.S)  # any scale of w
-        self.projections = problem.Z @ self.w_hat  # the one pass over the data
-        self.slope = float(problem.u @ self.w_hat)
+        self.projections = np.empty(problem.n)
+        self.aim(w)
+
+    def aim(self, w: np.ndarray) -> bool:
+        r"""Turn the ray to the direction ``w`` (finite, nonzero, not validated): one pass :math:`Z\hat w`; False if ``w`` is not finite or zero."""
+        unit = unit_and_product(w, self.problem.S)  # any scale of w
+        if unit is None:
+            return False
+        self.w_hat, self.S_w_hat, self.norm = unit
+        np.matmul(self.problem.Z, self.w_hat, out=self.projections)  # the one pass over the data
+        self.slope = float(self.problem.u @ self.w_hat)
+        return True
 
     def value(self, g: float) -> float:
         return float(np.mean(self.problem.loss_function.value(g * self.projections)))

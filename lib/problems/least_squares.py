@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..core.scaling import unit_direction
+from ..core.scaling import unit_and_product
 from ..core.validation import as_matrix, as_vector
 from .moments import Evaluation, Moments
 
@@ -113,16 +113,29 @@ class LeastSquares(Moments):
         """
         w_tilde = self.check_vector("w_tilde", w_tilde)
         with np.errstate(over="ignore", invalid="ignore"):
-            return self._evaluate(w_tilde)
+            return self.evaluate_unchecked(w_tilde)
 
-    def _evaluate(self, w_tilde: np.ndarray) -> Evaluation:
-        Sw = self.S @ w_tilde
+    def evaluate_unchecked(self, w_tilde: np.ndarray, S_w_tilde: np.ndarray | None = None) -> Evaluation:
+        r""":meth:`evaluate` without validating ``w_tilde`` (a solver's own iterate), from :math:`S\tilde w` if given.
+
+        For a solver that checked its start once and has the product :math:`S\tilde w` already:
+        then the evaluation costs :math:`O(d)`. Beyond float64 the values are inf or NaN.
+        """
+        Sw = self.S @ w_tilde if S_w_tilde is None else S_w_tilde
         return Evaluation(
-            loss=float(2.0 * self.u @ w_tilde + w_tilde @ Sw),
+            loss=2.0 * float(self.u @ w_tilde) + float(w_tilde @ Sw),  # 2 u.w~ exactly as (2u).w~: a power of two
             grad=2.0 * (self.u + Sw),
             c1=2.0,
             c2=2.0,
         )
+
+    def loss_gap_from_gradient(self, grad_norm_sq):
+        r""":math:`f - f^* = \|\nabla f\|_{S^{-1}}^2/4`, from the gradient norms a trace computed.
+
+        Since :math:`\nabla f = 2(u + S\tilde w)`, :meth:`loss_gap` is a quarter of
+        :math:`\|\nabla f\|_{S^{-1}}^2` (a power of two: the quarter adds no rounding).
+        """
+        return 0.25 * np.asarray(grad_norm_sq, dtype=float)
 
     def ray(self, w) -> "LeastSquaresRay":
         """The length problem along the direction ``w`` (see :class:`LeastSquaresRay`)."""
@@ -146,8 +159,20 @@ class LeastSquaresRay:
 
     def __init__(self, problem: LeastSquares, w: np.ndarray):
         self.problem = problem
-        self.w_hat = unit_direction(w, problem.S)  # any scale of w
-        self.slope = float(problem.u @ self.w_hat)
+        self.aim(w)
+
+    def aim(self, w: np.ndarray) -> bool:
+        r"""Turn the ray to the direction ``w`` (finite, nonzero, not validated), with one product :math:`Sw`.
+
+        Sets ``w_hat``, ``S_w_hat`` (:math:`S\hat w`), ``norm`` (:math:`\|w\|_S`) and ``slope``
+        (:math:`u^\top\hat w`). Returns False, leaving the ray as it was, if ``w`` is not finite or zero.
+        """
+        unit = unit_and_product(w, self.problem.S)  # any scale of w
+        if unit is None:
+            return False
+        self.w_hat, self.S_w_hat, self.norm = unit
+        self.slope = float(self.problem.u @ self.w_hat)
+        return True
 
     def value(self, g: float) -> float:
         return 2.0 * g * self.slope + g * g
@@ -160,4 +185,5 @@ class LeastSquaresRay:
         return -self.slope
 
     def evaluate(self, g: float) -> Evaluation:
-        return self.problem.evaluate(g * self.w_hat)
+        r"""The evaluation at :math:`g\hat w`, from :math:`S(g\hat w) = g\,S\hat w` (no product with :math:`S`)."""
+        return self.problem.evaluate_unchecked(g * self.w_hat, g * self.S_w_hat)

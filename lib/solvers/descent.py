@@ -10,11 +10,13 @@ theorems bound.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from ..core.protocols import check_problem, check_start
 from ..core.result import OptimizationResult
-from ..core.scaling import s_norm_of
+from ..core.scaling import SAFE_HIGH, SAFE_LOW, unit_and_product
 from ..core.trace import DecoupledRun, Trace
 from ..core.validation import (as_finite_float, as_matrix, as_positive_float, as_iteration_count,
                                as_vector)
@@ -66,16 +68,26 @@ def gd(problem, w0, iterations: int = 100, step: float | None = None, callback=N
     step = 1.0 / problem.smoothness if step is None else as_positive_float("step", step)
     info = dict(step=step, smoothness=problem.smoothness)
     trace = Trace(problem, "gd", callback)
+    evaluate, S = _unchecked_evaluation(problem), problem.S
     with np.errstate(over="ignore", invalid="ignore"):
         for t in range(iterations + 1):
-            evaluation = problem.evaluate(w_tilde)
-            norm = s_norm_of(w_tilde, problem.S)  # any scale of w_tilde
-            if norm == 0.0:
-                raise trace.diverged(t, "the iterate hit w_tilde = 0 exactly, where its direction is undefined",
-                                     w_tilde, 0.0, w_tilde, info)
-            w_hat = w_tilde / norm
-            if not trace.record(evaluation, w_hat, problem.S @ w_hat, norm, parts=True, w=w_tilde, w_tilde=w_tilde,
-                                c1=evaluation.c1):
+            S_w = S @ w_tilde  # the one product with S: for the norm, S w^ and the evaluation
+            norm_sq = float(w_tilde @ S_w)
+            if SAFE_LOW < norm_sq < SAFE_HIGH:
+                norm = math.sqrt(norm_sq)
+                unit = w_tilde / norm, S_w / norm, norm
+            else:  # far out or near 0: the exactly rescaled product (None if w~ is 0 or not finite)
+                unit = unit_and_product(w_tilde, S)
+                S_w = None
+            if unit is None:
+                if np.all(np.isfinite(w_tilde)):
+                    raise trace.diverged(t, "the iterate hit w_tilde = 0 exactly, where its direction is undefined",
+                                         w_tilde, 0.0, w_tilde, info)
+                raise trace.diverged(t, f"the iterates overflowed with step {step:.3g} "
+                                     f"(1/zeta = {1 / problem.smoothness:.3g})", w_tilde, norm, w_hat, info)
+            w_hat, S_w_hat, norm = unit
+            evaluation = evaluate(w_tilde, S_w)
+            if not trace.record(evaluation, w_hat, S_w_hat, norm, True, w_tilde=w_tilde, c1=evaluation.c1):
                 raise trace.diverged(t, f"the iterates overflowed with step {step:.3g} "
                                      f"(1/zeta = {1 / problem.smoothness:.3g})", w_tilde, norm, w_hat, info)
             if trace.report(t, w_tilde, norm, w_hat, evaluation.loss) or t == iterations:
@@ -83,6 +95,12 @@ def gd(problem, w0, iterations: int = 100, step: float | None = None, callback=N
             trace.add(step=step)
             w_tilde = w_tilde - step * evaluation.grad
     return trace.result(w_tilde, norm, w_tilde / norm, info)
+
+
+def _unchecked_evaluation(problem):
+    """The problem's ``evaluate_unchecked(w_tilde, S_w_tilde)``, or its validating ``evaluate`` if it has none."""
+    unchecked = getattr(problem, "evaluate_unchecked", None)
+    return unchecked if unchecked is not None else lambda w_tilde, S_w_tilde: problem.evaluate(w_tilde)
 
 
 def gdnp_step_size(w, g, c1, S, u, L) -> float:
@@ -229,7 +247,7 @@ def _gdnp_arguments(problem, w0, iterations, g0, bisection_steps, max_widenings,
 def _gdnp_direction_step(run: DecoupledRun, evaluation) -> np.ndarray:
     r"""The direction step :math:`w_{t+1} = w_t - s_t\nabla_w f(w_t, g_t)` of GDNP, recording :math:`\eta_t` and :math:`s_t`."""
     problem, w, g = run.problem, run.w, run.g
-    norm = float(np.sqrt(w @ problem.S @ w))
+    norm = run.w_norm  # ||w||_S, from the product S w the ray made
     uw = float(problem.u @ w)
     run.trace.add(eta=norm**4 / (2.0 * problem.L * uw**2))
     s = _gdnp_step(norm, uw, g, evaluation.c1, problem.L)  # gdnp_step_size, without validating S, w, u again
