@@ -158,3 +158,16 @@ def test_breast_cancer_is_scikit_learns_data():
     # the same decimal strings parsed by the same float parser: equal to the bit, so any tolerance would do
     np.testing.assert_allclose(X, reference.data, rtol=1e-15, atol=0.0)
     np.testing.assert_array_equal(target, reference.target)
+
+
+def test_tune_gd_step_scores_by_the_final_gradient_norm_by_default():
+    from lib.experiments import tune_gd_step
+
+    class Run:  # the gradient norm prefers the step 8/zeta, the loss the largest step: only the first may decide
+        def __init__(self, factor):
+            self.trace = {"grad_norm_sq": np.array([1.0, math.log(factor / 8.0) ** 2]), "loss": np.array([0.0, -factor])}
+
+    zeta = 3.0
+    sweep = tune_gd_step(lambda step: Run(step * zeta), zeta)
+    # {1, 4, 16, 64}: best 4 or 16 (tied), one refinement tries sqrt(4 * 16) = 8: exact to a few ulps
+    np.testing.assert_allclose(sweep.best_factor, 8.0, rtol=1e-14, atol=0.0)
