@@ -43,7 +43,10 @@ def _rayleigh_gd_with_step_factor(factor):
             gaps.append(problem.rho_gap(w))
             loss_gaps.append(problem.loss_gap(g * ray.w_hat))
             if callback is not None:
-                callback(t, g * ray.w_hat, g, w)
+                try:
+                    callback(t, g * ray.w_hat, g, w)
+                except StopIteration:  # the callback ends the run here, as the solvers of lib allow
+                    break
             if t < iterations:
                 eta = (w @ problem.S @ w) / (2 * problem.L * abs(problem.rho(w)))
                 w = w - factor * eta * problem.rho_grad(w)

@@ -31,6 +31,11 @@ GAP_FLOOR = 1e-12
 #: The rounding allowance on a ratio of two gaps above the floor (twice 1.2e-8, rounded up), and on
 #: the relative difference of two computations of one gap (the floor added to the denominator).
 ROUNDING_ALLOWANCE = 1e-7
+#: A run stops once this module's gap is below ``SETTLED * |rho*|``: f - f* is the squared S-distance
+#: to the minimiser and |rho*| its squared S-norm, so the relative distance is then at most
+#: sqrt(1e-15) = 3.2e-8. The gap there carries a relative rounding error of about
+#: kappa eps sqrt(|rho*| / gap) = 55 * 2.2e-16 * 3.2e7 = 4e-7, so the stop is where it is meant to be.
+SETTLED = 1e-15
 #: The allowance on mu, L and (1 - mu/L)^2 reported by the library against this module's
 #: eigvalsh: eigenvalues of a symmetric d x d matrix carry absolute errors of a few d eps L, so
 #: mu/L is known to about d kappa eps = 30 * 1e3 * 2.2e-16 = 7e-12 relative (d <= 30, kappa <= 1e3).
@@ -88,21 +93,36 @@ class _Reference:
         return largest(np.abs(reported - gaps) / (gaps + self.floor))
 
 
-def _random_instances(rng, count, max_log_kappa=4.0, max_dim=30):
-    """Random least-squares problems with d in [2, max_dim], kappa log-uniform in [1.5, e^max_log_kappa]."""
-    for _ in range(count):
+def _random_instances(rng, count, max_log_kappa=4.0, max_dim=30, stratified=False):
+    """Random least-squares problems with d in [2, max_dim], kappa log-uniform in [1.5, e^max_log_kappa].
+
+    With ``stratified``, log kappa takes one uniform draw in each of ``count`` equal parts of its
+    range, in random order (a Latin hypercube in log kappa): a few instances still cover the whole
+    range, its top part included, where iid draws can miss it.
+    """
+    low = np.log(1.5)
+    if stratified:
+        log_kappas = low + (max_log_kappa - low) * (rng.permutation(count) + rng.uniform(size=count)) / count
+    for i in range(count):
         dim = int(rng.integers(2, max_dim + 1))
-        kappa = float(np.exp(rng.uniform(np.log(1.5), max_log_kappa)))
+        kappa = float(np.exp(log_kappas[i] if stratified else rng.uniform(low, max_log_kappa)))
         yield random_least_squares(dim, kappa, seed=rng), rng.standard_normal(dim)
 
 
-def _recorded(solver, problem, w0, iterations):
-    """Run ``solver`` and record its iterates: (result, directions w_t, weights w~_t)."""
+def _recorded(solver, problem, w0, iterations, settled=None):
+    """Run ``solver`` and record its iterates: (result, directions w_t, weights w~_t).
+
+    ``settled``, a function of an iterate ``(w~_t, w_t)`` computed by the check, stops the run at
+    the first iterate where it returns True (the callback raises StopIteration, which the solvers
+    of the library take as "stop here"); ``iterations`` stays the cap.
+    """
     directions, weights = [], []
 
     def record(t, w_tilde, g, w):
         directions.append(np.array(w, dtype=float))
         weights.append(np.array(w_tilde, dtype=float))
+        if settled is not None and settled(weights[-1], directions[-1]):
+            raise StopIteration
 
     result = solver(problem, w0, iterations=iterations, callback=record)
     return result, np.array(directions), np.array(weights)
@@ -263,27 +283,34 @@ def rayleigh_gradient(seed: int = 0, instances: int = 10, h: float = 1e-6) -> Ch
 
 
 @verifies("thm-ls-rate", CHAPTER, "rho(w_t) - rho* <= (1 - mu/L)^{2t} (rho(w_0) - rho*) for GDNP")
-def ls_rate(seed: int = 0, instances: int = 100, solver=gdnp) -> CheckResult:
+def ls_rate(seed: int = 0, instances: int = 30, solver=gdnp) -> CheckResult:
     r"""Measure every one-step ratio :math:`(\rho_{t+1}-\rho^*)/(\rho_t-\rho^*)` against :math:`(1-\mu/L)^2`.
 
     The bound comes from this module's ``eigvalsh`` of :math:`S`, the gaps from the iterates the
     solver passes to its ``callback``, in the residual form. Four conditions: on random instances
-    no ratio exceeds the bound; on the worst-case starts of :func:`lib.instances.worst_case_instance`
+    no ratio exceeds the bound; on the worst-case starts of :func:`lib.problems.instances.worst_case_instance`
     the first ratio comes within 1e-4 of it (the bound is tight, so a constant too large fails);
     every run ends within relative S-distance 1e-7 of the minimiser :math:`-S^{-1}u` and
     :math:`f(\tilde w_t) - f^* = \rho(w_t) - \rho^*` at every iterate (the theorem's statement
     about :math:`f`, with the closed-form length); and what the library reports (its trace's
     ``rho_gap`` and ``loss_gap``, ``problem.mu``, ``problem.L``, ``problem.rate``) agrees with
     these values. ``solver`` is the direction solver under test, called as
-    ``solver(problem, w0, iterations=..., callback=...)`` (the tests pass a broken one to see the
-    check fail).
+    ``solver(problem, w0, iterations=..., callback=...)``, whose callback may raise StopIteration to
+    end the run (the tests pass a broken solver to see the check fail).
+
+    The random instances cover :math:`\kappa \in [1.5, e^4]` stratified in :math:`\log\kappa`, and
+    each run stops once this module's gap is below :data:`SETTLED` :math:`|\rho^*|` (at the latest
+    after the iterations the bound needs to shrink the gap by 1e-16): the ratios are measured only
+    above :data:`GAP_FLOOR` anyway, and the final distance to the minimiser is then at most
+    :math:`\sqrt{10^{-15}} = 3.2\cdot 10^{-8}` relative, below the 1e-7 the check requires.
     """
     rng = rng_from(seed)
     worst, furthest, worst_report, worst_constants = 0.0, 0.0, 0.0, 0.0
-    for problem, w0 in _random_instances(rng, instances):
+    for problem, w0 in _random_instances(rng, instances, stratified=True):
         reference = _Reference(problem)
         worst_constants = largest(worst_constants, reference.report_error(problem))
-        result, directions, weights = _recorded(solver, problem, w0, reference.iterations())
+        finished = lambda w_tilde, w: reference.rho_gap(w)[0] <= SETTLED * abs(reference.rho_star)
+        result, directions, weights = _recorded(solver, problem, w0, reference.iterations(), finished)
         gaps = reference.rho_gap(directions)
         worst = largest(worst, np.max(reference.ratios(gaps)) / reference.rate)
         error = result.w_tilde - reference.minimizer
@@ -369,8 +396,10 @@ def ls_compressed_rate(seed: int = 0, instances: int = 20, angle: float = 1e-5, 
         bound = 1.0 - reference.mu / reference.L
         smallest_margin = smallest(smallest_margin, (bound - top) / bound)
         worst_report = largest(worst_report, abs(compressed_rate(problem.S, problem.u) - top**2) / bound**2)
-        # part 2 along a run from a random start
-        gaps = reference.rho_gap(_recorded(solver, problem, w0, reference.iterations())[1])
+        # part 2 along a run from a random start, until the gap is below the rounding floor (no step
+        # after that has both gaps above it)
+        finished = lambda w_tilde, w: reference.rho_gap(w)[0] <= reference.floor
+        gaps = reference.rho_gap(_recorded(solver, problem, w0, reference.iterations(), finished)[1])
         # both gaps above the rounding floor, and tan(angle_t) < 1, that is rho - rho* < |rho*| / 2
         keep = (gaps[:-1] > reference.floor) & (gaps[1:] > reference.floor) & (gaps[:-1] < 0.5 * abs(reference.rho_star))
         tangents = _tangents(reference, np.maximum(gaps, 0.0))
@@ -428,7 +457,7 @@ def ls_compressed_rate(seed: int = 0, instances: int = 20, angle: float = 1e-5, 
 
 
 @verifies("prop-ls-gd", CHAPTER, "GD with step 1/(2L) contracts f - f* by (1 - mu/L)^2 per step, tightly")
-def gd_rate(seed: int = 0, instances: int = 100) -> CheckResult:
+def gd_rate(seed: int = 0, instances: int = 30) -> CheckResult:
     r"""One-step ratios of :math:`f - f^*` under :func:`lib.gd` (default step) against :math:`(1-\mu/L)^2`.
 
     The bound comes from this module's ``eigvalsh``, the gaps from the iterates GD passes to its
@@ -437,12 +466,19 @@ def gd_rate(seed: int = 0, instances: int = 100) -> CheckResult:
     which is the bound for :math:`\lambda_i = \mu` and strictly below it for every other eigenvalue
     (this also pins the step to :math:`1/(2L)`). The library's trace ``loss_gap``, its
     ``smoothness`` :math:`2L` and ``minimizer()`` are compared with values computed here.
+
+    The random instances cover :math:`\kappa \in [1.5, e^4]` stratified in :math:`\log\kappa`; each
+    run stops at the first iterate whose gap (computed here) is below :data:`GAP_FLOOR`
+    :math:`|\rho^*|`, the last one a ratio is measured to. GD's one-step ratios increase along a
+    run (they are ratios of consecutive terms of a log-convex sequence), so that iterate is where
+    they come closest to the bound.
     """
     rng = rng_from(seed)
     worst, worst_report, worst_constants = 0.0, 0.0, 0.0
-    for problem, w0 in _random_instances(rng, instances):
+    for problem, w0 in _random_instances(rng, instances, stratified=True):
         reference = _Reference(problem)
-        result, _, weights = _recorded(gd, problem, w0, min(reference.iterations(), 2000))
+        finished = lambda w_tilde, w: reference.loss_gap(w_tilde)[0] <= reference.floor
+        result, _, weights = _recorded(gd, problem, w0, min(reference.iterations(), 2000), finished)
         gaps = reference.loss_gap(weights)
         worst = largest(worst, np.max(reference.ratios(gaps)) / reference.rate)
         worst_report = largest(worst_report, reference.disagreement(result.trace["loss_gap"], gaps))

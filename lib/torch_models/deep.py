@@ -162,7 +162,14 @@ def train_classifier(model: nn.Sequential, X, y, lr: float, iterations: int, inv
     groups = [{"params": [p for p in model.parameters() if id(p) not in invariant_ids], "lr": lr}]
     if invariant:
         groups.append({"params": invariant, "lr": as_positive_float("invariant_lr", invariant_lr)})
-    optimizer = torch.optim.SGD(groups, lr=lr)
+    # plain gradient descent, p <- p - lr grad, as torch.optim.SGD without momentum computes it; written
+    # out because torch.optim imports torch._dynamo (and sympy) at its first use, about 1.5 s
+    def descend() -> None:
+        with torch.no_grad():
+            for group in groups:
+                for p in group["params"]:
+                    if p.grad is not None:
+                        p.add_(p.grad, alpha=-group["lr"])
     linears = _linear_layers(model)
     columns = {"loss": [], "accuracy": [], "time": [], "layer_grad_norms": [], "weight_norms": []}
     run = ClassifierRun(info=dict(lr=lr, invariant_lr=invariant_lr, hidden_lr=hidden_lr, device=str(device)))
@@ -172,7 +179,7 @@ def train_classifier(model: nn.Sequential, X, y, lr: float, iterations: int, inv
         bar = tqdm(total=iterations, disable=progress is False, delay=0 if progress else 5.0, desc="training")
         for t in range(iterations + 1):
             started = time.perf_counter()
-            optimizer.zero_grad()
+            model.zero_grad()
             logits = model(X_t)
             loss = nn.functional.cross_entropy(logits, y_t)
             if not torch.isfinite(loss):
@@ -181,7 +188,7 @@ def train_classifier(model: nn.Sequential, X, y, lr: float, iterations: int, inv
             loss.backward()
             grad_norms = [float(layer.weight.grad.norm()) for layer in linears]
             if t < iterations:
-                optimizer.step()
+                descend()
             elapsed += time.perf_counter() - started
             columns["loss"].append(float(loss.detach()))
             columns["accuracy"].append(float((logits.argmax(dim=1) == y_t).double().mean()))
