@@ -17,7 +17,8 @@ import time
 import numpy as np
 
 import lib
-from lib.instances import random_halfspace
+from lib.book.experiments import tune_gd_step
+from lib.problems.instances import random_halfspace
 
 N, DIM, KAPPA = 20_000, 50, 20.0
 ITERATIONS = 300
@@ -36,15 +37,10 @@ def per_iteration(solver, *args, **kwargs):
 
 
 def best_gd(problem, w_tilde0):
-    best = None
-    for factor in (1, 4, 16, 64):
-        try:
-            run = lib.gd(problem, w_tilde0, iterations=ITERATIONS, step=factor / problem.smoothness)
-        except lib.DivergenceError:
-            continue
-        if best is None or run.trace["grad_norm_sq"][-1] < best[1].trace["grad_norm_sq"][-1]:
-            best = (factor, run)
-    return best
+    """GD's best step of {1, 4, 16, 64}/zeta (the plain grid: no widening, no refinement) and its run."""
+    sweep = tune_gd_step(lambda step: lib.gd(problem, w_tilde0, iterations=ITERATIONS, step=step), problem.smoothness,
+                         refinements=0, max_widenings=0)
+    return round(sweep.best_factor), sweep.best
 
 
 def two_passes(problem) -> float:

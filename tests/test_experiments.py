@@ -116,3 +116,62 @@ def test_run_chapter_sets_the_scale_of_a_notebook():
     assert notebook.cells[0].source == "SCALE = 1"  # markdown is left alone
     with pytest.raises(ValueError, match="no line 'SCALE = 1'"):
         run_chapter.with_scale(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x = 1")]), 2)
+
+
+def test_tune_gd_step_is_the_book_grid_over_zeta_widened_and_refined():
+    from lib.experiments import GD_STEP_FACTORS, tune_gd_step
+    from lib.instances import random_halfspace
+
+    problem = random_halfspace(5, 10.0, 0.5, "logistic", seed=1)
+    w_tilde0 = np.random.default_rng(2).standard_normal(5)
+    zeta = problem.smoothness
+    tried = []
+
+    def run(step):
+        tried.append(step * zeta)
+        return lib.gd(problem, w_tilde0, iterations=30, step=step)
+
+    sweep = tune_gd_step(run, zeta)
+    # the first four runs are the grid {1, 4, 16, 64}/zeta, in this order; one refinement adds two more
+    np.testing.assert_allclose(tried[:4], GD_STEP_FACTORS, rtol=1e-14, atol=0.0)  # (c/zeta) zeta: a few ulps
+    assert sweep.inside and len(tried) == 6
+    scores = [r.trace["grad_norm_sq"][-1] if r is not None else np.inf for r in sweep.results]
+    assert sweep.best is sweep.results[int(np.argmin(scores))]  # the best run scores lowest among those tried
+    np.testing.assert_allclose(sweep.best_factor, sweep.best_step * zeta, rtol=1e-14, atol=0.0)
+    np.testing.assert_allclose(sweep.best.info["step"] * zeta, sweep.best_factor, rtol=1e-14, atol=0.0)
+    # refinements=0, max_widenings=0: the plain best of the grid, scored by a custom score
+    tried.clear()
+    plain = tune_gd_step(run, zeta, factors=(4.0, 16.0), score=lambda r: r.trace["loss"][-1], refinements=0,
+                         max_widenings=0)
+    assert len(tried) == 2 and plain.best_factor in (pytest.approx(4.0, rel=1e-14), pytest.approx(16.0, rel=1e-14))
+    losses = [r.trace["loss"][-1] for r in plain.results]
+    assert plain.best_index == int(np.argmin(losses))
+    with pytest.raises(ValueError, match="zeta"):
+        tune_gd_step(run, -1.0)
+    with pytest.raises(ValueError, match="factors"):
+        tune_gd_step(run, zeta, factors=(4.0,))
+
+
+def test_breast_cancer_is_scikit_learns_data():
+    from sklearn.datasets import load_breast_cancer
+
+    from lib.book.datasets import breast_cancer
+
+    X, target = breast_cancer()
+    reference = load_breast_cancer()
+    # the same decimal strings parsed by the same float parser: equal to the bit, so any tolerance would do
+    np.testing.assert_allclose(X, reference.data, rtol=1e-15, atol=0.0)
+    np.testing.assert_array_equal(target, reference.target)
+
+
+def test_tune_gd_step_scores_by_the_final_gradient_norm_by_default():
+    from lib.experiments import tune_gd_step
+
+    class Run:  # the gradient norm prefers the step 8/zeta, the loss the largest step: only the first may decide
+        def __init__(self, factor):
+            self.trace = {"grad_norm_sq": np.array([1.0, math.log(factor / 8.0) ** 2]), "loss": np.array([0.0, -factor])}
+
+    zeta = 3.0
+    sweep = tune_gd_step(lambda step: Run(step * zeta), zeta)
+    # {1, 4, 16, 64}: best 4 or 16 (tied), one refinement tries sqrt(4 * 16) = 8: exact to a few ulps
+    np.testing.assert_allclose(sweep.best_factor, 8.0, rtol=1e-14, atol=0.0)

@@ -3,7 +3,9 @@
 ``from sklearn.datasets import load_digits`` imports scikit-learn and SciPy, about 0.8 s of CPU, a
 tenth of a chapter's time budget, to read a small CSV file inside the package. :func:`digits`
 reads that file with numpy as ``sklearn.datasets.load_digits`` does (``tests/test_datasets.py``
-compares the two); scikit-learn only has to be installed (``requirements.txt`` pins it).
+compares the two), and :func:`breast_cancer` the breast-cancer data of chapters 3 and 4 as
+``load_breast_cancer`` does (``tests/test_experiments.py``); scikit-learn only has to be installed
+(``requirements.txt`` pins it).
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["bundled_file", "digits"]
+__all__ = ["bundled_file", "digits", "breast_cancer"]
 
 
 def bundled_file(name: str) -> Path:
@@ -48,3 +50,28 @@ def digits() -> tuple[np.ndarray, np.ndarray]:
     """
     table = np.loadtxt(bundled_file("digits.csv.gz"), delimiter=",")
     return table[:, :-1], table[:, -1].astype(int)
+
+
+def breast_cancer() -> tuple[np.ndarray, np.ndarray]:
+    """The 569 tumours of scikit-learn's Wisconsin diagnostic breast-cancer data, 30 features each.
+
+    Returns
+    -------
+    X : ndarray of shape (569, 30)
+        The features (``load_breast_cancer().data``).
+    target : ndarray of shape (569,), int
+        1 for benign, 0 for malignant (``load_breast_cancer().target``).
+
+    Raises
+    ------
+    ValueError
+        If the file's table does not have the shape its header announces.
+    """
+    path = bundled_file("breast_cancer.csv")
+    with path.open() as file:
+        rows, columns = (int(field) for field in file.readline().split(",")[:2])  # "569,30,malignant,benign"
+        table = np.loadtxt(file, delimiter=",")
+    if table.shape != (rows, columns + 1):
+        raise ValueError(f"{path} holds a table of shape {table.shape}; its header announces {rows} rows of "
+                         f"{columns} features and a target")
+    return table[:, :columns], table[:, columns].astype(int)

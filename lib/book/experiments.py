@@ -3,14 +3,16 @@ r"""Fair comparisons of methods: pinned threads, repeated timings, tuned steps a
 The book compares methods by the rules of its developers' guide: every method gets the same
 tuning protocol, a comparison runs on several seeds and reports their spread, and a time is
 measured with the BLAS and torch thread pools pinned and as the median of repeats. This module
-holds the pieces that chapters 3 and 5 share:
+holds the pieces that chapters 3, 4 and 5 share:
 
 - :func:`pin_threads` limits the BLAS and OpenMP thread pools (with ``threadpoolctl``) and
   torch's, so that a timing measures the method and not the scheduler of a loaded machine;
 - :func:`repeat_alternately` runs several methods a few times each, in turn, and
   :func:`median_time_trace` takes the median over repeats of a solver's ``time`` trace;
 - :func:`tune_step` chooses a constant step from a geometric grid, widened until the best
-  step lies inside it and then refined around it;
+  step lies inside it and then refined around it, and :func:`tune_gd_step` applies it to
+  gradient descent with the book's grid :math:`\{1, 4, 16, 64\}/\zeta` (chapters 3 and 4, and
+  ``benchmarks/halfspaces.py``);
 - :func:`spread` summarizes a quantity measured on several seeds as its median and range, and
   :func:`plot_spread` draws it.
 """
@@ -25,10 +27,10 @@ from typing import Callable
 import numpy as np
 from threadpoolctl import threadpool_info, threadpool_limits
 
-from ..core.validation import as_nonnegative_int, as_positive_int
+from ..core.validation import as_nonnegative_int, as_positive_float, as_positive_int
 from ..core.result import DivergenceError
 
-__all__ = ["pin_threads", "repeat_alternately", "median_time_trace", "StepSweep", "tune_step", "Spread", "spread",
+__all__ = ["pin_threads", "repeat_alternately", "median_time_trace", "StepSweep", "tune_step", "GD_STEP_FACTORS", "final_gradient_norm", "tune_gd_step", "Spread", "spread",
            "plot_spread"]
 
 
@@ -134,12 +136,21 @@ class StepSweep:
     inside : bool
         Whether a tried step lies on each side of the best one, so that the best step is not
         at an end of the grid.
+    unit : float, default 1
+        The unit in which the grid was given (:math:`1/\zeta` for :func:`tune_gd_step`):
+        :attr:`best_factor` is the best step in this unit.
     """
 
     steps: np.ndarray
     results: list
     best_index: int
     inside: bool
+    unit: float = 1.0
+
+    @property
+    def best_factor(self) -> float:
+        r"""The best step in units of :attr:`unit` (for :func:`tune_gd_step`, the best step times :math:`\zeta`)."""
+        return float(self.steps[self.best_index] / self.unit)
 
     @property
     def best_step(self) -> float:
@@ -217,6 +228,59 @@ def tune_step(run: Callable[[float], object], steps, score: Callable[[object], o
             attempt(math.sqrt(order[best] * neighbour))
         order, best = ranked()
     return StepSweep(np.asarray(order), [tried[step] for step in order], best, inside)
+
+
+#: The first grid of gradient descent's step, in units of :math:`1/\zeta`: from the step
+#: :math:`1/\zeta` of the descent lemma to :math:`64/\zeta`, a factor of 4 apart.
+GD_STEP_FACTORS = (1.0, 4.0, 16.0, 64.0)
+
+
+def final_gradient_norm(result) -> float:
+    r"""The score of a run for :func:`tune_gd_step` by default: its last :math:`\|\nabla f\|^2_{S^{-1}}`."""
+    return float(result.trace["grad_norm_sq"][-1])
+
+
+def tune_gd_step(run: Callable[[float], object], zeta: float, factors=GD_STEP_FACTORS,
+                 score: Callable[[object], object] = final_gradient_norm, refinements: int = 1,
+                 max_widenings: int = 10) -> StepSweep:
+    r"""Gradient descent's best constant step, from the grid :math:`\{1, 4, 16, 64\}/\zeta`, by :func:`tune_step`.
+
+    The protocol of chapters 3 and 4 for the step of gradient descent: :math:`\zeta` bounds the
+    curvature of the objective (:math:`\zeta = \Psi L` for a halfspace, ``Halfspace.smoothness``;
+    ``network_smoothness`` for the hidden layer), so that :math:`1/\zeta` is the step of the
+    descent lemma. The steps :math:`c/\zeta` for the factors :math:`c` are tried, the grid is
+    widened (by the ratio of its end steps) until the best step lies inside it, and then
+    refined ``refinements`` times by geometric midpoints. A run that raises
+    :class:`~lib.DivergenceError` scores worst.
+
+    Parameters
+    ----------
+    run : callable
+        ``run(step)``: gradient descent with this step, e.g.
+        ``lambda step: lib.gd(problem, w_tilde0, iterations=200, step=step)``.
+    zeta : float
+        The curvature bound :math:`\zeta > 0`.
+    factors : sequence of float, default GD_STEP_FACTORS
+        The first grid in units of :math:`1/\zeta` (chapter 4 starts from ``(4, 16, 64)``).
+    score : callable, default final_gradient_norm
+        ``score(result)``, smaller is better: by default the last
+        :math:`\|\nabla f\|^2_{S^{-1}}` of the run's trace.
+    refinements : int, default 1
+    max_widenings : int, default 10
+        ``refinements=0, max_widenings=0`` is the plain best of the grid.
+
+    Returns
+    -------
+    StepSweep
+        With ``unit`` :math:`1/\zeta`: ``best_factor`` is the best step times :math:`\zeta`,
+        ``best`` its run.
+    """
+    zeta = as_positive_float("zeta", zeta)
+    factors = np.asarray(factors, dtype=float)
+    if factors.ndim != 1 or factors.size < 2:
+        raise ValueError(f"factors must be a sequence of at least two positive numbers, got {factors!r}")
+    sweep = tune_step(run, factors / zeta, score, refinements=refinements, max_widenings=max_widenings)
+    return StepSweep(sweep.steps, sweep.results, sweep.best_index, sweep.inside, unit=1.0 / zeta)
 
 
 @dataclass(frozen=True)
