@@ -13,8 +13,17 @@ export MPLCONFIGDIR := $(CURDIR)/.cache/matplotlib
 # headless Chromium, playwright-core and MathJax for the browser test and the PDF (gitignored)
 BROWSER_DEPS := .cache/browser
 PDF := _build/pdf/length-and-direction.pdf
+# Two processes at once on 2 cores: `make book` runs two notebooks at a time, `make test` two of its
+# targets at a time and the tests on two pytest-xdist workers (TEST_JOBS=1: one at a time). Each
+# test process and kernel gets one BLAS and OpenMP thread, so that two of them share the cores
+# instead of oversubscribing them (OPENBLAS_CORETYPE is left as it is).
+TEST_JOBS ?= 2
+ONE_THREAD := OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1
+# whole files (a notebook, a test file) to a worker, so that a module-scoped fixture (a JupyterLab
+# session, the browser's report) and a notebook's kernel serve one worker only
+XDIST = $(if $(filter-out 0 1,$(TEST_JOBS)),-n $(TEST_JOBS) --dist loadfile)
 
-.PHONY: mutation all book pdf test test-lib test-notebooks test-build test-published test-nbgrader browser-deps sandbox-deps lab benchmark venv clean student grade nbgrader
+.PHONY: mutation all book execute pdf test test-lib test-notebooks test-build test-published test-nbgrader browser-deps sandbox-deps lab benchmark venv clean student grade nbgrader
 
 all: book
 
@@ -27,34 +36,46 @@ $(STAMP): requirements.txt pyproject.toml
 
 venv: $(STAMP)
 
+## Run every notebook of the book afresh, TEST_JOBS at a time, into _build/.jupyter_cache, where the
+## build and the PDF read their outputs (tools/execute_book.py): the two builds of `make book` or
+## `make test` share one run of each chapter; a notebook that fails stops make with its traceback
+execute: $(STAMP)
+	$(ONE_THREAD) $(BIN)/python tools/execute_book.py --jobs $(TEST_JOBS)
+
 ## Build the book into _build/html (warnings are errors: a notebook that fails fails the build)
-book: $(STAMP)
+book: $(STAMP) execute
 	$(BOOK_BUILD)
 
 ## Print the whole book to one PDF: the single-page HTML build, printed by headless Chromium
-pdf: $(STAMP) browser-deps
+# (in `make test`, after test-build: the two builds share _build/.doctrees)
+pdf: $(STAMP) browser-deps execute | $(PDF_AFTER)
 	$(BOOK_BUILD) --builder singlehtml
 	node tests/browser/print_pdf.mjs --root _build/singlehtml --page book.html --cache $(BROWSER_DEPS) --out $(PDF)
 	# the web pages link the PDF from their footer (_ext/book_edition.py)
 	if [ -d _build/html/_static ]; then cp $(PDF) _build/html/_static/; fi
 
 ## Run every test: lib and hygiene tests, every notebook under nbval, the -W build, then the
-## built book in a browser and its PDF, and nbgrader on a problem set
-test: test-lib test-notebooks test-build test-published test-nbgrader
+## built book in a browser and its PDF, and nbgrader on a problem set; TEST_JOBS (2) targets at once,
+## the build's chain first (it is the longest), each target's output in one piece
+test: $(STAMP) sandbox-deps browser-deps
+	$(MAKE) -j$(TEST_JOBS) --output-sync=target PDF_AFTER=test-build test-published test-notebooks test-lib test-nbgrader
 
 test-lib: $(STAMP) sandbox-deps
-	$(BIN)/python -m pytest -m "not published and not nbgrader" tests
+	$(ONE_THREAD) $(BIN)/python -m pytest $(XDIST) -m "not published and not nbgrader" tests
 
+# nbval runs every notebook of the book as a test (one test per code cell), each notebook in a kernel
+# of its own, on the pytest-xdist workers (a whole notebook to one worker); it runs beside the build's
+# own run of the notebooks (`execute`), not from its outputs
 test-notebooks: $(STAMP)
-	$(BIN)/python -m pytest --nbval-lax --nbval-current-env --nbval-cell-timeout=300 book
+	$(ONE_THREAD) $(BIN)/python -m pytest $(XDIST) --nbval-lax --nbval-current-env --nbval-cell-timeout=300 book
 
-test-build: $(STAMP)
+test-build: $(STAMP) execute
 	$(BOOK_BUILD)
 
 # the pages of _build/html in headless Chromium (screenshots in artifacts/screenshots), the PDF, and
 # every chapter run in JupyterLab as `make lab` starts it (screenshots in artifacts/jupyterlab)
 test-published: $(STAMP) test-build pdf
-	$(BIN)/python -m pytest -m published tests
+	$(ONE_THREAD) $(BIN)/python -m pytest $(XDIST) -m published tests
 
 # chromium (apt-get) and the pinned npm packages, when missing
 browser-deps:
@@ -67,7 +88,7 @@ sandbox-deps:
 # nbgrader 0.9.6 for real (installed into .cache/nbgrader-env by the test): generate_assignment,
 # autograde, generate_feedback on a problem set, and its points compared with make grade's
 test-nbgrader: $(STAMP)
-	$(BIN)/python -m pytest -m nbgrader tests/test_nbgrader.py
+	$(ONE_THREAD) $(BIN)/python -m pytest -m nbgrader tests/test_nbgrader.py
 
 ## Open the notebooks in JupyterLab, with MyST rendered and the kernel of .venv (works as root too);
 ## the configuration is the project's (jupyter/jupyter_lab_config.py), never the user's ~/.jupyter

@@ -5,7 +5,7 @@ import math
 import matplotlib
 import numpy as np
 import pytest
-from threadpoolctl import threadpool_info
+from threadpoolctl import threadpool_info, threadpool_limits
 
 import lib
 from lib.experiments import median_time_trace, pin_threads, plot_spread, repeat_alternately, spread, tune_step
@@ -17,6 +17,10 @@ def test_pin_threads_limits_every_pool_and_torch():
     torch = pytest.importorskip("torch")
     before = torch.get_num_threads()
     try:
+        # two threads first: `make test` runs with one BLAS and OpenMP thread already, where a
+        # pin_threads that did nothing would pass
+        threadpool_limits(2)
+        torch.set_num_threads(2)
         described = pin_threads(1)
         assert all(pool["num_threads"] == 1 for pool in threadpool_info())
         assert torch.get_num_threads() == 1 and "torch 1" in described

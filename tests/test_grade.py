@@ -4,21 +4,19 @@ The module fixture grades one folder of submissions the way a lecturer would (on
 student, two chapters for one of them), in the sandbox when bubblewrap works here: correct,
 subtly wrong and unwritten notebooks, and the attacks the grading command must survive (a
 process left behind that rewrites later results, a notebook that replaces the grading
-functions, files that are not notebooks, a FIFO). Further tests grade without the sandbox, and
-the pieces on their own.
+functions, files that are not notebooks, a FIFO). Further tests grade problem sets and folders
+laid out in other ways, and the pieces on their own; tests/test_grade_stopping.py grades without
+the sandbox and stops what must be stopped.
 """
 
-import contextlib
 import csv
 import json
 import os
 import re
-import signal
 import stat
 import subprocess
 import sys
 import threading
-import time
 import uuid
 from pathlib import Path
 
@@ -27,39 +25,12 @@ import psutil
 import pytest
 
 from course import catalogue, flags, grade, sandbox, student, submissions
-from course.exercise_cells import read_exercises
 from course.gradebook import NOTEBOOK_ROW, Row, write
 from lib import exercises
 
-ROOT = Path(__file__).resolve().parents[1]
-BOOKS = {name: nbformat.read(ROOT / "book" / f"{name}.ipynb", as_version=4) for name in ("02-least-squares", "03-halfspaces")}
-CODING = {name: [e.label for e in read_exercises(book, name) if e.kind == "coding"] for name, book in BOOKS.items()}
-LS = "02-least-squares"
+from grading_submissions import (BOOKS, CODING, LS, ROOT, attack_cell, filled_edition, read_gradebook, read_rows,
+                                 same_points, save_submission)
 
-
-def _filled(chapter: str, replace: dict | None = None, solve: bool = True, extra: list[str] = ()) -> nbformat.NotebookNode:
-    """The student edition of ``chapter`` with the book's solutions in its stubs (or ``replace[label]``), and ``extra`` cells."""
-    answers = student.book_answers(BOOKS[chapter], chapter) if solve else {}
-    answers.update({label: [source] for label, source in (replace or {}).items()})
-    notebook = student.with_answers(student.chapter_edition(BOOKS[chapter], chapter), answers)
-    notebook.cells += [nbformat.v4.new_code_cell(source) for source in extra]
-    return notebook
-
-
-def _save(folder: Path, student_name: str, notebook, name: str = f"{LS}.ipynb") -> Path:
-    (folder / student_name).mkdir(parents=True, exist_ok=True)
-    nbformat.write(notebook, folder / student_name / name)
-    return folder / student_name / name
-
-
-def _rows(path: Path) -> dict:
-    with path.open(encoding="utf-8", newline="") as handle:
-        return {(row["student"], row["notebook"], row["exercise"]): row for row in csv.DictReader(handle)}
-
-
-def _gradebook(path: Path) -> dict:
-    with path.open(encoding="utf-8", newline="") as handle:
-        return {row["student"]: row for row in csv.DictReader(handle)}
 
 
 #: Two subtle bugs: the gradient is wrong where u.w < 0 (a sign lost in |u.w|), and the optimal length
@@ -71,37 +42,6 @@ SUBTLE = {
     "ex-ls-optimal-length": "def optimal_length(w, S, u):\n    with np.errstate(invalid='ignore'):\n"
                             "        return -float(u @ w) / float(np.sqrt(w @ S @ w))",
 }
-
-#: A process left behind: it double-forks, leaves the session, re-executes Python with an empty
-#: environment (so that nothing marks it as the grader's) and, for a minute, rewrites the outcomes
-#: of every other notebook it can find next to its own folder, so that they score nothing.
-DAEMON = r'''
-import glob, json, os, sys, time
-marker, runs, started = sys.argv[1], sys.argv[2], sys.argv[3]
-try:
-    open(started, "w").write(str(os.getpid()))
-except OSError:
-    pass
-forged = [{"exercise": label, "defined": False, "outcomes": []} for label in sys.argv[4:]]
-mine = os.path.dirname(os.path.dirname(os.getcwd()))
-deadline = time.time() + 60
-while time.time() < deadline:
-    for path in glob.glob(os.path.join(runs, "course-grade-*", "box", "outcomes.json")):
-        if not path.startswith(mine):
-            try:
-                open(path, "w").write(json.dumps(forged))
-            except OSError:
-                pass
-    time.sleep(0.05)
-'''
-
-
-def _attack(marker: str, started: Path) -> str:
-    labels = CODING[LS]
-    return (f"import os, sys\nDAEMON = {DAEMON!r}\nruns = os.path.dirname(os.path.dirname(os.path.dirname(os.getcwd())))\n"
-            "if os.fork() == 0:\n    os.setsid()\n    if os.fork() == 0:\n"
-            f"        os.execve(sys.executable, [sys.executable, '-c', DAEMON, {marker!r}, runs, {str(started)!r}, "
-            f"*{labels!r}], {{}})\n    os._exit(0)\nimport time\ntime.sleep(1)")
 
 
 #: A notebook that replaces the grading functions: its forged outcomes claim values it never computed.
@@ -147,17 +87,17 @@ def runs_folder(tmp_path_factory):
 def graded(tmp_path_factory, runs_folder):
     folder = tmp_path_factory.mktemp("course") / "submitted"
     marker, started = f"course-attack-{uuid.uuid4().hex}", runs_folder.parent / "daemon-started"
-    _save(folder, "alice", _filled(LS))
-    _save(folder, "alice", _filled("03-halfspaces"), "03-halfspaces.ipynb")
-    _save(folder, "bob", _filled(LS, SUBTLE))
-    _save(folder, "carol", _filled(LS, solve=False))
-    _save(folder, "dave", _filled(LS, {"ex-ls-rayleigh-gradient": "rayleigh_gradient = lib.rayleigh_gradient"}))
-    _save(folder, "eve", _filled(LS, solve=False, extra=[FORGER]))
-    _save(folder, "frank", _filled(LS, solve=False, extra=[REFERENCE_COPIER]))
-    _save(folder, "mallory", _filled(LS, extra=[_attack(marker, started)]))
-    _save(folder, "noisy", _filled(LS, extra=[NOISY]))
-    _save(folder, "zed", _filled(LS))  # graded after mallory
-    _save(folder, "key", student.chapter_edition(BOOKS[LS], LS, "instructor"))  # the answer key: a dry run
+    save_submission(folder, "alice", filled_edition(LS))
+    save_submission(folder, "alice", filled_edition("03-halfspaces"), "03-halfspaces.ipynb")
+    save_submission(folder, "bob", filled_edition(LS, SUBTLE))
+    save_submission(folder, "carol", filled_edition(LS, solve=False))
+    save_submission(folder, "dave", filled_edition(LS, {"ex-ls-rayleigh-gradient": "rayleigh_gradient = lib.rayleigh_gradient"}))
+    save_submission(folder, "eve", filled_edition(LS, solve=False, extra=[FORGER]))
+    save_submission(folder, "frank", filled_edition(LS, solve=False, extra=[REFERENCE_COPIER]))
+    save_submission(folder, "mallory", filled_edition(LS, extra=[attack_cell(marker, started)]))
+    save_submission(folder, "noisy", filled_edition(LS, extra=[NOISY]))
+    save_submission(folder, "zed", filled_edition(LS))  # graded after mallory
+    save_submission(folder, "key", student.chapter_edition(BOOKS[LS], LS, "instructor"))  # the answer key: a dry run
     (folder / "garbage").mkdir()
     (folder / "garbage" / f"{LS}.ipynb").write_text("{ this is not json")
     (folder / "garbage" / "notes.txt").write_text("not a notebook: left out")
@@ -184,19 +124,13 @@ def graded(tmp_path_factory, runs_folder):
         tempfile.tempdir = None
     assert status == 0
     return dict(folder=folder, out=out, marker=marker, started=started,
-                rows=_rows(out / "grades.csv"), book=_gradebook(out / "gradebook.csv"))
-
-
-def _same_points(a, b, within: float = 0.01) -> bool:
-    """Whether two amounts of points agree: the tables write points rounded to hundredths, and a sum of
-    rounded points may differ from the rounded sum by about a hundredth (no exercise is worth less than 1)."""
-    return abs(float(a) - float(b)) <= within
+                rows=read_rows(out / "grades.csv"), book=read_gradebook(out / "gradebook.csv"))
 
 
 def _full_marks(graded, student_name: str, chapter: str = LS) -> bool:
     """Whether every coding exercise of ``chapter`` earned ``student_name`` its points."""
     rows = [graded["rows"][student_name, f"{chapter}.ipynb", label] for label in CODING[chapter]]
-    return all(_same_points(row["points"], row["max_points"]) for row in rows)
+    return all(same_points(row["points"], row["max_points"]) for row in rows)
 
 
 @pytest.mark.slow
@@ -206,9 +140,9 @@ def test_correct_submissions_get_every_point_in_two_chapters(graded):
         notebook = f"{exercises.EXERCISES[label].chapter}.ipynb"
         row = graded["rows"]["alice", notebook, label]
         assert row["status"] == "correct", row["message"]
-        assert _same_points(book["alice"][label], row["max_points"])
+        assert same_points(book["alice"][label], row["max_points"])
         assert int(row["cases_passed"]) == int(row["cases_total"]) > len(exercises.EXERCISES[label].cases)
-    assert _same_points(book["alice"]["autograded"], book["alice"]["autograded_max"])
+    assert same_points(book["alice"]["autograded"], book["alice"]["autograded_max"])
     assert _full_marks(graded, "key")  # the instructor edition, graded as a submission
     assert graded["rows"]["alice", f"{LS}.ipynb", NOTEBOOK_ROW]["status"] == "ran"
     # the chapters' cells that the exercises do not need were not run
@@ -222,7 +156,7 @@ def test_subtle_bugs_get_partial_credit_and_feedback_names_the_case(graded):
         row = rows["bob", f"{LS}.ipynb", label]
         assert row["status"] == "partial" and 0 < float(row["points"]) < float(row["max_points"]), row["message"]
         share = int(row["cases_passed"]) / int(row["cases_total"])
-        assert _same_points(row["points"], share * float(row["max_points"]), within=0.005)  # one rounding
+        assert same_points(row["points"], share * float(row["max_points"]), within=0.005)  # one rounding
     assert rows["bob", f"{LS}.ipynb", "ex-ls-gdnp-step"]["status"] == "correct"
     feedback = (graded["out"] / "feedback" / "bob.md").read_text(encoding="utf-8")
     assert "### ex-ls-optimal-length: partial" in feedback and "must raise ValueError" in feedback
@@ -233,8 +167,8 @@ def test_subtle_bugs_get_partial_credit_and_feedback_names_the_case(graded):
 def test_stubs_score_nothing_and_say_not_written(graded):
     for label in CODING[LS]:
         row = graded["rows"]["carol", f"{LS}.ipynb", label]
-        assert row["status"] == "not written" and _same_points(row["points"], 0)
-    assert _same_points(graded["book"]["carol"]["autograded"], 0)
+        assert row["status"] == "not written" and same_points(row["points"], 0)
+    assert same_points(graded["book"]["carol"]["autograded"], 0)
 
 
 @pytest.mark.slow
@@ -249,7 +183,7 @@ def test_delegating_to_lib_is_flagged_for_the_lecturer_not_for_the_student(grade
 @pytest.mark.slow
 def test_replacing_the_grading_functions_forges_nothing(graded):
     for label in CODING[LS]:
-        assert _same_points(graded["rows"]["eve", f"{LS}.ipynb", label]["points"], 0)
+        assert same_points(graded["rows"]["eve", f"{LS}.ipynb", label]["points"], 0)
     flagged = graded["rows"]["eve", f"{LS}.ipynb", NOTEBOOK_ROW]["flags"]
     assert "changes lib.exercises.record_outcomes" in flagged and "changes lib.exercises.CodingExercise.judge" in flagged
 
@@ -281,7 +215,7 @@ def test_files_that_are_not_notebooks_are_refused_with_a_row(graded):
     assert rows["pipe", "a.ipynb", NOTEBOOK_ROW]["message"] == "refused: a.ipynb is a FIFO (named pipe), not a notebook file"
     assert rows["linked", f"{LS}.ipynb", NOTEBOOK_ROW]["message"].startswith("refused: 02-least-squares.ipynb is a symbolic link")
     for student_name in ("garbage", "pipe", "linked"):
-        assert _same_points(graded["book"][student_name]["autograded"], 0)
+        assert same_points(graded["book"][student_name]["autograded"], 0)
     assert not [key for key in rows if key[0].startswith(".") or key[1] == "notes.txt"]
 
 
@@ -298,12 +232,12 @@ def test_the_gradebook_has_a_row_per_student_and_a_column_per_exercise(graded):
     for line in table[1:]:
         values = dict(zip(header, line))
         points = [float(values[label]) for label in coding]
-        assert _same_points(values["autograded"], sum(points))
+        assert same_points(values["autograded"], sum(points))
         assert all("\n" not in cell for cell in line)
     # the assignment is both chapters: a student without the second one has its points to earn still
-    assert _same_points(graded["book"]["bob"]["autograded_max"],
+    assert same_points(graded["book"]["bob"]["autograded_max"],
                         sum(float(graded["rows"]["alice", f"{exercises.EXERCISES[l].chapter}.ipynb", l]["max_points"]) for l in coding))
-    assert _same_points(graded["book"]["alice"]["autograded"], graded["book"]["bob"]["autograded_max"])
+    assert same_points(graded["book"]["alice"]["autograded"], graded["book"]["bob"]["autograded_max"])
 
 
 @pytest.mark.slow
@@ -324,129 +258,6 @@ def test_existing_tables_are_not_overwritten_without_force(graded, capsys):
     assert grade.main([str(graded["folder"]), "--out", str(graded["out"])]) == 1
     assert "exist already" in capsys.readouterr().err
     assert (graded["out"] / "gradebook.csv").read_text() == before
-
-
-# --------------------------------------------------------------------------- without the sandbox
-@pytest.mark.slow
-def test_without_the_sandbox_a_process_left_behind_is_still_stopped(tmp_path, capsys):
-    """--sandbox none: the grader reaps the orphans of a run before the next one starts."""
-    folder, marker, started = tmp_path / "submitted", f"course-attack-{uuid.uuid4().hex}", tmp_path / "started"
-    _save(folder, "mallory", _filled(LS, extra=[_attack(marker, started)]))
-    _save(folder, "zed", _filled(LS))
-    assert grade.main([str(folder), "--sandbox", "none", "--timeout", "300"]) == 0
-    book = _gradebook(tmp_path / "submitted-grades" / "gradebook.csv")
-    assert started.exists()  # the attack ran: without a sandbox it could write there
-    assert _ended(int(started.read_text()), within=5)
-    assert _same_points(book["zed"]["autograded"], book["zed"]["autograded_max"])
-    assert book["zed"]["sandbox"] == "none: switched off (--sandbox none)"
-    assert "grading WITHOUT a sandbox" in capsys.readouterr().err
-
-
-def _ended(pid: int, within: float) -> bool:
-    """Whether the process ``pid`` ends within ``within`` seconds (a zombie has ended)."""
-    deadline = time.time() + within
-    while True:
-        try:
-            if psutil.Process(pid).status() == psutil.STATUS_ZOMBIE:
-                return True
-        except psutil.NoSuchProcess:
-            return True
-        if time.time() > deadline:
-            return False
-        time.sleep(0.2)
-
-
-def _grade_one(path: Path, mode: str = "auto", **limits) -> list[Row]:
-    return grade.grade_all([submissions.Submission(path.parent.name, path.name, path)], sandbox.detect(mode),
-                           seed=exercises.DEFAULT_SEED, say=lambda line: None, **limits)
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize("mode", ["auto", "none"])
-def test_a_notebook_that_ignores_interrupts_is_stopped_with_everything_it_started(tmp_path, mode, monkeypatch):
-    import tempfile
-
-    runs = tmp_path / "runs"
-    runs.mkdir()
-    monkeypatch.setenv("TMPDIR", str(runs))
-    monkeypatch.setattr(tempfile, "tempdir", None)  # read TMPDIR again
-    name = f"k{uuid.uuid4().hex[:12]}"  # the kernel's process name, seen from outside any namespace
-    path = _save(tmp_path, "stubborn", _filled(LS, extra=[
-        f"import ctypes, subprocess, sys\nctypes.CDLL(None).prctl(15, {name.encode()!r}, 0, 0, 0)\n"
-        f"subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(300)', {name!r}])",
-        "while True:\n    try:\n        while True:\n            pass\n    except KeyboardInterrupt:\n        pass"]))
-    rows = _grade_one(path, mode, timeout=40.0, cell_timeout=60.0)
-    assert rows[0].status == "stopped" and "did not finish within the notebook's time limit" in rows[0].message
-    assert {r.status for r in rows[1:] if r.points is not None} == {"not graded"}  # the grader's cell never ran
-    assert not [p for p in psutil.process_iter(["name", "cmdline"])
-                if p.info["name"] == name or name in " ".join(p.info["cmdline"] or [])]
-    assert list(runs.iterdir()) == []  # the stopped run's folder, with the kernel's connection file, is gone
-
-
-def _processes(text: str) -> list:
-    """The processes whose command line holds ``text``."""
-    return [p for p in psutil.process_iter(["cmdline"]) if text in " ".join(p.info["cmdline"] or [])]
-
-
-@contextlib.contextmanager
-def _grading_a_loop(tmp_path: Path, mode: str):
-    """A grading command (its own process) busy on a notebook that started a process, named ``name``, and loops.
-
-    Yields the grader, its temporary folder ``runs`` and ``name``; kills what is left when done.
-    """
-    runs, folder, name = tmp_path / "runs", tmp_path / "submitted", f"k{uuid.uuid4().hex[:12]}"
-    runs.mkdir()
-    _save(folder, "ann", _filled(LS, extra=[
-        f"import subprocess, sys\nsubprocess.Popen([sys.executable, '-c', 'import time; time.sleep(300)', {name!r}])",
-        "while True:\n    pass"]))
-    _save(folder, "ben", _filled(LS))
-    grader = subprocess.Popen([sys.executable, "-m", "course.grade", str(folder), "--sandbox", mode],
-                              cwd=ROOT, env={**os.environ, "TMPDIR": str(runs)}, stdout=subprocess.PIPE,
-                              stderr=subprocess.PIPE, text=True)
-    try:
-        for _ in range(600):  # the first notebook's kernel starts the process within a minute, also on a busy machine
-            if _processes(name) or grader.poll() is not None:
-                break
-            time.sleep(0.1)
-        assert _processes(name), grader.stderr.read() if grader.poll() is not None else "the notebook never started"
-        yield grader, runs, name
-    finally:
-        if grader.poll() is None:
-            grader.kill()
-            grader.communicate()
-        for process in _processes(name):  # without the sandbox, what a notebook started can outlive a killed grader
-            process.kill()
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize("mode", ["auto", "none"])
-def test_a_grader_stopped_midway_leaves_no_process_no_temporary_file_and_no_table(tmp_path, mode):
-    """SIGTERM (or Ctrl-C) while a notebook runs: its processes are stopped, its folder removed, nothing written."""
-    with _grading_a_loop(tmp_path, mode) as (grader, runs, name):
-        grader.send_signal(signal.SIGTERM)
-        out, err = grader.communicate(timeout=120)
-        assert grader.returncode == 130 and "stopped by signal 15: nothing written" in err, err
-        assert not _processes(name)
-        assert list(runs.iterdir()) == []  # the run's folder, with the kernel's connection file, is gone
-        assert not (tmp_path / "submitted-grades").exists()
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize("mode", ["auto", "none"])
-def test_a_killed_grader_takes_its_runs_with_it_and_the_next_one_removes_their_folders(tmp_path, mode):
-    """SIGKILL, which nothing can catch: the runner and its kernel end with the grader (in the sandbox, everything
-    the notebook started too), and the folder left in the temporary folder is removed by the next grading."""
-    with _grading_a_loop(tmp_path, mode) as (grader, runs, name):
-        run_processes = _processes(str(runs))  # the runner (its box in argv) and the kernel (its connection file)
-        assert run_processes
-        grader.kill()
-        grader.communicate(timeout=60)
-        assert all(_ended(p.pid, within=30) for p in run_processes)
-        if mode == "auto":  # the PID namespace ends with its first process
-            assert all(_ended(p.pid, within=30) for p in _processes(name))
-        [left] = list(runs.iterdir())  # nothing could remove it
-        assert grade.remove_stale_runs(runs) == [left]
-        assert list(runs.iterdir()) == []
 
 
 def _locked(folder: Path) -> int:
@@ -476,45 +287,24 @@ def test_only_the_folders_of_killed_gradings_are_removed(tmp_path):
 
 
 @pytest.mark.slow
-def test_cells_that_raise_loop_or_exit_are_recorded_and_the_rest_graded(tmp_path):
-    path = _save(tmp_path, "mixed", _filled(LS, {"ex-ls-gdnp-step": 'def gdnp_step(w, S, u):\n    raise NotImplementedError("x")'},
-                                            extra=["raise RuntimeError('a cell that fails')", "while True:\n    pass",
-                                                   "import sys\ndef optimal_length(w, S, u):\n    sys.exit('done')"]))
-    rows = {row.exercise: row for row in _grade_one(path, timeout=200.0, cell_timeout=20.0)}
-    notebook = rows[NOTEBOOK_ROW]
-    assert notebook.status == "ran" and "(RuntimeError)" in notebook.message and "(CellTimeout)" in notebook.message
-    assert "it raised SystemExit: done" in rows["ex-ls-optimal-length"].message
-    assert _same_points(rows["ex-ls-optimal-length"].points, 0) and rows["ex-ls-rayleigh-gradient"].status == "correct"
-    assert rows["ex-ls-gdnp-step"].status == "not written"
-
-
-@pytest.mark.slow
-def test_a_kernel_that_dies_is_recorded(tmp_path):
-    path = _save(tmp_path, "dies", _filled(LS, extra=["import os\nos._exit(3)"]))
-    rows = _grade_one(path, timeout=120.0, cell_timeout=30.0)
-    assert rows[0].status == "failed" and "kernel died" in rows[0].message
-    assert {r.status for r in rows if r.points is not None} == {"not graded"}
-
-
-@pytest.mark.slow
 def test_a_flat_folder_makes_every_file_a_student(tmp_path, capsys):
     folder = tmp_path / "flat"
     folder.mkdir()
-    nbformat.write(_filled(LS), folder / "alice-02.ipynb")
-    nbformat.write(_filled(LS, solve=False), folder / "alice-03.ipynb")
+    nbformat.write(filled_edition(LS), folder / "alice-02.ipynb")
+    nbformat.write(filled_edition(LS, solve=False), folder / "alice-03.ipynb")
     assert grade.main([str(folder)]) == 0
     assert "flat (SUBMISSIONS/<name>.ipynb: every file is a student of its own" in capsys.readouterr().out
-    assert set(_gradebook(tmp_path / "flat-grades" / "gradebook.csv")) == {"alice-02", "alice-03"}
+    assert set(read_gradebook(tmp_path / "flat-grades" / "gradebook.csv")) == {"alice-02", "alice-03"}
 
 
 @pytest.mark.slow
 def test_nbgraders_submitted_folder_is_read_with_the_assignment(tmp_path):
     folder = tmp_path / "submitted"
     (folder / "ann" / "week-1").mkdir(parents=True)
-    nbformat.write(_filled(LS), folder / "ann" / "week-1" / f"{LS}.ipynb")
+    nbformat.write(filled_edition(LS), folder / "ann" / "week-1" / f"{LS}.ipynb")
     (folder / "ben").mkdir()
     assert grade.main([str(folder), "--assignment", "week-1", "--out", str(tmp_path / "grades")]) == 0
-    rows = _rows(tmp_path / "grades" / "grades.csv")
+    rows = read_rows(tmp_path / "grades" / "grades.csv")
     assert rows["ann", f"{LS}.ipynb", NOTEBOOK_ROW]["status"] == "ran"
     assert rows["ben", "(none)", NOTEBOOK_ROW]["message"] == "no folder week-1 in ben/ (the assignment)"
 
@@ -529,11 +319,11 @@ def test_a_problem_set_file_sets_the_exercises_and_their_points(tmp_path):
     answers = {**student.book_answers(BOOKS[LS], LS), **student.book_answers(BOOKS["03-halfspaces"], "03-halfspaces")}
     notebook = student.with_answers(student.problem_set_edition(chosen, chapters), answers)
     notebook.metadata["course"]["exercises"][0]["points"] = 1000  # a student's edit of the metadata changes nothing
-    _save(tmp_path / "submitted", "ann", notebook, "quiz.ipynb")
+    save_submission(tmp_path / "submitted", "ann", notebook, "quiz.ipynb")
     assert grade.main([str(tmp_path / "submitted"), "--problem-set", str(set_file)]) == 0
-    book = _gradebook(tmp_path / "submitted-grades" / "gradebook.csv")
-    assert _same_points(book["ann"]["ex-ls-rayleigh-gradient"], 10)
-    assert _same_points(book["ann"]["autograded_max"], 14) and book["ann"]["ex-ls-critical-points"] == ""
+    book = read_gradebook(tmp_path / "submitted-grades" / "gradebook.csv")
+    assert same_points(book["ann"]["ex-ls-rayleigh-gradient"], 10)
+    assert same_points(book["ann"]["autograded_max"], 14) and book["ann"]["ex-ls-critical-points"] == ""
 
 
 @pytest.mark.slow
@@ -547,13 +337,13 @@ def test_several_problem_sets_go_into_one_gradebook_each_with_its_points(tmp_pat
         files[-1].write_text(f"name: {name}\nexercises:\n{text}")
         edition = student.problem_set_edition(catalogue.read_problem_set(files[-1]), BOOKS)
         notebooks[name] = student.with_answers(edition, answers)
-        _save(tmp_path / "submitted", "ann", notebooks[name], f"{name}.ipynb")
+        save_submission(tmp_path / "submitted", "ann", notebooks[name], f"{name}.ipynb")
     arguments = [str(tmp_path / "submitted")] + [a for path in files for a in ("--problem-set", str(path))]
     assert grade.main(arguments) == 0
-    book = _gradebook(tmp_path / "submitted-grades" / "gradebook.csv")
+    book = read_gradebook(tmp_path / "submitted-grades" / "gradebook.csv")
     expected = {"ex-ls-rayleigh-gradient": 10, "ex-ls-gdnp-step": exercises_points("ex-ls-gdnp-step"), "ex-hs-step-size": 7}
-    assert all(_same_points(book["ann"][label], points) for label, points in expected.items())
-    assert _same_points(book["ann"]["autograded_max"], sum(expected.values()))
+    assert all(same_points(book["ann"][label], points) for label, points in expected.items())
+    assert same_points(book["ann"]["autograded_max"], sum(expected.values()))
     # without the files: graded with course/rubrics.yml's points, and flagged; with the other file only: refused
     path = tmp_path / "submitted" / "ann" / "week-2.ipynb"
     plan = grade.plan_submission(submissions.Submission("ann", path.name, path))
@@ -592,20 +382,20 @@ def test_submissions_are_found_in_student_folders_and_special_files_refused(tmp_
 def test_a_device_and_an_oversized_notebook_get_rows_that_say_so(tmp_path, capsys):
     """Refused before anything runs: a character device named like a notebook, and a notebook over --max-size."""
     folder = tmp_path / "submitted"
-    _save(folder, "big", _filled(LS))  # the student edition with answers: some 50 kB
+    save_submission(folder, "big", filled_edition(LS))  # the student edition with answers: some 50 kB
     (folder / "device").mkdir()
     try:
         os.mknod(folder / "device" / f"{LS}.ipynb", 0o644 | stat.S_IFCHR, os.makedev(1, 3))  # what /dev/null is
     except PermissionError:
         pytest.skip("creating a device file needs root")
     assert grade.main([str(folder), "--max-size", "0.01", "--sandbox", "none"]) == 0  # 10 kB
-    rows = _rows(tmp_path / "submitted-grades" / "grades.csv")
+    rows = read_rows(tmp_path / "submitted-grades" / "grades.csv")
     big, device = rows["big", f"{LS}.ipynb", NOTEBOOK_ROW], rows["device", f"{LS}.ipynb", NOTEBOOK_ROW]
     assert big["status"] == "refused" and re.fullmatch(rf"refused: {LS}.ipynb has \d+ bytes, more than the limit of 10000",
                                                        big["message"])
     assert device["status"] == "refused" and device["message"] == f"refused: {LS}.ipynb is a character device, not a notebook file"
-    book = _gradebook(tmp_path / "submitted-grades" / "gradebook.csv")
-    assert _same_points(book["big"]["autograded"], 0) and _same_points(book["device"]["autograded"], 0)
+    book = read_gradebook(tmp_path / "submitted-grades" / "gradebook.csv")
+    assert same_points(book["big"]["autograded"], 0) and same_points(book["device"]["autograded"], 0)
     assert "graded big/" in capsys.readouterr().out
 
 
@@ -724,9 +514,9 @@ def test_the_tables_keep_full_messages_in_the_long_table_and_one_line_elsewhere(
             Row("zoë|x", "a.ipynb", "ex-ls-critical-points", "by hand", None, 4.0),
             Row("cy", "b.ipynb", "ex-hs-bisection", "correct", 4.0, 4.0, 8, 8)]
     written = write(rows, tmp_path, sandbox="none: test", notes=["a note"])
-    long = _rows(tmp_path / "grades.csv")
+    long = read_rows(tmp_path / "grades.csv")
     assert long["ann", "a.ipynb", "ex-ls-rayleigh-gradient"]["message"] == "wrong | here\n  details"
-    book = _gradebook(tmp_path / "gradebook.csv")
+    book = read_gradebook(tmp_path / "gradebook.csv")
     assert book["ann"]["ex-ls-rayleigh-gradient"] == "1.5" and book["ann"]["autograded_max"] == "8"
     assert book["zoë|x"]["flags"] == "ex-ls-rayleigh-gradient: x uses y z" and book["zoë|x"]["ex-ls-critical-points"] == ""
     table = (tmp_path / "grades.md").read_text(encoding="utf-8")

@@ -193,7 +193,7 @@ async function inspect(context, origin, page, screenshots, axeSource) {
       brokenResources.push(`${response.status()} ${response.url()}`);
     }
   });
-  const response = await tab.goto(`${origin}/${page}`, { waitUntil: 'load' });
+  const response = await tab.goto(`${origin}/${page}`, { waitUntil: 'load', timeout: 120000 });
   await loadAllImages(tab);
   let mathjax = 'no math on the page';
   try {
@@ -247,7 +247,7 @@ function collectEquationNumbers() {
 async function inspectOnAPhone(context, origin, page, screenshots) {
   const tab = await context.newPage();
   await tab.setViewportSize(PHONE);
-  await tab.goto(`${origin}/${page}`, { waitUntil: 'load' });
+  await tab.goto(`${origin}/${page}`, { waitUntil: 'load', timeout: 120000 });
   await loadAllImages(tab);
   try { await waitForMath(tab); } catch { /* the desktop pass records MathJax's failures */ }
   const phone = await tab.evaluate(() => ({

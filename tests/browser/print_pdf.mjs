@@ -119,7 +119,7 @@ async function main() {
   });
   try {
     const page = await browser.context.newPage();
-    const response = await page.goto(`${server.origin}/${options.page}`, { waitUntil: 'load' });
+    const response = await page.goto(`${server.origin}/${options.page}`, { waitUntil: 'load', timeout: 180000 });
     if (!response || response.status() !== 200) throw new Error(`${options.page}: HTTP ${response && response.status()}`);
     await loadAllImages(page);
     if (!(await waitForMath(page, 120000))) throw new Error(`${options.page} has no math: is it the whole book?`);
