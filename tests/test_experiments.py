@@ -161,7 +161,7 @@ def test_breast_cancer_is_scikit_learns_data():
     reference = load_breast_cancer()
     # the same decimal strings parsed by the same float parser: equal to the bit, so any tolerance would do
     np.testing.assert_allclose(X, reference.data, rtol=1e-15, atol=0.0)
-    np.testing.assert_array_equal(target, reference.target)
+    np.testing.assert_array_equal(target, reference.target)  # exact: integer labels 0 and 1 read from one file, no arithmetic
 
 
 def test_tune_gd_step_scores_by_the_final_gradient_norm_by_default():
