@@ -97,7 +97,8 @@ def test_a_notebook_that_draws_uses_the_book_style(path):
     drawing = [i for i, source in enumerate(sources) if DRAWS.search(_without_imports(source))]
     if not drawing:
         return
-    styled = [i for i, source in enumerate(sources) if "use_book_style()" in source]
+    # lib.book.setup.start_chapter calls use_book_style() (tests/test_book_setup.py checks that it does)
+    styled = [i for i, source in enumerate(sources) if "use_book_style()" in source or "start_chapter(" in source]
     every_figure_styled = not any(MAKES_A_FIGURE_WITHOUT_STYLE.search(sources[i]) for i in drawing)
     assert (styled and styled[0] <= drawing[0]) or every_figure_styled, (
         f"{path.name} draws in code cell {drawing[0] + 1} without the book's style: call "

@@ -1,5 +1,6 @@
 """The tooling of the book itself, not of the mathematics: figures, experiments, the verification appendix.
 
+* :mod:`lib.book.setup`: :func:`~lib.book.setup.start_chapter`, the first cell of every chapter;
 * :mod:`lib.book.plotting`: the book's figure style;
 * :mod:`lib.book.explorer`: the interactive figure of chapter 2;
 * :mod:`lib.book.experiments`: fair experiments (pinned threads, tuned steps, spread over seeds);
