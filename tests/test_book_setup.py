@@ -31,7 +31,7 @@ def test_start_chapter_pins_styles_and_seeds_numpy_and_torch():
     assert left == right  # exact: integers drawn from generators of one seed
     assert torch_seeded == "True"
     assert threads == "1 [1]"
-    assert style == "9.0 True"  # the book's style replaced the 31-point font
+    assert style == "9.0 True"  # exact: the literal 9.0 that use_book_style sets, printed; the style replaced the 31-point font
 
 
 def test_start_chapter_without_torch_does_not_import_it():

@@ -60,30 +60,17 @@ def network_gd(network: HiddenLayer, W0, iterations: int = 100, step: float | No
     iterations = as_iteration_count("iterations", iterations)
     callback = as_optional_function("callback", callback)
     step = 1.0 / network_smoothness(network) if step is None else as_positive_float("step", step)
-    trace, info = Trace(network, "gd"), dict(step=step)
-    trace.callback = as_callback(_weights_callback(callback))
-    W_previous = W_tilde
-    with np.errstate(over="ignore", invalid="ignore"):
-        for t in range(iterations + 1):
-            evaluation = network.evaluate(W_tilde)
-            lengths, directions = network.split(W_tilde)
-            if not (np.all(np.isfinite(lengths)) and trace.record_layer(evaluation, W_tilde)):
-                raise trace.diverged(t, f"the weights or the loss left the float64 range with step {step:.3g} "
-                                     f"(1/zeta = {1.0 / network_smoothness(network):.3g})", W_previous,
-                                     *network.split(W_previous), info)  # the last finite state (the start at t = 0)
-            if trace.callback is not None and trace.report(t, W_tilde, lengths, directions, evaluation.loss):
-                break
-            if t == iterations:
-                break
-            trace.add(step=step)
-            W_previous, W_tilde = W_tilde, W_tilde - step * evaluation.grad
-    return trace.result(W_tilde, lengths, directions, info)
+    hint = f" (1/zeta = {1.0 / network_smoothness(network):.3g})"
+    return _first_order(network, "gd", W_tilde, lambda W: W, lambda t, W, grad: W - step * grad, iterations,
+                        callback, dict(step=step), step_column=True, hint=hint)
 
 
-def _first_order(network: HiddenLayer, method: str, state, weights, update, iterations: int, callback, info: dict):
-    """The loop of :func:`network_adam` and :func:`network_bn_gd`: at every step evaluate the network
-    at ``W_tilde = weights(state)``, record it and report it to the callback (as :func:`network_gd`
-    does), then ``state = update(t, state, grad)`` with ``grad`` the gradient in ``W_tilde``.
+def _first_order(network: HiddenLayer, method: str, state, weights, update, iterations: int, callback, info: dict,
+                 step_column: bool = False, hint: str = ""):
+    """The loop of :func:`network_gd`, :func:`network_adam` and :func:`network_bn_gd`: at every step
+    evaluate the network at ``W_tilde = weights(state)``, record it and report it to the callback,
+    then ``state = update(t, state, grad)`` with ``grad`` the gradient in ``W_tilde``.
+    ``step_column`` records ``info["step"]`` for every step; ``hint`` ends the divergence message.
 
     Raises
     ------
@@ -103,9 +90,11 @@ def _first_order(network: HiddenLayer, method: str, state, weights, update, iter
             if not (finite and np.all(np.isfinite(lengths)) and trace.record_layer(evaluation, W_tilde)):
                 last = W_tilde if W_previous is None else W_previous  # the last finite state
                 raise trace.diverged(t, f"the weights or the loss left the float64 range with step "
-                                     f"{info['step']:.3g}", last, *network.split(last), info)
+                                     f"{info['step']:.3g}{hint}", last, *network.split(last), info)
             if trace.report(t, W_tilde, lengths, directions, evaluation.loss) or t == iterations:
                 break
+            if step_column:
+                trace.add(step=info["step"])
             W_previous, state = W_tilde, update(t, state, evaluation.grad)
     return trace.result(W_tilde, lengths, directions, info)
 
