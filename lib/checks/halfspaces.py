@@ -87,7 +87,7 @@ CONSTANT_TOLERANCE = 1e-12
 Z_LIMIT = 5.0
 
 
-@verifies("lem-stein", CHAPTER, "E[z h(z)] = E[z] E[h(z)] + Cov(z) E[grad h(z)] for Gaussian z")
+@verifies("lem-stein", CHAPTER, "E[z chi(z)] = E[z] E[chi(z)] + Cov(z) E[grad chi(z)] for Gaussian z")
 def stein(seed: int = 0, n: int = 200_000, dim: int = 4) -> CheckResult:
     r"""Monte-Carlo test of Stein's identity for two test functions; for a uniform :math:`z` it must fail.
 
@@ -374,7 +374,7 @@ def gdnp_direction(seed: int = 0, iterations: int = 100) -> CheckResult:
         f"over {iterations} steps the unit directions of GDNP on Gaussian halfspaces (logistic, squared sigmoid; "
         f"T_s = 3 and 8, whose lengths differ by up to {lengths_apart:.0e}) and of the Rayleigh iteration replayed "
         f"by the check differ by at most {worst:.1e}; their gap is at most {worst_rate:.3f} x (1 - mu/L)^(2t) "
-        f"(rho_0 - rho*). On a 300-point sample the paths part: {apart:.1e}",
+        f"(rho(w_0) - rho*). On a 300-point sample the paths part: {apart:.1e}",
         worst, DIRECTION_TOLERANCE, passed,
     )
 
@@ -544,8 +544,8 @@ def _worst_ratio(values: np.ndarray, bound: np.ndarray) -> float:
 def halfspace_bound(problem, trace: dict) -> tuple[np.ndarray, np.ndarray]:
     r"""The bound of theorem ``thm-halfspace-rate`` at every iterate of a GDNP trace, and its direction part.
 
-    Returns :math:`(\Phi + \Psi|g_t|\|u\|_{S^{-1}})^2(1-\mu/L)^{2t}(\rho_0-\rho^*) + \Psi^2 4^{-T_s-1}(b_t-a_t)^2`
-    and the exact direction form :math:`c_1^2(1-\mu/L)^{2t}(\rho_0-\rho^*)`, both read from the
+    Returns :math:`(\Phi + \Psi|g_t|\|u\|_{S^{-1}})^2(1-\mu/L)^{2t}(\rho(w_0)-\rho^*) + \Psi^2 4^{-T_s-1}(b_t-a_t)^2`
+    and the exact direction form :math:`c_1^2(1-\mu/L)^{2t}(\rho(w_0)-\rho^*)`, both read from the
     problem's constants and the trace. The check of the theorem does not use it: it recomputes
     every ingredient (:func:`replayed_bound`).
     """
@@ -620,7 +620,7 @@ def replayed_bound(problem, result, directions, lengths, steps: int, fixed_radiu
 RATE_RUNS = ((3, None), (8, 1.0))
 
 
-@verifies("thm-halfspace-rate", CHAPTER, "||grad f(w~_t)||^2 <= (Phi + Psi|g_t| ||u||_{S^-1})^2 (1 - mu/L)^(2t) (rho_0 - rho*) + Psi^2 4^(-T_s-1) (b_t - a_t)^2")
+@verifies("thm-halfspace-rate", CHAPTER, "||grad f(w~_t)||^2 <= (Phi + Psi|g_t| ||u||_{S^-1})^2 (1 - mu/L)^(2t) (rho(w_0) - rho*) + Psi^2 4^(-T_s-1) (b_t - a_t)^2")
 def halfspace_rate(seed: int = 0) -> CheckResult:
     r"""Every iterate's gradient norm against the theorem's bound, on two losses, two kappas, two bracket rules.
 
@@ -630,7 +630,7 @@ def halfspace_rate(seed: int = 0) -> CheckResult:
     compares the trace's ``loss``, ``grad_norm_sq`` and its two parts, ``length``, ``bracket_width``,
     ``length_bound``, ``c1``, ``rho_gap``, ``step`` and ``eta`` with its own values (:func:`_trace_errors`). The bound is loose by nature (:math:`|c_1| \le \Phi + \Psi|g|\|u\|`
     is far from equality), and the figure says by how much; its direction part alone against the
-    exact form :math:`c_1^2(1-\mu/L)^{2t}(\rho_0-\rho^*)` is attained at :math:`t = 0`.
+    exact form :math:`c_1^2(1-\mu/L)^{2t}(\rho(w_0)-\rho^*)` is attained at :math:`t = 0`.
     """
     rng = rng_from(seed)
     worst, worst_direction, worst_trace, compared = 0.0, 0.0, 0.0, 0
@@ -652,7 +652,7 @@ def halfspace_rate(seed: int = 0) -> CheckResult:
         "thm-halfspace-rate",
         f"largest ||grad f(w~_t)||^2 / bound over {compared} iterates (two losses, kappa = 5 and 50, T_s = 3 with "
         f"adaptive brackets and T_s = 8 with brackets of radius 1): {worst:.3f}, so the bound holds with room "
-        f"{1 / worst:.1f}x at its tightest; the direction part against c1^2 (1 - mu/L)^(2t) (rho_0 - rho*) alone: "
+        f"{1 / worst:.1f}x at its tightest; the direction part against c1^2 (1 - mu/L)^(2t) (rho(w_0) - rho*) alone: "
         f"{worst_direction:.4f}. The trace agrees with the check's losses, gradients, steps, widths and bounds "
         f"({worst_trace:.2g} of the tolerances)",
         worst, 1.0, passed,

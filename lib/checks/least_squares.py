@@ -132,9 +132,9 @@ def _recorded(solver, problem, w0, iterations, settled=None):
 def ls_optimal_length(seed: int = 0, instances: int = 20) -> CheckResult:
     r"""The parabola :math:`f(w, g) = (g - g^*)^2 + \rho(w)`, with the library's closed-form length.
 
-    With :math:`m = u^\top w/\|w\|_S` computed here, :math:`f(w, g)` (the library's loss at
-    :func:`lib.to_w_tilde`'s weights) must equal :math:`2gm + g^2` for lengths around and far from
-    :math:`g^* = -m`, so that :math:`f(w, g) - f(w, g^*) = (g - g^*)^2`: the minimiser is
+    With :math:`\hat m = u^\top w/\|w\|_S` computed here, :math:`f(w, g)` (the library's loss at
+    :func:`lib.to_w_tilde`'s weights) must equal :math:`2g\hat m + g^2` for lengths around and far from
+    :math:`g^* = -\hat m`, so that :math:`f(w, g) - f(w, g^*) = (g - g^*)^2`: the minimiser is
     :math:`g^*` and no other length (the "only" direction). The library's closed-form length
     (``problem.ray(w).exact_minimizer()``, the one GDNP uses), its :math:`\rho(w)` and its bound
     :math:`\Psi` on :math:`|\partial_g^2 f|` (exactly 2 here) are compared with these values.
@@ -143,28 +143,28 @@ def ls_optimal_length(seed: int = 0, instances: int = 20) -> CheckResult:
     worst, worst_length, never_beaten = 0.0, 0.0, True
     for problem, w in _random_instances(rng, instances):
         S, u = problem.S, problem.u
-        m = float(u @ w) / np.sqrt(w @ S @ w)
-        g_star = -m
+        m_hat = float(u @ w) / np.sqrt(w @ S @ w)
+        g_star = -m_hat
         f = lambda g: problem.loss(decoupling.to_w_tilde(g, w, S))
         best = f(g_star)
-        worst = largest(worst, abs(best + m * m) / (m * m))  # the minimum value -(u.w)^2/||w||_S^2
-        # the values compared are of size m^2 + g^2: the scale of their rounding
+        worst = largest(worst, abs(best + m_hat * m_hat) / (m_hat * m_hat))  # the minimum value -(u.w)^2/||w||_S^2
+        # the values compared are of size m-hat^2 + g^2: the scale of their rounding
         for delta in (1e-3, 0.5, 3.0):
             for g in (g_star - delta * max(abs(g_star), 1.0), g_star + delta * max(abs(g_star), 1.0)):
-                scale = m * m + g * g
-                worst = largest(worst, abs(f(g) - (2 * g * m + g * g)) / scale,
+                scale = m_hat * m_hat + g * g
+                worst = largest(worst, abs(f(g) - (2 * g * m_hat + g * g)) / scale,
                                 abs((f(g) - best) - (g - g_star) ** 2) / scale)
                 never_beaten &= f(g) > best
         worst_length = largest(worst_length, abs(problem.ray(w).exact_minimizer() - g_star) / max(abs(g_star), 1.0),
-                               abs(problem.rho(w) + m * m) / (m * m))
+                               abs(problem.rho(w) + m_hat * m_hat) / (m_hat * m_hat))
     curvature_error = abs(problem.length_curvature_bound - 2.0) / 2.0  # d^2 f/dg^2 = 2 exactly
     figure = largest(worst, worst_length)
     # f is 2 u.w~ + w~.S.w~, sums of at most 2 * 30^2 products: relative rounding a few 1e-14 of
-    # m^2 + g^2 (the size of its terms); the closed forms are a quotient of two such sums
+    # m-hat^2 + g^2 (the size of its terms); the closed forms are a quotient of two such sums
     tolerance = 1e-12
     return CheckResult(
         "lem-ls-length",
-        f"largest |f(w, g) - (2 g m + g^2)| and |f(w, g) - f(w, g*) - (g - g*)^2| relative to m^2 + g^2 over "
+        f"largest |f(w, g) - (2 g m-hat + g^2)| and |f(w, g) - f(w, g*) - (g - g*)^2| relative to m-hat^2 + g^2 over "
         f"{instances} instances and lengths g* +- [1e-3, 3] max(|g*|, 1): {worst:.1e}; the library's g*(w) and rho(w) "
         f"agree to {worst_length:.1e}; no other length did as well",
         figure, tolerance, figure <= tolerance and never_beaten and curvature_error <= tolerance,

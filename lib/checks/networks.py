@@ -137,7 +137,7 @@ def network_gradient(seed: int = 0, n: int = 200_000) -> CheckResult:
     z reliably, but signs (excess kurtosis -2) break the identity by many standard errors. On the
     Gaussian sample the library's network gradient and sample B must equal the check's own
     per-sample means; in the population with two units (two-dimensional quadrature, any weights)
-    the gradient computed directly as E[z h] must equal the decomposition.
+    the gradient computed directly as E[z chi(z)] must equal the decomposition.
     """
     rng = rng_from(seed)
     model = _model(rng)
@@ -161,7 +161,7 @@ def network_gradient(seed: int = 0, n: int = 200_000) -> CheckResult:
     # sums of n terms of size <= 1 in another order: 1e-12 relative leaves a factor 100 to rounding
     library = largest(np.max(np.abs(sample.grad(W_tilde) - own_grad)) / np.max(np.abs(own_grad)),
                       np.max(np.abs(sample.coupling_matrix(W_tilde) - own_B)) / np.max(np.abs(own_B)))
-    # the population with two units, anywhere: the direct gradient E[h z] against A_i u + (S - uu^T) sum_j B_ij w~_j
+    # the population with two units, anywhere: the direct gradient E[z chi(z)] against A_i u + (S - uu^T) sum_j B_ij w~_j
     pair = rng.standard_normal((2, model.dim)) * rng.uniform(0.5, 2.0)
     direct = GaussianHiddenLayer(model.S, model.u, THETA_PAIR).grad(pair)
     decomposed = []
@@ -174,7 +174,7 @@ def network_gradient(seed: int = 0, n: int = 200_000) -> CheckResult:
         "lem-network-gradient",
         f"largest deviation of the three unit gradients from A_i u + (S - uu^T) sum_j B_ij w~_j over {n} Gaussian "
         f"samples: {gaussian:.2f} standard errors (for a z of random signs with the same moments: {signs:.0f}); "
-        f"in the population with two units, E[z h] and the decomposition agree to {population:.0e} relative; "
+        f"in the population with two units, E[z chi(z)] and the decomposition agree to {population:.0e} relative; "
         f"the library's sample gradient and B equal the check's own to {library:.0e}",
         gaussian, 5.0, passed,
     )
@@ -415,7 +415,7 @@ def unit_rate(seed: int = 0, steps: int = 40) -> CheckResult:
     r"""The coupled case: unit 0 of three, the other two ON the line with nonzero lengths, in the population.
 
     From chapter 2's worst-case start the direction part of the unit's gradient must stay below
-    its exact form :math:`c_1^2(1-\mu/L)^{2t}(\rho_0 - \rho^*)` and nearly attain it; :math:`c_1`
+    its exact form :math:`c_1^2(1-\mu/L)^{2t}(\rho(w_0) - \rho^*)` and nearly attain it; :math:`c_1`
     is recomputed from the check's own integrals and compared with the trace (GDNP's step). The
     whole gradient is compared with the theorem's bound, whose :math:`C_t \ge |c_1|` and
     :math:`\Psi_i` come from the recomputed :math:`\Phi_\ell, \Psi_\ell, \max|\tanh''|`. On a
@@ -484,7 +484,7 @@ def unit_rate(seed: int = 0, steps: int = 40) -> CheckResult:
     return CheckResult(
         "thm-unit-rate",
         f"unit 1 of three with the other two on the line (coupling term {largest(coupling):.0%} of c1), from the "
-        f"worst-case start: direction part / c1^2 (1 - mu/L)^(2t) (rho_0 - rho*) between "
+        f"worst-case start: direction part / c1^2 (1 - mu/L)^(2t) (rho(w_0) - rho*) between "
         f"{smallest(direction_ratio):.6f} and {worst_direction:.6f} over {steps} steps; whole gradient / the theorem's "
         f"bound at most {full_ratio:.3f} (C_t >= |c1|); Psi_i = {psi_i:.4f} recomputed, |d^2/dt^2 l(r + theta_i tanh t)| "
         f"reaches {curvature / psi_i:.2f} of it; GDNP's c1 and recorded direction part equal the recomputed ones to "

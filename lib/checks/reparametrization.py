@@ -171,7 +171,7 @@ def bn_gradients(seed: int = 0, dim: int = 6, h: float = 1e-6) -> CheckResult:
 
 @verifies("lem-orthogonal", CHAPTER, "grad_w f is orthogonal to w, so ||w|| grows under gradient descent on w")
 def direction_orthogonality(seed: int = 0, dim: int = 6, steps: int = 50, step: float = 0.5) -> CheckResult:
-    r"""Check :math:`w^\top\nabla_w f = 0` and :math:`\|w_{t+1}\|^2 = \|w_t\|^2 + s^2\|\nabla_w f\|^2` along GD on :math:`w`."""
+    r"""Check :math:`w^\top\nabla_w f = 0` and :math:`\|w_{t+1}\|^2 = \|w_t\|^2 + \eta^2\|\nabla_w f\|^2` along GD on :math:`w` with the step :math:`\eta` (``step``)."""
     rng = rng_from(seed)
     objective = LogCoshObjective(rng, dim)
     w, g = rng.standard_normal(dim), 1.5
@@ -194,7 +194,7 @@ def direction_orthogonality(seed: int = 0, dim: int = 6, steps: int = 50, step: 
     tolerance = 1e-12
     return CheckResult(
         "lem-orthogonal",
-        f"largest relative |w.grad_w f| and relative error of ||w'||^2 = ||w||^2 + s^2 ||grad_w f||^2 "
+        f"largest relative |w.grad_w f| and relative error of ||w'||^2 = ||w||^2 + eta^2 ||grad_w f||^2 "
         f"over {steps} GD steps: {worst:.1e}; ||w|| grew from {norms[0]:.3f} to {norms[-1]:.3f}",
         worst, tolerance, worst <= tolerance and growing,
         {"||w|| increased at every step": growing},
