@@ -311,7 +311,11 @@ def _orthogonal_part(gradients, w_hat, model):
     return projected - np.outer(projected @ weight / (rayleigh @ weight), rayleigh)
 
 
-@verifies("prop-unit-decoupling", CHAPTER, "with every other unit off, on the line, parallel to it or uncoupled, unit i's direction gradient is parallel to grad rho")
+@verifies("prop-unit-decoupling", CHAPTER, "with every other unit off, on the line, parallel to it or uncoupled, unit i's direction gradient is parallel to grad rho",
+          special_case="three units and one direction of unit 1; the logistic outer loss, and the linear one for the "
+                       "uncoupled case B_ij = 0; a sample estimate over Gaussian samples (zero within 5 standard errors), "
+                       "not the population gradient; the gradient's direction only (the coefficients c_1, c_2 of the "
+                       "halfspace form enter the check of thm-unit-rate)")
 def unit_decoupling(seed: int = 0, n: int = 200_000) -> CheckResult:
     """The part of unit 1's direction gradient off the Rayleigh direction, in standard errors, in five settings."""
     rng = rng_from(seed)
