@@ -43,12 +43,12 @@ _SPARSE = np.concatenate([-np.geomspace(1e4, 60.0, 200), np.geomspace(60.0, 1e4,
 
 
 def supremum(function, points=()) -> float:
-    r""":math:`\sup_t |h(t)|` of a vectorised function ``h``, from grids, a refinement and ``points``.
+    r""":math:`\sup_t |\chi(t)|` of a vectorised function :math:`\chi` (``function``), from grids, a refinement and ``points``.
 
     Raises
     ------
     ValueError
-        If ``h`` returns a non-finite value on the grids (then no finite constant exists).
+        If :math:`\chi` returns a non-finite value on the grids (then no finite constant exists).
     """
     grid = np.concatenate([_DENSE, _SPARSE])
     with np.errstate(all="ignore"):
