@@ -19,7 +19,6 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy.optimize import minimize_scalar
 
 __all__ = ["ANALYTIC", "supremum", "loss_constants"]
 
@@ -44,12 +43,12 @@ _SPARSE = np.concatenate([-np.geomspace(1e4, 60.0, 200), np.geomspace(60.0, 1e4,
 
 
 def supremum(function, points=()) -> float:
-    r""":math:`\sup_t |h(t)|` of a vectorised function ``h``, from grids, a refinement and ``points``.
+    r""":math:`\sup_t |\chi(t)|` of a vectorised function :math:`\chi` (``function``), from grids, a refinement and ``points``.
 
     Raises
     ------
     ValueError
-        If ``h`` returns a non-finite value on the grids (then no finite constant exists).
+        If :math:`\chi` returns a non-finite value on the grids (then no finite constant exists).
     """
     grid = np.concatenate([_DENSE, _SPARSE])
     with np.errstate(all="ignore"):
@@ -59,6 +58,9 @@ def supremum(function, points=()) -> float:
     best = int(np.argmax(values))
     candidates = [float(values[best])]
     if best < _DENSE.size:  # refine an interior maximum of the dense grid
+        # scipy.optimize at its first use: importing the checks (every chapter does) does not import it (about 0.3 s)
+        from scipy.optimize import minimize_scalar
+
         centre = float(grid[best])
         found = minimize_scalar(lambda t: -abs(float(function(np.array([t]))[0])),
                                 bounds=(centre - 2e-3, centre + 2e-3), method="bounded",

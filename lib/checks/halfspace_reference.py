@@ -21,7 +21,6 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy.optimize import brentq, minimize
 
 from .constants import loss_constants
 
@@ -156,6 +155,8 @@ def sample_critical_point(z: np.ndarray, loss, start: np.ndarray) -> np.ndarray:
     ``scipy.optimize.minimize(method="trust-exact")`` copes with the indefinite Hessians of a
     non-convex loss; three plain Newton steps then bring the gradient to rounding level.
     """
+    from scipy.optimize import minimize  # at its first use, as in constants.supremum
+
     value, gradient, hessian = sample_objective(z, loss)
     found = minimize(value, start, jac=gradient, hess=hessian, method="trust-exact", options={"gtol": 1e-13})
     w = found.x
@@ -274,6 +275,8 @@ class ReferenceRay:
 
     def root(self, bracket: tuple[float, float] = (-1.0, 1.0)) -> float:
         r"""The root of :math:`k` (a sign change from - to +), by ``scipy.optimize.brentq`` to rounding."""
+        from scipy.optimize import brentq  # at its first use, as in constants.supremum
+
         a, b = bracket
         for _ in range(60):
             if self.derivative(a) < 0.0 < self.derivative(b):

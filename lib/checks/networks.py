@@ -17,7 +17,6 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy.optimize import minimize
 
 from ..problems.halfspace import Halfspace
 from ..problems.instances import random_halfspace, rng_from, worst_case_instance
@@ -197,6 +196,8 @@ def _critical_point(network: GaussianHiddenLayer, W0: np.ndarray, minimise: bool
 
     x = W0.ravel()
     if minimise:
+        from scipy.optimize import minimize  # at its first use, as in constants.supremum
+
         def objective(x):
             evaluation = network.evaluate(x.reshape(shape))
             return evaluation.loss, evaluation.grad.ravel()

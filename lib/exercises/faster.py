@@ -2,9 +2,9 @@ r"""The coding exercise of chapter 6, faster directions.
 
 ``heavy_ball_step(w, w_previous, S, u, step, momentum)``
     One step of the heavy ball on least squares,
-    :math:`\tilde w - s\nabla f(\tilde w) + \beta(\tilde w - \tilde w_{-})` with
+    :math:`\tilde w - s\nabla f(\tilde w) + \varpi(\tilde w - \tilde w_{-})` with
     :math:`\nabla f = 2u + 2S\tilde w` (theorem ``thm-heavy-ball``) and
-    :math:`\tilde w_{-}` = ``w_previous``; a step :math:`s \le 0` or a momentum outside :math:`[0, 1)`
+    :math:`\tilde w_{-}` = ``w_previous``; a step :math:`s \le 0` or a momentum :math:`\varpi` outside :math:`[0, 1)`
     raises ``ValueError``; reference: the first step of :func:`lib.heavy_ball` plus the momentum term.
 """
 

@@ -5,7 +5,7 @@ r"""The coding exercises of chapter 3, learning halfspaces.
     :math:`\phi = \sigma^2`, without overflow for any :math:`t`; reference
     :data:`lib.squared_sigmoid`.
 ``bisect(derivative, a, b, steps)``
-    The midpoint after ``steps`` halvings of a bracket with :math:`h(a) < 0 < h(b)`, and a
+    The midpoint after ``steps`` halvings of a bracket with :math:`k(a) < 0 < k(b)`, and a
     ``ValueError`` for a bracket without that sign change (lemma ``lem-bisection``); reference
     :func:`lib.bisection` with no widening.
 ``gdnp_step_size(w, g, c1, S, u)``
@@ -83,26 +83,26 @@ def _bisect_cases() -> list[Case]:
     rng = rng_from(301)
     problem = random_halfspace(4, 10.0, 0.5, "logistic", seed=rng)
     ray = problem.ray(rng.standard_normal(4))
-    logistic_length = Described(ray.derivative, "h(g) = the length derivative of the logistic loss along a "
+    logistic_length = Described(ray.derivative, "k(g) = the length derivative of the logistic loss along a "
                                                 "random direction (lib.random_halfspace(4, 10.0, seed=...))")
-    line = Described(lambda g: g - 0.3, "h(g) = g - 0.3")
+    line = Described(lambda g: g - 0.3, "k(g) = g - 0.3")
     return [
         Case("a line, 10 halvings", dict(derivative=line, a=0.0, b=1.0, steps=10)),
         Case("the logistic length problem, 30 halvings", dict(derivative=logistic_length, a=-20.0, b=20.0, steps=30)),
-        Case("a cubic", dict(derivative=Described(lambda g: g**3 - 2.0, "h(g) = g^3 - 2"), a=0.0, b=2.0, steps=25)),
+        Case("a cubic", dict(derivative=Described(lambda g: g**3 - 2.0, "k(g) = g^3 - 2"), a=0.0, b=2.0, steps=25)),
         Case("steps = 0: the midpoint of the bracket", dict(derivative=line, a=-1.0, b=1.0, steps=0)),
-        Case("h vanishes exactly at the first midpoint: return it",
-             dict(derivative=Described(lambda g: g - 1.0, "h(g) = g - 1"), a=0.0, b=2.0, steps=5)),
-        Case("h > 0 at both ends: no sign change", dict(derivative=line, a=0.5, b=1.0, steps=10)),
-        Case("h falls from + to -: a local maximum, not a minimum",
-             dict(derivative=Described(lambda g: 0.3 - g, "h(g) = 0.3 - g"), a=0.0, b=1.0, steps=10)),
+        Case("k vanishes exactly at the first midpoint: return it",
+             dict(derivative=Described(lambda g: g - 1.0, "k(g) = g - 1"), a=0.0, b=2.0, steps=5)),
+        Case("k > 0 at both ends: no sign change", dict(derivative=line, a=0.5, b=1.0, steps=10)),
+        Case("k falls from + to -: a local maximum, not a minimum",
+             dict(derivative=Described(lambda g: 0.3 - g, "k(g) = 0.3 - g"), a=0.0, b=1.0, steps=10)),
         Case("a > b: not a bracket", dict(derivative=line, a=1.0, b=0.0, steps=10)),
         Case("a negative number of steps", dict(derivative=line, a=0.0, b=1.0, steps=-1)),
     ]
 
 
 def _line(root: float) -> Described:
-    return Described(lambda g: g - root, f"h(g) = g - {root!r}")
+    return Described(lambda g: g - root, f"k(g) = g - {root!r}")
 
 
 def _bisect_hidden(rng: np.random.Generator) -> list[Case]:
@@ -111,14 +111,14 @@ def _bisect_hidden(rng: np.random.Generator) -> list[Case]:
     cube = float(rng.uniform(0.5, 8.0))
     problem = random_halfspace(int(rng.integers(3, 7)), float(rng.uniform(2.0, 20.0)), 0.5, "logistic", seed=rng)
     ray = problem.ray(rng.standard_normal(problem.dim))
-    length = Described(ray.derivative, "h(g) = the length derivative of the logistic loss along a random direction")
+    length = Described(ray.derivative, "k(g) = the length derivative of the logistic loss along a random direction")
     midpoint = float(np.ldexp(rng.integers(-8, 8), -2))  # a + b = 2 midpoint exactly in binary
     return [
         Case(f"a line with its root at {root:.4g}", dict(derivative=_line(root), a=a, b=b, steps=int(rng.integers(5, 40)))),
-        Case(f"a cubic, h(g) = g^3 - {cube:.4g}",
-             dict(derivative=Described(lambda g: g**3 - cube, f"h(g) = g^3 - {cube!r}"), a=0.0, b=2.5, steps=30)),
+        Case(f"a cubic, k(g) = g^3 - {cube:.4g}",
+             dict(derivative=Described(lambda g: g**3 - cube, f"k(g) = g^3 - {cube!r}"), a=0.0, b=2.5, steps=30)),
         Case("a logistic length problem", dict(derivative=length, a=-20.0, b=20.0, steps=int(rng.integers(10, 40)))),
-        Case("h vanishes exactly at the first midpoint",
+        Case("k vanishes exactly at the first midpoint",
              dict(derivative=_line(midpoint), a=midpoint - 1.0, b=midpoint + 1.0, steps=int(rng.integers(1, 10)))),
         Case("no sign change", dict(derivative=_line(root), a=root + 0.5, b=root + 2.0, steps=10)),
         Case("a > b", dict(derivative=_line(root), a=b, b=a, steps=10)),

@@ -2,7 +2,7 @@ r"""One-dimensional Gaussian expectations by quadrature, to near machine precisi
 
 In the Gaussian model of chapter 3 the projection :math:`v = z^\top\tilde w` of the data is
 a scalar Gaussian :math:`N(m, s^2)`, so every loss value, gradient coefficient and length
-derivative is an integral :math:`E[h(v)] = \int h(m + s x)\,\varphi(x)\,dx` against the
+derivative is an integral :math:`E[\chi(v)] = \int \chi(m + s x)\,\varphi(x)\,dx` against the
 standard normal density :math:`\varphi`. :func:`gaussian_rule` returns nodes and weights for
 such integrals, built for the losses of the book:
 
@@ -35,7 +35,7 @@ _INV_SQRT_2PI = 1.0 / np.sqrt(2.0 * np.pi)
 
 
 def gaussian_rule(mean: float, std: float, kink: float = 0.0, scale: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
-    r"""Nodes :math:`v_k` and weights :math:`\omega_k` with :math:`\sum_k \omega_k h(v_k) \approx E[h(v)]`, :math:`v \sim N(m, s^2)`.
+    r"""Nodes :math:`v_k` and weights :math:`\omega_k` with :math:`\sum_k \omega_k \chi(v_k) \approx E[\chi(v)]`, :math:`v \sim N(m, s^2)`.
 
     Parameters
     ----------
@@ -82,6 +82,6 @@ def _panels(breaks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def gaussian_expectation(function, mean: float, std: float) -> float:
-    r""":math:`E[h(v)]` for :math:`v \sim N(m, s^2)` and a vectorised :math:`h`, by :func:`gaussian_rule`."""
+    r""":math:`E[\chi(v)]` for :math:`v \sim N(m, s^2)` and a vectorised :math:`\chi`, by :func:`gaussian_rule`."""
     nodes, weights = gaussian_rule(mean, std)
     return float(weights @ np.asarray(function(nodes), dtype=float))

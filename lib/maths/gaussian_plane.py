@@ -7,7 +7,7 @@ conditional mean of :math:`z` is affine in :math:`p`:
 
 .. math:: E[z \mid p] = u + (SE - um^\top)(I - mm^\top)^{-1}(p - m).
 
-So for any :math:`h` of the two projections, :math:`E[h(p)\,z] = u\,E[h] + (SE - um^\top)(I - mm^\top)^{-1}E[h(p)(p - m)]`:
+So for any :math:`\chi` of the two projections, :math:`E[\chi(p)\,z] = u\,E[\chi] + (SE - um^\top)(I - mm^\top)^{-1}E[\chi(p)(p - m)]`:
 a vector expectation in :math:`\mathbb{R}^d` is a few two-dimensional integrals, with no appeal to
 Stein's lemma. :func:`plane_rule` returns the nodes and weights of those integrals.
 
@@ -41,7 +41,7 @@ _INV_SQRT_2PI = 1.0 / np.sqrt(2.0 * np.pi)
 
 
 def _standard_rules(centres: np.ndarray, width: float) -> tuple[np.ndarray, np.ndarray]:
-    r"""Rules for :math:`E[h(x)]`, :math:`x \sim N(0, 1)`, one per entry of ``centres`` (rows of the output).
+    r"""Rules for :math:`E[\chi(x)]`, :math:`x \sim N(0, 1)`, one per entry of ``centres`` (rows of the output).
 
     Each is the composite Gauss-Legendre rule on the panels between the integers of
     :math:`[-8, 8]` and the breaks :math:`c \pm w 2^k` (:math:`k = 0, 1, \dots` up to width 1)
@@ -102,7 +102,7 @@ class PlaneRule:
         return self.nodes @ (self.S_basis.T @ vectors.T)
 
     def expectation(self, values: np.ndarray) -> np.ndarray:
-        r""":math:`E[h(p)]` from the values of :math:`h` at the nodes (shape (n,) or (n, j): one per column)."""
+        r""":math:`E[\chi(p)]` from the values of :math:`\chi` at the nodes (shape (n,) or (n, j): one per column)."""
         if np.ndim(values) == 1:
             # not weights @ values: a threaded OpenBLAS dot of two long vectors can take 100 times
             # longer than this sum on a busy machine
@@ -110,7 +110,7 @@ class PlaneRule:
         return self.weights @ values
 
     def times_z(self, values: np.ndarray) -> np.ndarray:
-        r""":math:`E[h(p)\,z]` from the values of :math:`h` at the nodes; for values of shape (n, j), one row per column."""
+        r""":math:`E[\chi(p)\,z]` from the values of :math:`\chi` at the nodes; for values of shape (n, j), one row per column."""
         values = np.asarray(values, dtype=float)
         flat = values.reshape(values.shape[0], -1)
         weighted = flat * self.weights[:, None]

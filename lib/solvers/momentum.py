@@ -2,11 +2,11 @@ r"""Momentum: the heavy ball in the original coordinates and on the directions (
 
 Polyak's heavy ball adds a multiple of the last step to a gradient step,
 
-.. math:: \tilde w_{t+1} = \tilde w_t - s\,\nabla f(\tilde w_t) + \beta\,(\tilde w_t - \tilde w_{t-1}),
+.. math:: \tilde w_{t+1} = \tilde w_t - s\,\nabla f(\tilde w_t) + \varpi\,(\tilde w_t - \tilde w_{t-1}),
    \qquad \tilde w_{-1} = \tilde w_0 .
 
 With the Hessian's spectrum in :math:`[m, M]`, the step :math:`s = 4/(\sqrt M + \sqrt m)^2` and
-the momentum :math:`\beta = q^2`, :math:`q = (\sqrt{M/m} - 1)/(\sqrt{M/m} + 1)`, make the error
+the momentum :math:`\varpi = q^2`, :math:`q = (\sqrt{M/m} - 1)/(\sqrt{M/m} + 1)`, make the error
 contract like :math:`q^t` up to a factor linear in :math:`t` (theorem ``thm-heavy-ball``): the
 iterations scale with :math:`\sqrt\kappa` instead of :math:`\kappa`. :func:`heavy_ball` runs it
 on :math:`\tilde w`, with :math:`[m, M] = [\zeta/\kappa, \zeta]` from the smoothness
@@ -32,7 +32,7 @@ __all__ = ["heavy_ball", "heavy_ball_parameters", "momentum_gdnp"]
 def heavy_ball_parameters(smallest: float, largest: float) -> tuple[float, float]:
     r"""Polyak's step and momentum for a Hessian with spectrum in :math:`[m, M]`, :math:`0 < m \le M`.
 
-    Returns :math:`s = 4/(\sqrt M + \sqrt m)^2` and :math:`\beta = \big((\sqrt M - \sqrt m)/(\sqrt M + \sqrt m)\big)^2`
+    Returns :math:`s = 4/(\sqrt M + \sqrt m)^2` and :math:`\varpi = \big((\sqrt M - \sqrt m)/(\sqrt M + \sqrt m)\big)^2`
     (theorem ``thm-heavy-ball``).
     """
     smallest, largest = as_positive_float("smallest", smallest), as_positive_float("largest", largest)
@@ -61,7 +61,7 @@ def heavy_ball(problem, w0, iterations: int = 100, step: float | None = None, mo
         The start :math:`\tilde w_0`, nonzero.
     iterations : int, default 100
     step, momentum : float, optional
-        :math:`s > 0` and :math:`0 \le \beta < 1`; by default :func:`heavy_ball_parameters` of
+        :math:`s > 0` and :math:`0 \le \varpi < 1`; by default :func:`heavy_ball_parameters` of
         :math:`[\zeta/\kappa, \zeta]`, for least squares :math:`s = 2/(\sqrt L + \sqrt\mu)^2`.
     callback : callable, optional
         See :func:`lib.core.trace.as_callback`: ``callback(intermediate_result)``, which stops the
@@ -117,7 +117,7 @@ def momentum_gdnp(problem, w0, iterations: int = 100, momentum: float | None = N
 
     .. math::
 
-       w_{t+1} = w_t - \gamma\, s_t \nabla_w f(w_t, g_t) + \beta\,(w_t - w_{t-1}), \quad w_{-1} = w_0, \qquad
+       w_{t+1} = w_t - \psi L\, s_t \nabla_w f(w_t, g_t) + \varpi\,(w_t - w_{t-1}), \quad w_{-1} = w_0, \qquad
        g_{t+1} = \operatorname{Bisection}(T_s, f, w_{t+1}),
 
     after which both :math:`w_{t+1}` and :math:`w_t` are divided by :math:`\|w_{t+1}\|_S` (the
@@ -126,7 +126,7 @@ def momentum_gdnp(problem, w0, iterations: int = 100, momentum: float | None = N
     :math:`s_t\nabla_w f = -r_t/(L\alpha_t)` with :math:`r_t = u - \alpha_t S w_t`,
     :math:`\alpha_t = u^\top w_t/\|w_t\|_S^2`: GDNP's direction step is a gradient step of size
     :math:`1/L` on :math:`Sx = u` for :math:`x = \alpha_t w_t`. The defaults
-    :math:`\gamma = 4L/(\sqrt L + \sqrt\mu)^2` and :math:`\beta = q^2` turn it into the heavy ball
+    :math:`\psi L` with :math:`\psi = 4/(\sqrt L + \sqrt\mu)^2` and :math:`\varpi = q^2` turn it into the heavy ball
     of theorem ``thm-heavy-ball`` on that system, linearised about the optimal direction.
 
     Parameters
@@ -136,9 +136,10 @@ def momentum_gdnp(problem, w0, iterations: int = 100, momentum: float | None = N
         The starting direction, with :math:`u^\top w_0 \ne 0`.
     iterations : int, default 100
     momentum : float, optional
-        :math:`0 \le \beta < 1`; default :math:`q^2`, :math:`q = (\sqrt\kappa - 1)/(\sqrt\kappa + 1)`.
+        :math:`0 \le \varpi < 1`; default :math:`q^2`, :math:`q = (\sqrt\kappa - 1)/(\sqrt\kappa + 1)`.
     step_factor : float, optional
-        :math:`\gamma > 0`, the multiple of GDNP's step; default :math:`4L/(\sqrt L + \sqrt\mu)^2`.
+        :math:`\psi L > 0` (the book's :math:`\psi` of theorem ``thm-momentum-direction`` times :math:`L`), the
+        multiple of GDNP's step; default :math:`4L/(\sqrt L + \sqrt\mu)^2`.
         With ``momentum=0`` and ``step_factor=1`` the iterates are GDNP's.
     bisection_steps, max_widenings, bracket_radius
         The length search, as for :func:`lib.gdnp`.
@@ -149,7 +150,7 @@ def momentum_gdnp(problem, w0, iterations: int = 100, momentum: float | None = N
     Returns
     -------
     OptimizationResult
-        With the trace of :class:`lib.core.trace.Trace` and, per step, ``step`` (:math:`\gamma s_t`).
+        With the trace of :class:`lib.core.trace.Trace` and, per step, ``step`` (:math:`\psi L\, s_t`).
     """
     w = check_start(problem, w0)
     iterations = as_iteration_count("iterations", iterations)

@@ -102,14 +102,15 @@ def _first_order(network: HiddenLayer, method: str, state, weights, update, iter
 def network_adam(network: HiddenLayer, W0, iterations: int = 100, step: float = 1e-3, callback=None) -> OptimizationResult:
     r"""Adam on all hidden weights :math:`\tilde W` at once, with torch's defaults (full batch).
 
-    With :math:`G_t = \nabla f(\tilde W_t)`, :math:`\beta_1 = 0.9`, :math:`\beta_2 = 0.999`,
+    With :math:`G_t = \nabla f(\tilde W_t)`, :math:`\varpi_1 = 0.9`, :math:`\varpi_2 = 0.999` (torch's ``betas``; the
+    book keeps :math:`\beta` for BN's shift),
     :math:`\epsilon = 10^{-8}`, entry by entry:
 
     .. math::
 
-       m_{t+1} = \beta_1 m_t + (1 - \beta_1) G_t, \qquad v_{t+1} = \beta_2 v_t + (1 - \beta_2) G_t^2, \\
-       \tilde W_{t+1} = \tilde W_t - \frac{\eta}{1 - \beta_1^{t+1}}\,
-       \frac{m_{t+1}}{\sqrt{v_{t+1}/(1 - \beta_2^{t+1})} + \epsilon},
+       m_{t+1} = \varpi_1 m_t + (1 - \varpi_1) G_t, \qquad v_{t+1} = \varpi_2 v_t + (1 - \varpi_2) G_t^2, \\
+       \tilde W_{t+1} = \tilde W_t - \frac{\eta}{1 - \varpi_1^{t+1}}\,
+       \frac{m_{t+1}}{\sqrt{v_{t+1}/(1 - \varpi_2^{t+1})} + \epsilon},
 
     the update of ``torch.optim.Adam`` (chapter ``ch-networks`` compares the two).
 

@@ -263,8 +263,8 @@ def smoothness_along_gradient(model: nn.Sequential, X, y, steps) -> dict:
     For each step :math:`\eta` in ``steps``, with :math:`g = \nabla L(\theta)`:
     ``loss_change`` is :math:`L(\theta - \eta g) - L(\theta)` and ``gradient_change`` is
     :math:`\|\nabla L(\theta - \eta g) - g\|`; ``gradient_norm`` is :math:`\|g\|`. The ratio
-    ``gradient_change / (eta * gradient_norm)`` estimates the curvature (the "effective
-    beta-smoothness") along the gradient. The parameters are restored afterwards.
+    ``gradient_change / (eta * gradient_norm)`` estimates the curvature along the gradient (the
+    "effective smoothness" of Santurkar et al.). The parameters are restored afterwards.
     """
     parameters = [p for p in model.parameters() if p.requires_grad]
     device = parameters[0].device
