@@ -229,7 +229,7 @@ class HiddenLayerNetwork(HiddenLayer):
         self.n = X.shape[0]
         self.sample_mean = SampleMean(Z)
         self._Z_T = None  # Z^T, made contiguous on the first stacked evaluation
-        self._workspaces = {}  # K -> the two (K m, n) arrays of grads
+        self._workspaces = {}  # K -> the work arrays of grads
         super().__init__(X.T @ X / self.n, self.Z.mean(axis=0), theta, loss)
 
     def check_weight_stack(self, W_tilde_stack) -> np.ndarray:
@@ -239,17 +239,18 @@ class HiddenLayerNetwork(HiddenLayer):
             raise ValueError(f"W_tilde_stack must have shape (K, {self.units}, {self.dim}), got {stack.shape}")
         return as_matrix("W_tilde_stack", stack.reshape(-1, self.dim)).reshape(stack.shape)
 
-    def stacked_activations(self, W_tilde_stack, out: np.ndarray | None = None) -> np.ndarray:
-        r""":math:`\tanh(z_k^\top\tilde w_{s,i})` for every matrix :math:`s` of a stack, unit :math:`i` and point :math:`k`: shape (K, m, n).
+    def _activations_by_unit(self, stack: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+        r""":math:`\tanh(z_k^\top\tilde w_{s,i})` for a validated stack, unit by unit: shape (m, K n), entry (i, s n + k).
 
-        One matrix product of all :math:`Km` rows with :math:`Z^\top` gives every pre-activation;
-        ``out``, an array of shape (K m, n), receives them instead of a new array.
+        One matrix product of all :math:`Km` rows with :math:`Z^\top` gives every pre-activation
+        (into ``out`` when given). Unit-major order keeps every later array operation on rows of
+        length :math:`Kn` (short rows of length :math:`m` would cost a loop each).
         """
-        stack = self.check_weight_stack(W_tilde_stack)
         if self._Z_T is None:
             self._Z_T = np.ascontiguousarray(self.Z.T)  # (d, n): the rows of a stack times Z^T in one product
-        activations = np.matmul(stack.reshape(-1, self.dim), self._Z_T, out=out)
-        return np.tanh(activations, out=activations).reshape(stack.shape[0], self.units, self.n)
+        rows = np.ascontiguousarray(stack.transpose(1, 0, 2)).reshape(-1, self.dim)  # row i K + s is w~_{s,i}
+        activations = np.matmul(rows, self._Z_T, out=out)
+        return np.tanh(activations, out=activations).reshape(self.units, -1)
 
     def losses(self, W_tilde_stack) -> np.ndarray:
         r"""The loss :math:`f(\tilde W_s)` of ``eq-network`` at every matrix of a stack, in one computation.
@@ -266,8 +267,9 @@ class HiddenLayerNetwork(HiddenLayer):
         -------
         ndarray of shape (K,)
         """
-        outputs = self.theta @ self.stacked_activations(W_tilde_stack)  # (K, n)
-        return np.mean(self.loss_function.value(outputs), axis=-1)
+        stack = self.check_weight_stack(W_tilde_stack)
+        outputs = self.theta @ self._activations_by_unit(stack)  # F, (K n,)
+        return np.mean(self.loss_function.value(outputs).reshape(stack.shape[0], self.n), axis=1)
 
     def grads(self, W_tilde_stack) -> np.ndarray:
         r"""The gradient of lemma ``lem-network-gradient`` at every matrix of a stack, in one computation.
@@ -275,8 +277,9 @@ class HiddenLayerNetwork(HiddenLayer):
         Row :math:`i` of matrix :math:`s` is :math:`\nabla_{\tilde w_i} f(\tilde W_s) =
         \frac1n\sum_k \ell'(F_{s,k})\,\theta_i\,\mathrm{sech}^2(z_k^\top\tilde w_{s,i})\,z_k`, as in
         :meth:`evaluate` (to rounding); all :math:`Km` rows are one matrix product with :math:`Z`.
-        The (K m, n) arrays of the integrands are kept from call to call, one pair for each K:
-        a fresh array of that size costs more than the arithmetic on it (its memory is mapped anew).
+        The arrays of the integrands are kept from call to call, one set for each K: a fresh array
+        of that size costs more than the arithmetic on it (glibc returns its memory to the system
+        when it is freed, and maps it anew, page by page, on the next allocation).
 
         Parameters
         ----------
@@ -289,16 +292,17 @@ class HiddenLayerNetwork(HiddenLayer):
         stack = self.check_weight_stack(W_tilde_stack)
         count = stack.shape[0]
         if count not in self._workspaces:
-            self._workspaces[count] = (np.empty((count * self.units, self.n)), np.empty((count * self.units, self.n)))
-        activations, weights = self._workspaces[count]
-        stacked = self.stacked_activations(stack, out=activations)  # (K, m, n), a view of activations
-        first = self.loss_function.first(self.theta @ stacked)  # l'(F), (K, n)
-        np.multiply(activations, activations, out=weights)
+            self._workspaces[count] = (np.empty((count * self.units, self.n)), np.empty((self.units, count * self.n)),
+                                       np.empty(count * self.n), np.empty(count * self.n))
+        activations, weights, outputs, first = self._workspaces[count]
+        by_unit = self._activations_by_unit(stack, out=activations)  # (m, K n), a view of activations
+        self.loss_function.first(np.matmul(self.theta, by_unit, out=outputs), out=first)  # l'(F), (K n,)
+        np.multiply(by_unit, by_unit, out=weights)
         np.subtract(1.0, weights, out=weights)  # sech^2
-        stacked_weights = weights.reshape(stacked.shape)
-        stacked_weights *= self.theta[:, None]
-        stacked_weights *= first[:, None, :]  # l'(F) theta_i sech^2(v_i)
-        return (weights @ self.Z / self.n).reshape(count, self.units, self.dim)
+        weights *= self.theta[:, None]
+        weights *= first  # l'(F) theta_i sech^2(v_i)
+        rows = weights.reshape(count * self.units, self.n) @ self.Z / self.n  # row i K + s
+        return rows.reshape(self.units, count, self.dim).transpose(1, 0, 2).copy()
 
     def _average(self, W_tilde: np.ndarray) -> SampleMean:
         return self.sample_mean
