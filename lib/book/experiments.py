@@ -204,12 +204,13 @@ def tune_step(run: Callable[[float], object], steps, score: Callable[[object], o
 
     def attempt(*steps: float) -> None:
         new = [step for step in dict.fromkeys(steps) if step not in tried]
-        if together and new:
-            results = list(run(np.array(new)))
+        if together:
+            results = list(run(np.array(new))) if new else []
             if len(results) != len(new):
                 raise ValueError(f"run(steps) returned {len(results)} runs for {len(new)} steps")
             tried.update(zip(new, results))
-        for step in [] if together else new:
+            return
+        for step in new:
             try:
                 tried[step] = run(step)
             except DivergenceError:
