@@ -123,7 +123,7 @@ def median_time_trace(results, same: str = "grad_norm_sq") -> np.ndarray:
 
 @dataclass(frozen=True)
 class StepSweep:
-    """The runs of a step-size search (:func:`tune_step`), sorted by step.
+    r"""The runs of a step-size search (:func:`tune_step`), sorted by step.
 
     Attributes
     ----------
@@ -164,7 +164,7 @@ class StepSweep:
 
 
 def tune_step(run: Callable[[float], object], steps, score: Callable[[object], object], refinements: int = 2,
-              max_widenings: int = 10) -> StepSweep:
+              max_widenings: int = 10, together: bool = False) -> StepSweep:
     r"""Choose a constant step from a geometric grid, widened until the best step is inside, then refined.
 
     1. Run every step of ``steps``; a run that raises :class:`~lib.DivergenceError` scores worst.
@@ -184,6 +184,12 @@ def tune_step(run: Callable[[float], object], steps, score: Callable[[object], o
         ``score(result)``: smaller is better; any comparable value (a tuple breaks ties).
     refinements : int, default 2
     max_widenings : int, default 10
+    together : bool, default False
+        If True, ``run(steps)`` takes an array of steps and returns a list with a run for each, or
+        None for a run that diverged. Each round of the search (the first grid, a widening, a
+        refinement) is then one call, so that a solver can run its steps at once
+        (:func:`lib.solvers.network_grid.network_step_grid`); the steps tried and the choice are
+        the same.
 
     Returns
     -------
@@ -196,8 +202,15 @@ def tune_step(run: Callable[[float], object], steps, score: Callable[[object], o
     refinements, max_widenings = as_nonnegative_int("refinements", refinements), as_nonnegative_int("max_widenings", max_widenings)
     tried: dict[float, object] = {}
 
-    def attempt(step: float) -> None:
-        if step not in tried:
+    def attempt(*steps: float) -> None:
+        new = [step for step in dict.fromkeys(steps) if step not in tried]
+        if together:
+            results = list(run(np.array(new))) if new else []
+            if len(results) != len(new):
+                raise ValueError(f"run(steps) returned {len(results)} runs for {len(new)} steps")
+            tried.update(zip(new, results))
+            return
+        for step in new:
             try:
                 tried[step] = run(step)
             except DivergenceError:
@@ -211,8 +224,7 @@ def tune_step(run: Callable[[float], object], steps, score: Callable[[object], o
         order = sorted(tried)
         return order, order.index(min(order, key=key))
 
-    for step in grid:
-        attempt(float(step))
+    attempt(*(float(step) for step in grid))
     for _ in range(max_widenings):
         order, best = ranked()
         if best == 0:
@@ -224,8 +236,7 @@ def tune_step(run: Callable[[float], object], steps, score: Callable[[object], o
     order, best = ranked()
     inside = 0 < best < len(order) - 1
     for _ in range(refinements if inside else 0):
-        for neighbour in (order[best - 1], order[best + 1]):
-            attempt(math.sqrt(order[best] * neighbour))
+        attempt(*(math.sqrt(order[best] * neighbour) for neighbour in (order[best - 1], order[best + 1])))
         order, best = ranked()
     return StepSweep(np.asarray(order), [tried[step] for step in order], best, inside)
 
@@ -242,7 +253,7 @@ def final_gradient_norm(result) -> float:
 
 def tune_gd_step(run: Callable[[float], object], zeta: float, factors=GD_STEP_FACTORS,
                  score: Callable[[object], object] = final_gradient_norm, refinements: int = 1,
-                 max_widenings: int = 10) -> StepSweep:
+                 max_widenings: int = 10, together: bool = False) -> StepSweep:
     r"""Gradient descent's best constant step, from the grid :math:`\{1, 4, 16, 64\}/\zeta`, by :func:`tune_step`.
 
     The protocol of chapters 3 and 4 for the step of gradient descent: :math:`\zeta` bounds the
@@ -268,6 +279,8 @@ def tune_gd_step(run: Callable[[float], object], zeta: float, factors=GD_STEP_FA
     refinements : int, default 1
     max_widenings : int, default 10
         ``refinements=0, max_widenings=0`` is the plain best of the grid.
+    together : bool, default False
+        ``run(steps)`` runs an array of steps at once, as for :func:`tune_step`.
 
     Returns
     -------
@@ -279,7 +292,7 @@ def tune_gd_step(run: Callable[[float], object], zeta: float, factors=GD_STEP_FA
     factors = np.asarray(factors, dtype=float)
     if factors.ndim != 1 or factors.size < 2:
         raise ValueError(f"factors must be a sequence of at least two positive numbers, got {factors!r}")
-    sweep = tune_step(run, factors / zeta, score, refinements=refinements, max_widenings=max_widenings)
+    sweep = tune_step(run, factors / zeta, score, refinements=refinements, max_widenings=max_widenings, together=together)
     return StepSweep(sweep.steps, sweep.results, sweep.best_index, sweep.inside, unit=1.0 / zeta)
 
 

@@ -151,7 +151,11 @@ class HiddenLayer(Moments):
         return NetworkEvaluation(float(average.expectation(self.loss_function.value(outputs))), average.times_z(weights))
 
     def loss(self, W_tilde) -> float:
-        return self.evaluate(W_tilde).loss
+        r""":math:`f(\tilde W)` alone: the loss of :meth:`evaluate`, computed the same way, without the gradient."""
+        W_tilde = self.check_weights(W_tilde)
+        average = self._average(W_tilde)
+        outputs = np.tanh(average.projections(W_tilde)) @ self.theta
+        return float(average.expectation(self.loss_function.value(outputs)))
 
     def grad(self, W_tilde) -> np.ndarray:
         return self.evaluate(W_tilde).grad
@@ -224,7 +228,81 @@ class HiddenLayerNetwork(HiddenLayer):
         self.Z = Z
         self.n = X.shape[0]
         self.sample_mean = SampleMean(Z)
+        self._Z_T = None  # Z^T, made contiguous on the first stacked evaluation
+        self._workspaces = {}  # K -> the work arrays of grads
         super().__init__(X.T @ X / self.n, self.Z.mean(axis=0), theta, loss)
+
+    def check_weight_stack(self, W_tilde_stack) -> np.ndarray:
+        """Validate a stack of weight matrices, of shape (K, m, d)."""
+        stack = np.asarray(W_tilde_stack)
+        if stack.ndim != 3 or stack.shape[1:] != (self.units, self.dim):
+            raise ValueError(f"W_tilde_stack must have shape (K, {self.units}, {self.dim}), got {stack.shape}")
+        return as_matrix("W_tilde_stack", stack.reshape(-1, self.dim)).reshape(stack.shape)
+
+    def _activations_by_unit(self, stack: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+        r""":math:`\tanh(z_k^\top\tilde w_{s,i})` for a validated stack, unit by unit: shape (m, K n), entry (i, s n + k).
+
+        One matrix product of all :math:`Km` rows with :math:`Z^\top` gives every pre-activation
+        (into ``out`` when given). Unit-major order keeps every later array operation on rows of
+        length :math:`Kn` (short rows of length :math:`m` would cost a loop each).
+        """
+        if self._Z_T is None:
+            self._Z_T = np.ascontiguousarray(self.Z.T)  # (d, n): the rows of a stack times Z^T in one product
+        rows = np.ascontiguousarray(stack.transpose(1, 0, 2)).reshape(-1, self.dim)  # row i K + s is w~_{s,i}
+        activations = np.matmul(rows, self._Z_T, out=out)
+        return np.tanh(activations, out=activations).reshape(self.units, -1)
+
+    def losses(self, W_tilde_stack) -> np.ndarray:
+        r"""The loss :math:`f(\tilde W_s)` of ``eq-network`` at every matrix of a stack, in one computation.
+
+        The same integrand as :meth:`loss`, :math:`\frac1n\sum_k\ell(\sum_i\theta_i\tanh(z_k^\top\tilde w_{s,i}))`;
+        the products are grouped differently, so the values agree with :meth:`loss` to rounding.
+
+        Parameters
+        ----------
+        W_tilde_stack : array_like of shape (K, m, d)
+            K weight matrices :math:`\tilde W_s`, one row per unit.
+
+        Returns
+        -------
+        ndarray of shape (K,)
+        """
+        stack = self.check_weight_stack(W_tilde_stack)
+        outputs = self.theta @ self._activations_by_unit(stack)  # F, (K n,)
+        return np.mean(self.loss_function.value(outputs).reshape(stack.shape[0], self.n), axis=1)
+
+    def grads(self, W_tilde_stack) -> np.ndarray:
+        r"""The gradient of lemma ``lem-network-gradient`` at every matrix of a stack, in one computation.
+
+        Row :math:`i` of matrix :math:`s` is :math:`\nabla_{\tilde w_i} f(\tilde W_s) =
+        \frac1n\sum_k \ell'(F_{s,k})\,\theta_i\,\mathrm{sech}^2(z_k^\top\tilde w_{s,i})\,z_k`, as in
+        :meth:`evaluate` (to rounding); all :math:`Km` rows are one matrix product with :math:`Z`.
+        The arrays of the integrands are kept from call to call, one set for each K: a fresh array
+        of that size costs more than the arithmetic on it (glibc returns its memory to the system
+        when it is freed, and maps it anew, page by page, on the next allocation).
+
+        Parameters
+        ----------
+        W_tilde_stack : array_like of shape (K, m, d)
+
+        Returns
+        -------
+        ndarray of shape (K, m, d)
+        """
+        stack = self.check_weight_stack(W_tilde_stack)
+        count = stack.shape[0]
+        if count not in self._workspaces:
+            self._workspaces[count] = (np.empty((count * self.units, self.n)), np.empty((self.units, count * self.n)),
+                                       np.empty(count * self.n), np.empty(count * self.n))
+        activations, weights, outputs, first = self._workspaces[count]
+        by_unit = self._activations_by_unit(stack, out=activations)  # (m, K n), a view of activations
+        self.loss_function.first(np.matmul(self.theta, by_unit, out=outputs), out=first)  # l'(F), (K n,)
+        np.multiply(by_unit, by_unit, out=weights)
+        np.subtract(1.0, weights, out=weights)  # sech^2
+        weights *= self.theta[:, None]
+        weights *= first  # l'(F) theta_i sech^2(v_i)
+        rows = weights.reshape(count * self.units, self.n) @ self.Z / self.n  # row i K + s
+        return rows.reshape(self.units, count, self.dim).transpose(1, 0, 2).copy()
 
     def _average(self, W_tilde: np.ndarray) -> SampleMean:
         return self.sample_mean

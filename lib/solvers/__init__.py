@@ -6,6 +6,7 @@
 * :mod:`lib.solvers.momentum`, :mod:`lib.solvers.locally_optimal`, :mod:`lib.solvers.rayleigh_ritz`:
   the accelerated solvers of chapter 6;
 * :mod:`lib.solvers.network_training`: gradient descent and unit-wise GDNP on the hidden layer (chapter 4).
+* :mod:`lib.solvers.network_grid`: one hidden layer trained with several learning rates at once (chapter 4).
 """
 
 from .bngd import bngd
