@@ -84,6 +84,7 @@ class LeastSquaresBlock:
         self.problem, self.trace, self.dim = problem, trace, problem.dim
         self.operator = np.vstack([problem.S, problem.u])
         self.rows = np.empty((LEAN_BLOCK, self.dim + 1))
+        self.residuals = np.empty((LEAN_BLOCK, self.dim), order="F")  # Fortran order, for the triangular product
         self.products = list(self.rows)  # views: the loop writes into them without making new arrays
         self.S_parts = [row[: self.dim] for row in self.rows]
         self.norms_sq, self.lengths, self.times = [], [], []
@@ -100,8 +101,9 @@ class LeastSquaresBlock:
         m = self.rows[:k, self.dim] / norm  # u.w^
         unit = norm_sq / (norm * norm)  # w^.S w^ = 1 to rounding
         with np.errstate(over="ignore", invalid="ignore"):
-            residual = np.multiply(self.rows[:k, : self.dim], (-m / norm)[:, None], out=np.empty((k, self.dim), order="F"))
-            residual += problem.u  # R = u - (u.w^) S w^, with S w^ = S v/||v||_S; Fortran order for trmm
+            residual = self.residuals if k == LEAN_BLOCK else np.empty((k, self.dim), order="F")
+            np.multiply(self.rows[:k, : self.dim], (-m / norm)[:, None], out=residual)
+            residual += problem.u  # R = u - (u.w^) S w^, with S w^ = S v/||v||_S
             factor = trmm(1.0, problem.S_inv_factor, residual, side=1, lower=1, overwrite_b=1)  # R C, S^-1 = C C^T
             rayleigh = np.einsum("ij,ij->i", factor, factor)  # ||R||^2_{S^-1}
             along = 2.0 * (m + g * unit)  # grad f . w^
@@ -148,9 +150,9 @@ def gd_least_squares(problem: LeastSquares, w_tilde: np.ndarray, iterations: int
     norms_sq, times, steps = block.norms_sq, block.times, block.steps["step"]
     shift, factor = -2.0 * step * problem.u, -2.0 * step  # w~ - s grad f = (w~ - 2s u) - 2s S w~
     w_tilde, following = w_tilde.copy(), np.empty_like(w_tilde)
-    i = 0
+    i, dot, add, clock = 0, np.dot, np.add, time.perf_counter  # local names: no lookups in the loop
     for t in range(iterations + 1):
-        np.dot(operator, w_tilde, out=products[i])
+        dot(operator, w_tilde, out=products[i])
         S_w = S_parts[i]
         norm_sq = ddot(w_tilde, S_w)
         if not SAFE_LOW < norm_sq < SAFE_HIGH:
@@ -160,12 +162,12 @@ def gd_least_squares(problem: LeastSquares, w_tilde: np.ndarray, iterations: int
             norm = math.sqrt(recorded)
             return t, w_tilde, norm, following / norm  # following is iterate t - 1
         norms_sq.append(norm_sq)
-        times.append(time.perf_counter())
+        times.append(clock())
         recorded = norm_sq
         if t == iterations:
             break
         steps.append(step)
-        np.add(w_tilde, shift, out=following)
+        add(w_tilde, shift, out=following)
         daxpy(S_w, following, a=factor)
         w_tilde, following = following, w_tilde
         i += 1
@@ -215,14 +217,15 @@ def gdnp_least_squares(problem: LeastSquares, run, iterations: int) -> int:
     L = problem.L
     w, following = run.w.copy(), np.empty_like(run.w)
     g, previous, i = run.g, None, 0
+    dot, copyto, clock, sqrt = np.dot, np.copyto, time.perf_counter, math.sqrt  # local names: no lookups in the loop
     for t in range(iterations + 1):
         product = products[i]
-        np.dot(operator, w, out=product)
+        dot(operator, w, out=product)
         S_w = S_parts[i]
         norm_sq = ddot(w, S_w)
         safe = SAFE_LOW < norm_sq < SAFE_HIGH
         if safe:
-            norm_t, uw = math.sqrt(norm_sq), float(product[dim])
+            norm_t, uw = sqrt(norm_sq), float(product[dim])
             m = uw / norm_t
             g_t = -m if t > 0 else g  # lemma lem-ls-length
             safe = g_t * g_t < SAFE_HIGH  # then the loss, about g^2, is finite
@@ -236,14 +239,14 @@ def gdnp_least_squares(problem: LeastSquares, run, iterations: int) -> int:
         norm, g = norm_t, g_t
         norms_sq.append(norm_sq)
         lengths.append(g)
-        times.append(time.perf_counter())
+        times.append(clock())
         if t == iterations:
             break
         etas.append(norm**4 / (2.0 * L * uw**2))
         h = 2.0 * uw  # c1 u.w
         s = 0.0 if g * h == 0.0 else -(norm**3) / (L * g * h)
         steps.append(s)
-        np.copyto(following, w)
+        copyto(following, w)
         if s != 0.0:  # else g h = 0: the direction gradient vanishes, w is stationary, keep it
             along, scale = 2.0 * (m + g * norm_sq / (norm * norm)), s * g / norm
             daxpy(u, following, a=-2.0 * scale)
