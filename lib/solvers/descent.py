@@ -59,6 +59,12 @@ def gd(problem, w0, iterations: int = 100, step: float | None = None, callback=N
     ------
     DivergenceError
         If the iterates overflow (a step far above :math:`2/\zeta`); the partial run is attached.
+
+    Notes
+    -----
+    On least squares without a callback the run takes the lean loop of
+    :mod:`lib.solvers.least_squares_loops` (one product with :math:`S` per iterate, the trace in
+    blocks): the same iterates and trace, to rounding.
     """
     check_problem(problem)
     w_tilde = problem.check_direction("w0", w0)
@@ -217,6 +223,12 @@ def gdnp(problem, w0, iterations: int = 100, g0: float | None = None, bisection_
         If ``w0`` is zero or orthogonal to ``u`` (GDNP cannot start), or another argument is invalid.
     BracketError
         If a length search finds no bracket with a sign change (no finite optimal length).
+
+    Notes
+    -----
+    On least squares with the closed-form length and without a callback the run takes the lean
+    loop of :mod:`lib.solvers.least_squares_loops` (one product with :math:`S` per iterate, the
+    trace in blocks): the same iterates and trace, to rounding.
     """
     w, iterations, search, g_start = _gdnp_arguments(problem, w0, iterations, g0, bisection_steps,
                                                      max_widenings, bracket_radius, length_search)
