@@ -191,3 +191,77 @@ def test_a_long_run_reaches_today_s_rounding_floor():
     assert old.min() < floor and new.min() < floor  # the runs do reach the floor
     for a, b in ((new.min(), old.min()), (np.median(new[-100:]), np.median(old[-100:]))):
         assert a < 100 * b and b < 100 * a
+
+
+# ------------------------------------------------------------------ the hand-over to the general loop
+# The lean loop hands over to the general loop where ||v||_S^2 or, for GDNP, g^2 leaves
+# (2^-600, 2^600). A callback that never stops makes gd and gdnp take the general loop from the
+# start, so the two runs below differ only in the rounding of the iterates the lean loop made:
+# the same tolerance RELATIVE as against the reference (same reorderings, same argument).
+def _general(intermediate_result):
+    return False
+
+
+def _compare_runs(new, old, skip=()):
+    assert list(new) == list(old), "the columns, in order"
+    _compare(new, old, ("time", *skip))  # time is the clock's
+
+
+def test_gd_hands_over_to_the_general_loop_and_diverges_alike():
+    """A step of 50/zeta: the iterates grow until ||w~||_S^2 > 2^600, where the general loop takes over and reports the overflow."""
+    problem = random_least_squares(20, 100.0, seed=1)
+    errors = []
+    for callback in (None, _general):
+        with pytest.raises(lib.DivergenceError) as caught:
+            lib.gd(problem, np.ones(20), iterations=3000, step=0.5, callback=callback)
+        errors.append(caught.value)
+    lean, general = errors
+    assert str(lean) == str(general)  # the message names the iteration and the step: the same text
+    new, old = lean.result.trace, general.result.trace
+    assert new["length"][-1] ** 2 > 2.0**500  # the lean loop ran far before handing over
+    # The direction part a = grad f - (grad f.w^) S w^ is 2R exactly (R the Rayleigh residual). The
+    # general loop subtracts two vectors of size |grad f| ~ 2||w~||_S, so its a carries an error of
+    # a few d eps |grad f| per entry: as ||w~|| grows, its ||a||^2_{S^-1} is that error (up to
+    # 1e15 times the true value here), while the lean loop's 4 ||R||^2_{S^-1} stays right. The two
+    # agree to rounding relative to ||grad f||^2_{S^-1}, the size of the quantities subtracted.
+    _compare_runs(new, old, skip=("grad_norm_sq_direction",))
+    assert np.all(np.abs(new["grad_norm_sq_direction"] - old["grad_norm_sq_direction"])
+                  <= RELATIVE * old["grad_norm_sq"])
+    np.testing.assert_allclose(lean.result.w_tilde, general.result.w_tilde, rtol=RELATIVE)
+
+
+@pytest.mark.parametrize("scale", [1e95, 1e-160])
+def test_gd_from_a_start_outside_the_lean_range(scale):
+    """||w~_0||_S^2 beyond 2^600 or below 2^-600: the general loop from the start, as before."""
+    problem = random_least_squares(20, 100.0, seed=1)
+    w0 = np.full(20, scale)
+    lean, general = (lib.gd(problem, w0, iterations=40, callback=callback) for callback in (None, _general))
+    _compare_runs(lean.trace, general.trace)
+
+
+def test_gdnp_hands_over_to_the_general_loop_mid_run():
+    """u scaled so that g_0^2 = m_0^2 < 2^600 < rho*: g_t^2 = -rho(w_t) crosses 2^600 as the direction converges.
+
+    The lean loop cannot record an iterate with g^2 >= 2^600, so the last iterates are the general
+    loop's (after the hand-over); the traces agree with the general loop's from the start.
+    """
+    base = random_least_squares(20, 100.0, seed=1)
+    w0 = np.ones(20)
+    cos_sq = (base.u @ w0) ** 2 / (w0 @ base.S @ w0) / abs(base.rho_star)  # rho(w0)/rho*
+    problem = lib.LeastSquares(base.S, np.sqrt(2.0**600 / (abs(base.rho_star) * np.sqrt(cos_sq))) * base.u)
+    lean, general = (lib.gdnp(problem, w0, iterations=60, callback=callback) for callback in (None, _general))
+    lengths = lean.trace["length"]
+    assert lengths[0] ** 2 < 2.0**600 < lengths[-1] ** 2  # the hand-over happened
+    _compare_runs(lean.trace, general.trace, skip=("grad_norm_sq_length",))
+    np.testing.assert_allclose(lean.w, general.w, rtol=RELATIVE)
+    # the length part is rounding in both (the closed-form length zeroes it): 2(m + g w^.S w^) with g = -m
+    # is at most a few eps |m| in both computations (sums of d products: 4 d eps, as in _length_part_bound)
+    bound = (4 * 20 * EPS * 2 * np.abs(lengths)) ** 2
+    assert np.all(lean.trace["grad_norm_sq_length"] <= bound) and np.all(general.trace["grad_norm_sq_length"] <= bound)
+
+
+def test_gdnp_from_a_start_outside_the_lean_range():
+    problem = random_least_squares(20, 100.0, seed=1)
+    w0 = np.full(20, 1e-160)
+    lean, general = (lib.gdnp(problem, w0, iterations=40, callback=callback) for callback in (None, _general))
+    _compare_runs(lean.trace, general.trace, skip=("grad_norm_sq_length",))

@@ -126,6 +126,29 @@ def test_a_nan_in_the_measured_figure_fails_the_check():
     assert np.isnan(checks.largest(0.5, float("nan"))) and np.isnan(checks.largest(float("nan"), 0.5))
 
 
+def test_gd_and_gdnp_without_a_callback_run_the_algorithm_the_checks_verify():
+    """The checks record the iterates with a callback, which runs gd and gdnp in their general loop; on least
+    squares without a callback they take the lean loop (lib.solvers.least_squares_loops). The two runs must be
+    the same algorithm: the same last iterate and the same trace, to rounding.
+
+    Tolerance: the lean loop reorders the rounding of the same quantities (tests/test_lean_trace.py argues
+    a few d eps relative per quantity, amplified by at most kappa through the S^-1-norms and carried by a
+    contraction at most 1/(1 - rate) <= kappa: 12 * 50 * 50 * 2.2e-16 = 7e-12 here); 1e-9 leaves room for
+    the constants. GDNP's length part is rounding in both runs (the closed-form length zeroes it): left out.
+    """
+    for seed in UNSEEN_SEEDS[:2]:
+        problem = lib.instances.random_least_squares(12, 50.0, seed=seed)
+        w0 = np.random.default_rng(seed).standard_normal(12)
+        for solver, skip in ((lib.gd, {"time"}), (lib.gdnp, {"time", "grad_norm_sq_length"})):
+            lean = solver(problem, w0, iterations=150)
+            general = solver(problem, w0, iterations=150, callback=lambda intermediate_result: False)
+            names, general_names = list(lean.trace), list(general.trace)
+            assert names == general_names  # the columns' names (strings), in order
+            np.testing.assert_allclose(lean.w_tilde, general.w_tilde, rtol=1e-9, atol=0.0)
+            for key in set(general.trace) - skip:
+                np.testing.assert_allclose(lean.trace[key], general.trace[key], rtol=1e-9, atol=0.0, err_msg=key)
+
+
 # ---- chapters 1, 2 and 5
 # Each control swaps one ingredient of the check for a wrong one: a function of lib.decoupling or
 # lib.rayleigh as the check module sees it, the problems it draws, or the solver it runs.

@@ -144,6 +144,7 @@ class Trace:
         # least squares turns grad_norm_sq into f - f* without a product; another known minimum is asked per iterate
         self.gap_from_gradient = getattr(problem, "loss_gap_from_gradient", None) if self.known_minimum else None
         self._columns: dict[str, list] = {}
+        self._chunks: dict[str, list[np.ndarray]] = {}  # arrays appended by extend, after the column's list
         self.step_keys: set[str] = set()
         self.stopped: int | None = None
         self._block = None  # the deferred vectors: see _defer
@@ -158,6 +159,7 @@ class Trace:
     def columns(self) -> dict[str, list]:
         """The columns recorded so far, with the deferred norms of the last iterates computed."""
         self.flush()
+        self._settle()
         return self._columns
 
     def elapsed(self) -> float:
@@ -223,6 +225,8 @@ class Trace:
         return True
 
     def _push(self, key: str, value) -> None:
+        if self._chunks:
+            self._settle()
         column = self._columns.get(key)
         if column is None:
             self._columns[key] = [value]
@@ -273,12 +277,44 @@ class Trace:
         if self.gap_from_gradient is not None:
             values["loss_gap"] = self.gap_from_gradient(grad_norm_sq)
         first = self._states - k
+        if self._chunks:
+            self._settle()
         for key, column in values.items():
-            finite = np.isfinite(column)
-            if not finite.all() and (self._overflow is None or self._overflow > first):
-                bad = first + int(np.flatnonzero(~finite)[0])
-                self._overflow = bad if self._overflow is None else min(self._overflow, bad)
+            self._mark_overflow(first, column)
             self._columns.setdefault(key, []).extend(column.tolist())
+
+    def _mark_overflow(self, first: int, column: np.ndarray) -> None:
+        """Note the first state (``first`` is the state of ``column[0]``) whose value in ``column`` is not finite."""
+        finite = np.isfinite(column)
+        if not finite.all() and (self._overflow is None or self._overflow > first):
+            bad = first + int(np.flatnonzero(~finite)[0])
+            self._overflow = bad if self._overflow is None else min(self._overflow, bad)
+
+    def extend(self, columns: dict, step_keys: tuple[str, ...] = ()) -> None:
+        """Append the columns of several iterates at once, from a solver's lean loop (in the order of ``columns``).
+
+        ``step_keys`` names the columns of the steps between them. An iterate with a value that
+        is not finite marks the run diverged there, as a deferred norm does (see :meth:`result`).
+        """
+        self.flush()
+        self.step_keys.update(step_keys)
+        first, states = self._states, 0
+        for key, column in columns.items():
+            column = np.asarray(column, dtype=float)
+            if key not in step_keys:
+                states = len(column)
+                self._mark_overflow(first, column)
+            self._columns.setdefault(key, [])
+            self._chunks.setdefault(key, []).append(column)
+        self._states += states
+
+    def _settle(self) -> None:
+        """Move the arrays that :meth:`extend` appended into the columns' lists."""
+        for key, chunks in self._chunks.items():
+            column = self._columns[key]
+            for chunk in chunks:
+                column.extend(chunk.tolist())
+        self._chunks = {}
 
     def record_layer(self, evaluation, directions: np.ndarray, elapsed: float | None = None, **extra) -> bool:
         r"""Record a state :math:`\tilde W` of the hidden layer: ``loss``, ``grad_norm_sq``
@@ -314,7 +350,9 @@ class Trace:
 
     def arrays(self) -> dict[str, np.ndarray]:
         """The columns as arrays."""
-        return {key: np.asarray(column) for key, column in self.columns.items()}
+        self.flush()
+        return {key: np.concatenate([np.asarray(column, dtype=float), *self._chunks[key]]) if key in self._chunks
+                else np.asarray(column) for key, column in self._columns.items()}
 
     def result(self, w_tilde, g, w, info: dict) -> OptimizationResult:
         """The result of the run (with ``info["stopped_by_callback"]`` if the callback stopped it).

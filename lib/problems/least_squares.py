@@ -13,6 +13,8 @@ with :math:`u = E[-yx]` and :math:`S = E[xx^\top]` (equation ``eq-ls``). Its gra
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from ..core.scaling import unit_and_product
@@ -128,6 +130,15 @@ class LeastSquares(Moments):
             c1=2.0,
             c2=2.0,
         )
+
+    @functools.cached_property
+    def S_inv_factor(self) -> np.ndarray:
+        r"""The lower Cholesky factor :math:`C` of :math:`S^{-1} = CC^\top` (Fortran order), computed once.
+
+        Then :math:`\|v\|_{S^{-1}}^2 = \|v^\top C\|^2`: a block of such norms costs one triangular
+        product, half the work of a product with :math:`S^{-1}`.
+        """
+        return np.asfortranarray(np.linalg.cholesky(self.S_inv))
 
     def loss_gap_from_gradient(self, grad_norm_sq):
         r""":math:`f - f^* = \|\nabla f\|_{S^{-1}}^2/4`, from the gradient norms a trace computed.

@@ -1,6 +1,7 @@
 """The solvers of the book; each returns an :class:`~lib.OptimizationResult`.
 
 * :mod:`lib.solvers.descent`: gradient descent and GDNP (Algorithm ``alg-gdnp``);
+* :mod:`lib.solvers.least_squares_loops`: their lean loops on least squares (one product with S per iterate);
 * :mod:`lib.solvers.length_search`: the length update of the decoupled solvers;
 * :mod:`lib.solvers.bngd`: constant-step descent on length and direction (chapter 5);
 * :mod:`lib.solvers.momentum`, :mod:`lib.solvers.locally_optimal`, :mod:`lib.solvers.rayleigh_ritz`:

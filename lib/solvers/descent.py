@@ -20,6 +20,7 @@ from ..core.scaling import SAFE_HIGH, SAFE_LOW, unit_and_product
 from ..core.trace import DecoupledRun, Trace
 from ..core.validation import (as_finite_float, as_matrix, as_positive_float, as_iteration_count,
                                as_vector)
+from .least_squares_loops import gd_least_squares, gdnp_least_squares, runs_lean
 from .length_search import length_search as choose_length_search
 
 __all__ = ["gd", "gdnp", "gdnp_step_size"]
@@ -58,6 +59,12 @@ def gd(problem, w0, iterations: int = 100, step: float | None = None, callback=N
     ------
     DivergenceError
         If the iterates overflow (a step far above :math:`2/\zeta`); the partial run is attached.
+
+    Notes
+    -----
+    On least squares without a callback the run takes the lean loop of
+    :mod:`lib.solvers.least_squares_loops` (one product with :math:`S` per iterate, the trace in
+    blocks): the same iterates and trace, to rounding.
     """
     check_problem(problem)
     w_tilde = problem.check_direction("w0", w0)
@@ -68,9 +75,13 @@ def gd(problem, w0, iterations: int = 100, step: float | None = None, callback=N
     step = 1.0 / problem.smoothness if step is None else as_positive_float("step", step)
     info = dict(step=step, smoothness=problem.smoothness)
     trace = Trace(problem, "gd", callback)
-    evaluate, S = _unchecked_evaluation(problem), problem.S
+    evaluate, S, start = _unchecked_evaluation(problem), problem.S, 0
     with np.errstate(over="ignore", invalid="ignore"):
-        for t in range(iterations + 1):
+        if runs_lean(problem, trace):  # least squares without a callback: one product per iterate, on to the end
+            start, w_tilde, norm, w_hat = gd_least_squares(problem, w_tilde, iterations, step, trace)
+            if start > iterations:
+                return trace.result(w_tilde, norm, w_hat, info)
+        for t in range(start, iterations + 1):
             S_w = S @ w_tilde  # the one product with S: for the norm, S w^ and the evaluation
             norm_sq = float(w_tilde @ S_w)
             if SAFE_LOW < norm_sq < SAFE_HIGH:
@@ -212,6 +223,12 @@ def gdnp(problem, w0, iterations: int = 100, g0: float | None = None, bisection_
         If ``w0`` is zero or orthogonal to ``u`` (GDNP cannot start), or another argument is invalid.
     BracketError
         If a length search finds no bracket with a sign change (no finite optimal length).
+
+    Notes
+    -----
+    On least squares with the closed-form length and without a callback the run takes the lean
+    loop of :mod:`lib.solvers.least_squares_loops` (one product with :math:`S` per iterate, the
+    trace in blocks): the same iterates and trace, to rounding.
     """
     w, iterations, search, g_start = _gdnp_arguments(problem, w0, iterations, g0, bisection_steps,
                                                      max_widenings, bracket_radius, length_search)
@@ -219,7 +236,10 @@ def gdnp(problem, w0, iterations: int = 100, g0: float | None = None, bisection_
     run = DecoupledRun(problem, "gdnp", w, search, info, callback, g0=g_start, parts=True)
     info["w0_hat"] = run.w_hat  # the start is w_tilde_0 = g_0 w0_hat
     with np.errstate(over="ignore", invalid="ignore"):
-        for t in range(iterations + 1):
+        start = 0
+        if search.bisection_steps is None and runs_lean(problem, run.trace):  # least squares, closed-form length
+            start = gdnp_least_squares(problem, run, iterations)
+        for t in range(start, iterations + 1):
             evaluation = run.visit(t)
             if run.stopped or t == iterations:
                 break
