@@ -23,7 +23,7 @@ import numpy as np
 
 from ..core.validation import as_nonnegative_int, as_positive_float
 
-__all__ = ["bisection", "BisectionResult", "BracketError", "MAX_HALVINGS"]
+__all__ = ["bisection", "BisectionResult", "BracketError", "MAX_HALVINGS", "IncreasingSigns"]
 
 #: More halvings than any float64 bracket can take: from the widest finite bracket (2^1025) down
 #: to the smallest subnormal spacing (2^-1074) there are 2099, but a bracket stops shrinking once
@@ -181,3 +181,51 @@ def bisection(
         else:
             return BisectionResult(middle, start, (middle, middle), evaluations, widenings)
     return BisectionResult(0.5 * (a + b), start, (a, b), evaluations, widenings)
+
+
+class IncreasingSigns:
+    r"""An increasing derivative :math:`k`, evaluated only where the signs already seen do not decide its sign.
+
+    :func:`bisection` uses only the signs of :math:`k`. For a strictly increasing :math:`k` (a
+    strictly convex length problem), :math:`k(x) < 0` at a point :math:`x` gives :math:`k < 0` at
+    every :math:`g \le x`, and :math:`k(x) > 0` gives :math:`k > 0` at every :math:`g \ge x`.
+    Called at :math:`g`, this object returns :math:`k(g)` if the points seen so far do not decide
+    its sign, and otherwise, without evaluating, the value at the nearest point seen (of the same
+    sign). Bisection then takes every halving and widening it would take with :math:`k` itself
+    (lemma ``lem-bisection`` holds as stated) and returns the same midpoint; only a point within
+    rounding of the root, where the computed sign of :math:`k` is rounding, can be decided
+    differently. Points where :math:`k` is found to be exactly 0 or not finite teach nothing.
+
+    Parameters
+    ----------
+    derivative : callable
+        :math:`k`, strictly increasing (not checked: the caller knows it, e.g. from a strictly convex loss).
+
+    Attributes
+    ----------
+    evaluations : int
+        How many times ``derivative`` was evaluated.
+    """
+
+    def __init__(self, derivative):
+        self.derivative = derivative
+        self.below, self.value_below = -np.inf, -np.inf  # the largest point seen with k < 0
+        self.above, self.value_above = np.inf, np.inf  # the smallest point seen with k > 0
+        self.evaluations = 0
+
+    def learn(self, g: float, value: float) -> None:
+        """Take the value :math:`k(g)` (evaluated elsewhere) into account."""
+        if value < 0.0 and g > self.below:
+            self.below, self.value_below = g, value
+        elif value > 0.0 and g < self.above:
+            self.above, self.value_above = g, value
+
+    def __call__(self, g: float) -> float:
+        if g <= self.below:
+            return self.value_below
+        if g >= self.above:
+            return self.value_above
+        self.evaluations += 1
+        value = float(self.derivative(g))
+        self.learn(g, value)
+        return value

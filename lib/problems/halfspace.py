@@ -29,7 +29,7 @@ from ..core.scaling import rescaled, unit_and_product
 from ..core.validation import as_matrix, as_positive_int, as_vector
 from ..maths.bisection import bisection
 from ..maths.gaussian import gaussian_rule
-from ..maths.losses import as_loss
+from ..maths.losses import as_loss, logistic, logistic_slope_curvature, slope_sum, value_first_second
 from .moments import Evaluation, Moments
 
 __all__ = ["HalfspaceObjective", "Halfspace", "HalfspaceSample"]
@@ -285,17 +285,13 @@ class HalfspaceSample(HalfspaceObjective):
         # that are several times the arithmetic. Problems are not meant for use from threads.
         self._buffers = (np.empty(n), np.empty(n))
 
-    def _apply(self, role: str, t: np.ndarray, out: np.ndarray) -> np.ndarray:
-        """phi, phi' or phi'' of t, written into the buffer ``out`` when the loss allows it."""
-        function = getattr(self.loss_function, role)
-        return function(t, out=out) if self.loss_function.supports_out else function(t)
-
     def _evaluate_projections(self, p: np.ndarray, w_tilde: np.ndarray) -> Evaluation:
-        """Loss, gradient and plug-in c1, c2 from the projections p = Z w~ (one more pass for the gradient)."""
-        work = self._buffers[1]
-        loss = float(np.mean(self._apply("value", p, work)))
-        second_mean = float(np.mean(self._apply("second", p, work)))
-        first = self._apply("first", p, work)
+        """Loss, gradient and plug-in c1, c2 from the projections p = Z w~ (one more pass for the gradient).
+
+        :math:`\\phi, \\phi', \\phi''` at the n projections come from one exponential each for the
+        built-in losses (:func:`lib.maths.losses.value_first_second`).
+        """
+        loss, first, second_mean = value_first_second(self.loss_function, p, self._buffers[1])
         c1 = float(np.mean(first)) - second_mean * float(self.u @ w_tilde)
         return Evaluation(loss, self.Z.T @ first / self.n, c1, second_mean)
 
@@ -318,6 +314,15 @@ class SampleRay:
         self.projections = np.empty(problem.n)
         self.aim(w)
 
+    @property
+    def increasing_derivative(self) -> bool:
+        r"""Whether :math:`\partial_g f` is strictly increasing in :math:`g` and :meth:`derivative_and_slope` is available.
+
+        True for the halfspace objective with the logistic loss, which is strictly convex (the
+        length search then skips evaluations: :func:`lib.solvers.length_search.newton_probe`).
+        """
+        return isinstance(self.problem, HalfspaceSample) and self.problem.loss_function is logistic
+
     def aim(self, w: np.ndarray) -> bool:
         r"""Turn the ray to the direction ``w`` (finite, nonzero, not validated): one pass :math:`Z\hat w`; False if ``w`` is not finite or zero."""
         unit = unit_and_product(w, self.problem.S)  # any scale of w
@@ -325,6 +330,7 @@ class SampleRay:
             return False
         self.w_hat, self.S_w_hat, self.norm = unit
         np.matmul(self.problem.Z, self.w_hat, out=self.projections)  # the one pass over the data
+        self.largest = max(float(self.projections.max()), -float(self.projections.min()))  # max |q_i|
         self.slope = float(self.problem.u @ self.w_hat)
         return True
 
@@ -332,10 +338,17 @@ class SampleRay:
         return float(np.mean(self.problem.loss_function.value(g * self.projections)))
 
     def derivative(self, g: float) -> float:
-        q = self.projections
-        work = self.problem._buffers[1]
-        np.multiply(q, g, out=work)
-        return float(self.problem._apply("first", work, work) @ q) / self.problem.n
+        r""":math:`\partial_g f(w, g) = \frac1n\sum_i\phi'(gq_i)\,q_i` (:func:`lib.maths.losses.slope_sum`: one exponential per sample)."""
+        problem = self.problem
+        return slope_sum(problem.loss_function, self.projections, g, problem._buffers[1], self.largest) / problem.n
+
+    def derivative_and_slope(self, g: float) -> tuple[float, float]:
+        r""":math:`\partial_g f(w, g)` and :math:`\partial_g^2 f(w, g) = \frac1n\sum_i\phi''(gq_i)\,q_i^2`, for the logistic loss only."""
+        problem = self.problem
+        if not self.increasing_derivative:
+            raise ValueError(f"derivative_and_slope is written for the logistic loss, not {problem.loss_function.name!r}")
+        slope, curvature = logistic_slope_curvature(self.projections, g, problem._buffers[1], self.largest)
+        return slope / problem.n, curvature / problem.n
 
     def evaluate(self, g: float) -> Evaluation:
         p = np.multiply(self.projections, g, out=self.problem._buffers[0])

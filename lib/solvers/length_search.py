@@ -13,11 +13,13 @@ arguments, and a solver also accepts one directly (``length_search=``).
 
 from __future__ import annotations
 
+import math
+
 from ..core.validation import as_nonnegative_int, as_positive_float
-from ..maths.bisection import bisection
+from ..maths.bisection import IncreasingSigns, bisection
 
 __all__ = ["ClosedFormLength", "BisectionLength", "length_search", "LengthSearch", "start_bracket",
-           "DEFAULT_BISECTION_STEPS", "ADAPTIVE_MIN_STEPS"]
+           "DEFAULT_BISECTION_STEPS", "ADAPTIVE_MIN_STEPS", "NEWTON_MARGIN", "newton_probe"]
 
 #: Bisection steps per length update when a problem has no closed-form optimal length. The
 #: warm-started bracket (see start_bracket) shrinks with the length's changes, so a modest
@@ -28,6 +30,34 @@ DEFAULT_BISECTION_STEPS = 5
 #: last search leaves an error of at most r 2^-T_s, so the next radius, twice the observed
 #: change, is at most about 4 r 2^-T_s, which is below r only for T_s >= 3.
 ADAPTIVE_MIN_STEPS = 3
+
+
+#: Where :func:`newton_probe` looks for the sign change: this fraction of the Newton step on
+#: either side of its result. Newton's error after a step is quadratic in the step, so near
+#: convergence the sign change lies far inside; if it does not, bisection evaluates as usual.
+NEWTON_MARGIN = 2.0**-6
+
+
+def newton_probe(ray, signs: IncreasingSigns, centre: float) -> None:
+    r"""Teach ``signs`` where the root of an increasing :math:`k = \partial_g f` lies, before bisecting.
+
+    One Newton step :math:`x = c - k(c)/k'(c)` from the bracket's centre :math:`c` (one fused
+    evaluation of :math:`k` and :math:`k'`, ``ray.derivative_and_slope``), then the signs of
+    :math:`k` at :math:`x \mp` :data:`NEWTON_MARGIN` :math:`|x - c|`. With these three signs the
+    halvings of :func:`lib.bisection` (wrapped in :class:`lib.maths.bisection.IncreasingSigns`)
+    mostly need no evaluation; the bisection and its result are unchanged.
+    """
+    value, slope = ray.derivative_and_slope(centre)
+    if not (math.isfinite(value) and math.isfinite(slope)):
+        return  # the bisection evaluates k itself and reports what is wrong
+    signs.learn(centre, value)
+    if not slope > 0.0:
+        return
+    x = centre - value / slope
+    offset = NEWTON_MARGIN * abs(x - centre)
+    if math.isfinite(x) and offset > 0.0:
+        signs(x - offset)
+        signs(x + offset)
 
 
 def start_bracket(g: float, last_change: float | None, fixed_radius: float | None) -> tuple[float, float]:
@@ -129,7 +159,11 @@ class BisectionLength:
         last_change : float or None
             The previous change of the length, which sets the adaptive radius (None at first).
         """
-        found = bisection(ray.derivative, start_bracket(g_previous, last_change, self.bracket_radius),
+        derivative = ray.derivative
+        if getattr(ray, "increasing_derivative", False):  # a strictly convex length problem
+            derivative = IncreasingSigns(ray.derivative)
+            newton_probe(ray, derivative, g_previous)
+        found = bisection(derivative, start_bracket(g_previous, last_change, self.bracket_radius),
                           self.bisection_steps, max_widenings=self.max_widenings)
         return found.root, found.width
 
