@@ -32,7 +32,7 @@ import numpy as np
 from ..core.validation import as_finite_float
 
 __all__ = ["Loss", "logistic", "sigmoid", "squared_sigmoid", "as_loss", "LOSSES", "value_first_second", "slope_sum",
-           "logistic_slope_curvature"]
+           "slope_curvature", "third_bound"]
 
 
 #: Exponents are clipped here: e^-700 = 9.9e-305 is still a normal number, so exp never
@@ -484,20 +484,57 @@ def _exp_of(q: np.ndarray, scale: float, out: np.ndarray, largest: float | None)
     return _exp_clipped(q, scale, out)
 
 
-def logistic_slope_curvature(q: np.ndarray, g: float, work: np.ndarray, largest: float | None = None) -> tuple[float, float]:
-    r""":math:`\sum_i \sigma(gq_i)\,q_i` and :math:`\sum_i \sigma'(gq_i)\,q_i^2`, for the logistic loss, from one exponential each.
+def slope_curvature(loss: Loss, q: np.ndarray, g: float, work: np.ndarray,
+                    largest: float | None = None) -> tuple[float, float] | None:
+    r""":math:`\sum_i \phi'(gq_i)\,q_i` and :math:`\sum_i \phi''(gq_i)\,q_i^2` from one exponential each (None for another loss).
 
-    :math:`n` times the derivative :math:`k(g)` of the length problem along a ray and its
-    derivative :math:`k'(g) > 0` (the length problem of the logistic loss is strictly convex
-    unless :math:`q = 0`). With :math:`E = e^{-gq}` and :math:`s = 1/(1 + E) = \sigma(gq)`:
-    :math:`\sigma'(gq) = Es\cdot s`. ``work`` is overwritten; ``largest`` as for :func:`slope_sum`.
+    :math:`n` times the derivative :math:`k(g)` of the length problem along a ray and :math:`n`
+    times :math:`k'(g)`, for the logistic and the squared sigmoid loss. With :math:`E = e^{-gq}` and
+    :math:`s = 1/(1 + E) = \sigma(gq)`: logistic :math:`\phi' = s`, :math:`\phi'' = Es\cdot s`;
+    squared sigmoid :math:`\phi' = 2v`, :math:`\phi'' = 2v(2 - 3s)` with :math:`v = Es^3 = \sigma^2\sigma(-gq)`.
+    ``work`` is overwritten; ``largest`` as for :func:`slope_sum`.
     """
+    if loss is not logistic and loss is not squared_sigmoid:
+        return None
     E = _exp_of(q, -g, work, largest)
     _, s = _scratch(q)
     np.add(E, 1.0, out=s)
     np.reciprocal(s, out=s)
-    slope = float(s @ q)
+    if loss is logistic:
+        slope = float(s @ q)
+        E *= s
+        E *= s
+        E *= q
+        return slope, float(E @ q)
     E *= s
     E *= s
+    E *= s  # v
+    slope = 2.0 * float(E @ q)
     E *= q
-    return slope, float(E @ q)
+    plain = float(E @ q)  # sum v q^2
+    E *= s
+    return slope, 2.0 * (2.0 * plain - 3.0 * float(E @ q))
+
+
+def _sup_on_unit_interval(polynomial: np.polynomial.Polynomial) -> float:
+    r""":math:`\max_{0\le\sigma\le 1}|P(\sigma)|`, from the real critical points in [0, 1] and the two ends."""
+    roots = polynomial.deriv().roots()
+    real = roots[np.abs(roots.imag) <= 1e-12].real
+    candidates = np.concatenate([real[(real >= 0.0) & (real <= 1.0)], [0.0, 1.0]])
+    return float(np.max(np.abs(polynomial(candidates))))
+
+
+_SIGMA = np.polynomial.Polynomial([0.0, 1.0])
+#: sup |phi'''|, with phi''' a polynomial in sigma = sigma(t): logistic sigma (1 - sigma)(1 - 2 sigma)
+#: (sup sqrt(3)/18), squared sigmoid 2 sigma^2 (1 - sigma)(4 - 15 sigma + 12 sigma^2); raised by
+#: 1e-12 relative for the rounding of the roots and of the values there.
+_THIRD_BOUNDS = {
+    id(logistic): _sup_on_unit_interval(_SIGMA * (1 - _SIGMA) * (1 - 2 * _SIGMA)) * (1.0 + 1e-12),
+    id(squared_sigmoid): _sup_on_unit_interval(2 * _SIGMA**2 * (1 - _SIGMA) * (4 - 15 * _SIGMA + 12 * _SIGMA**2))
+    * (1.0 + 1e-12),
+}
+
+
+def third_bound(loss: Loss) -> float | None:
+    r""":math:`\sup_t|\phi'''(t)|` for the losses with a :func:`slope_curvature` kernel, else None."""
+    return _THIRD_BOUNDS.get(id(loss))

@@ -29,7 +29,7 @@ from ..core.scaling import rescaled, unit_and_product
 from ..core.validation import as_matrix, as_positive_int, as_vector
 from ..maths.bisection import bisection
 from ..maths.gaussian import gaussian_rule
-from ..maths.losses import as_loss, logistic, logistic_slope_curvature, slope_sum, value_first_second
+from ..maths.losses import as_loss, logistic, slope_curvature, slope_sum, third_bound, value_first_second
 from .moments import Evaluation, Moments
 
 __all__ = ["HalfspaceObjective", "Halfspace", "HalfspaceSample"]
@@ -299,8 +299,19 @@ class HalfspaceSample(HalfspaceObjective):
         return self.evaluate_unchecked(self.check_vector("w_tilde", w_tilde))
 
     def evaluate_unchecked(self, w_tilde: np.ndarray, S_w_tilde: np.ndarray | None = None) -> Evaluation:
-        r""":meth:`evaluate` without validating ``w_tilde`` (a solver's own iterate); :math:`S\tilde w` is not needed."""
+        r""":meth:`evaluate` without validating ``w_tilde`` (a solver's own iterate); :math:`S\tilde w` is not needed.
+
+        At :math:`\tilde w = 0` every margin is 0 and :math:`\nabla f = \phi'(0)\,u` (:math:`u` the
+        mean of the :math:`z_i`), without a pass over the data.
+        """
+        if not w_tilde.any():
+            return self._evaluate_at_zero()
         return self._evaluate_projections(np.matmul(self.Z, w_tilde, out=self._buffers[0]), w_tilde)
+
+    def _evaluate_at_zero(self) -> Evaluation:
+        loss, first, second = value_first_second(self.loss_function, np.zeros(1), np.empty(1))
+        first = float(first[0])
+        return Evaluation(loss, first * self.u, first, second)
 
     def ray(self, w) -> "SampleRay":
         return SampleRay(self, self.check_direction("w", w))
@@ -314,15 +325,6 @@ class SampleRay:
         self.projections = np.empty(problem.n)
         self.aim(w)
 
-    @property
-    def increasing_derivative(self) -> bool:
-        r"""Whether :math:`\partial_g f` is strictly increasing in :math:`g` and :meth:`derivative_and_slope` is available.
-
-        True for the halfspace objective with the logistic loss, which is strictly convex (the
-        length search then skips evaluations: :func:`lib.solvers.length_search.newton_probe`).
-        """
-        return isinstance(self.problem, HalfspaceSample) and self.problem.loss_function is logistic
-
     def aim(self, w: np.ndarray) -> bool:
         r"""Turn the ray to the direction ``w`` (finite, nonzero, not validated): one pass :math:`Z\hat w`; False if ``w`` is not finite or zero."""
         unit = unit_and_product(w, self.problem.S)  # any scale of w
@@ -331,6 +333,7 @@ class SampleRay:
         self.w_hat, self.S_w_hat, self.norm = unit
         np.matmul(self.problem.Z, self.w_hat, out=self.projections)  # the one pass over the data
         self.largest = max(float(self.projections.max()), -float(self.projections.min()))  # max |q_i|
+        self.mean_square = float(self.projections @ self.projections) / self.problem.n  # w_hat^T S w_hat = 1 up to rounding
         self.slope = float(self.problem.u @ self.w_hat)
         return True
 
@@ -342,13 +345,45 @@ class SampleRay:
         problem = self.problem
         return slope_sum(problem.loss_function, self.projections, g, problem._buffers[1], self.largest) / problem.n
 
+    @property
+    def increasing_derivative(self) -> bool:
+        r"""Whether :math:`\partial_g f` is increasing in :math:`g` everywhere (the logistic loss, strictly convex)."""
+        return self.has_slope and self.problem.loss_function is logistic
+
+    @property
+    def has_slope(self) -> bool:
+        r"""Whether :meth:`derivative_and_slope` and :meth:`slope_bounds` are available (the halfspace
+        objective with the logistic or the squared sigmoid loss); the length search then skips
+        evaluations (:func:`lib.solvers.length_search.newton_probe`)."""
+        return isinstance(self.problem, HalfspaceSample) and third_bound(self.problem.loss_function) is not None
+
     def derivative_and_slope(self, g: float) -> tuple[float, float]:
-        r""":math:`\partial_g f(w, g)` and :math:`\partial_g^2 f(w, g) = \frac1n\sum_i\phi''(gq_i)\,q_i^2`, for the logistic loss only."""
+        r""":math:`k(g) = \partial_g f(w, g)` and :math:`k'(g) = \frac1n\sum_i\phi''(gq_i)\,q_i^2`, from one exponential per sample."""
         problem = self.problem
-        if not self.increasing_derivative:
-            raise ValueError(f"derivative_and_slope is written for the logistic loss, not {problem.loss_function.name!r}")
-        slope, curvature = logistic_slope_curvature(self.projections, g, problem._buffers[1], self.largest)
-        return slope / problem.n, curvature / problem.n
+        pair = slope_curvature(problem.loss_function, self.projections, g, problem._buffers[1], self.largest)
+        if pair is None:
+            raise ValueError(f"derivative_and_slope has no kernel for the loss {problem.loss_function.name!r}")
+        return pair[0] / problem.n, pair[1] / problem.n
+
+    def slope_bounds(self, g: float) -> tuple[float, float, float]:
+        r"""Bounds :math:`(M, \tau_0, \tau_1)` for :func:`lib.solvers.length_search.newton_root_interval` at :math:`g`.
+
+        :math:`|k''| \le M = \sup|\phi'''|\,\max_i|q_i|\,\overline{q^2}` everywhere (since
+        :math:`|q_i|^3 \le \max|q|\,q_i^2`), and the rounding errors of :meth:`derivative_and_slope`
+        at :math:`g`: each of its :math:`n` terms is computed to a few ulps plus the rounding of
+        :math:`gq_i` (at most :math:`\Psi|gq_i|` ulps of :math:`\phi'`), and a sum of :math:`n` terms
+        to :math:`n` ulps of the sum of their sizes, so with :math:`c = (n + 32)\varepsilon`:
+        :math:`\tau_0 = c(\Phi\sqrt{\overline{q^2}} + \Psi|g|\overline{q^2})` and
+        :math:`\tau_1 = c(\Psi\overline{q^2} + \sup|\phi'''|\,|g|\max|q|\,\overline{q^2})`.
+        """
+        loss = self.problem.loss_function
+        third = third_bound(loss)
+        square = self.mean_square * (1.0 + 1e-10)
+        factor = (self.problem.n + 32) * np.finfo(float).eps
+        curvature = third * self.largest * square
+        tau0 = factor * (loss.first_bound * np.sqrt(square) + loss.second_bound * abs(g) * square)
+        tau1 = factor * (loss.second_bound * square + curvature * abs(g))
+        return curvature, tau0, tau1
 
     def evaluate(self, g: float) -> Evaluation:
         p = np.multiply(self.projections, g, out=self.problem._buffers[0])
