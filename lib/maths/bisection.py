@@ -12,6 +12,9 @@ A bracket whose ends do not show the sign change :math:`- \to +` is never bisect
 it is widened towards the side where :math:`k` says the minimiser lies, up to a cap, and a
 :class:`BracketError` is raised when the cap is reached or when the bracket holds a local
 maximum (:math:`+ \to -`) instead.
+
+:class:`IncreasingSigns` wraps a derivative known to increase (on a window) so that bisection
+takes the same halvings while evaluating it only where the signs already known leave the answer open.
 """
 
 from __future__ import annotations

@@ -270,7 +270,10 @@ class HalfspaceSample(HalfspaceObjective):
 
     Built by :meth:`Halfspace.from_data`. One evaluation makes two passes over the data
     (:math:`Z\tilde w` and :math:`Z^\top\phi'`); a ray stores the projections :math:`Z\hat w`
-    once, and its length derivatives cost :math:`O(n)` each without touching :math:`Z` again.
+    once, and its length derivatives cost :math:`O(n)` each without touching :math:`Z` again. For
+    the logistic and the squared sigmoid loss, :math:`\phi, \phi', \phi''` at the :math:`n`
+    margins, and :math:`k(g)` and :math:`k'(g)` along a ray, take one exponential per sample
+    (:mod:`lib.maths.losses`).
     """
 
     name = "halfspace (sample)"

@@ -9,6 +9,14 @@ problem has one, and otherwise by :math:`T_s` steps of bisection on
 previous length. :class:`ClosedFormLength` and :class:`BisectionLength` are the two searches, with one
 interface (``find``, ``info``, ``bisection_steps``); :func:`length_search` picks one from a solver's
 arguments, and a solver also accepts one directly (``length_search=``).
+
+Where the ray also gives :math:`k'` (a sample with the logistic or squared sigmoid loss:
+``ray.has_slope``), :func:`newton_probe` takes one Newton step from the bracket's centre and
+:func:`newton_root_interval` proves an interval around the root of :math:`k` from it; bisection then
+runs on :class:`lib.maths.bisection.IncreasingSigns`, which answers the sign questions that interval
+decides without evaluating :math:`k`. The halvings and the returned midpoint are those of the plain
+bisection (the rule of Algorithm ``alg-gdnp`` and lemma ``lem-bisection`` is unchanged); only the
+number of evaluations of :math:`k` falls, from :math:`T_s + 2` or more to about one fused evaluation.
 """
 
 from __future__ import annotations
