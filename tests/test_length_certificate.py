@@ -39,6 +39,11 @@ def test_fused_evaluation_equals_the_three_functions(name):
     assert np.all(np.abs(first - loss.first(t)) <= tolerance * np.abs(loss.first(t)) + 1e-303)
     assert abs(value - np.mean(loss.value(t))) <= t.size * EPS * np.mean(np.abs(loss.value(t)))
     assert abs(second - np.mean(loss.second(t))) <= t.size * EPS * np.mean(np.abs(loss.second(t)))
+    inner = t[np.abs(t) <= 40.0]  # every |t| <= 700: the kernels skip the clipping, with the same results
+    unclipped = value_first_second(loss, inner, np.empty_like(inner), 40.0)
+    clipped = value_first_second(loss, inner, np.empty_like(inner))
+    assert unclipped[0] == pytest.approx(clipped[0], rel=4 * EPS) and unclipped[2] == pytest.approx(clipped[2], rel=4 * EPS)
+    np.testing.assert_allclose(unclipped[1], clipped[1], rtol=4 * EPS)
 
 
 @pytest.mark.parametrize("name", [*FUSED, "sigmoid"])

@@ -352,7 +352,7 @@ def _exp_clipped(t: np.ndarray, scale: float, out: np.ndarray) -> np.ndarray:
     return np.exp(out, out=out)
 
 
-def _logistic_fused(t: np.ndarray, out: np.ndarray) -> tuple[float, np.ndarray, float]:
+def _logistic_fused(t: np.ndarray, out: np.ndarray, in_range: bool = False) -> tuple[float, np.ndarray, float]:
     r"""Sums of :math:`\log(1+e^t)` and :math:`\sigma'(t)`, and :math:`\sigma(t)` in ``out``, from :math:`E = e^{-|t|}`.
 
     With :math:`s = 1/(1 + E) = \sigma(|t|)`: :math:`\phi = \max(t, 0) + \log(1 + E)`,
@@ -361,7 +361,8 @@ def _logistic_fused(t: np.ndarray, out: np.ndarray) -> tuple[float, np.ndarray, 
     """
     E, factor = _scratch(t)
     np.abs(t, out=E)
-    np.minimum(E, -_EXPONENT_FLOOR, out=E)
+    if not in_range:  # some |t| may exceed 700
+        np.minimum(E, -_EXPONENT_FLOOR, out=E)
     np.negative(E, out=E)
     np.exp(E, out=E)
     value = float(np.maximum(t, 0.0, out=out).sum()) + float(np.log1p(E, out=out).sum())
@@ -375,14 +376,14 @@ def _logistic_fused(t: np.ndarray, out: np.ndarray) -> tuple[float, np.ndarray, 
     return value, out, second
 
 
-def _squared_sigmoid_fused(t: np.ndarray, out: np.ndarray) -> tuple[float, np.ndarray, float]:
+def _squared_sigmoid_fused(t: np.ndarray, out: np.ndarray, in_range: bool = False) -> tuple[float, np.ndarray, float]:
     r"""Sums of :math:`\sigma^2` and :math:`2\sigma^2\sigma(-t)(2 - 3\sigma)`, and :math:`2\sigma^2\sigma(-t)` in ``out``.
 
     From :math:`E = e^{-t}`: :math:`\sigma(t) = s = 1/(1+E)` and :math:`\sigma(-t) = Es`, as in
     the separate kernels (products of positive numbers).
     """
     E, _ = _scratch(t)
-    _exp_clipped(t, -1.0, E)
+    _exp_of(t, -1.0, E, -_EXPONENT_FLOOR if in_range else None)  # in range: every |t| <= 700
     np.add(E, 1.0, out=out)
     np.reciprocal(out, out=out)  # s = sigma(t)
     value = float(out @ out)
@@ -414,7 +415,8 @@ def as_loss(loss) -> Loss:
 _FUSED = {id(logistic): _logistic_fused, id(squared_sigmoid): _squared_sigmoid_fused}
 
 
-def value_first_second(loss: Loss, t: np.ndarray, out: np.ndarray) -> tuple[float, np.ndarray, float]:
+def value_first_second(loss: Loss, t: np.ndarray, out: np.ndarray,
+                       largest: float | None = None) -> tuple[float, np.ndarray, float]:
     r"""The means of :math:`\phi(t)` and :math:`\phi''(t)`, and :math:`\phi'(t)` written into ``out``.
 
     What a sample's evaluation needs at its margins :math:`t = Z\tilde w` (the loss, the plug-in
@@ -429,6 +431,8 @@ def value_first_second(loss: Loss, t: np.ndarray, out: np.ndarray) -> tuple[floa
         Finite float64 numbers (a solver's margins; not validated).
     out : ndarray of shape (n,)
         Where :math:`\phi'(t)` goes; it must not be ``t`` itself.
+    largest : float, optional
+        :math:`\max_i|t_i|` if known: at most 700 means no exponent to clip, and the clipping is skipped.
 
     Returns
     -------
@@ -440,7 +444,7 @@ def value_first_second(loss: Loss, t: np.ndarray, out: np.ndarray) -> tuple[floa
     fused = _FUSED.get(id(loss))
     n = t.shape[0]
     if fused is not None:
-        value, first, second = fused(t, out)
+        value, first, second = fused(t, out, largest is not None and largest <= -_EXPONENT_FLOOR)
         return value / n, first, second / n
     value = float(np.mean(_into(loss.value, t, out, loss.supports_out)))
     second = float(np.mean(_into(loss.second, t, out, loss.supports_out)))

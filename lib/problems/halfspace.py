@@ -288,13 +288,13 @@ class HalfspaceSample(HalfspaceObjective):
         # that are several times the arithmetic. Problems are not meant for use from threads.
         self._buffers = (np.empty(n), np.empty(n))
 
-    def _evaluate_projections(self, p: np.ndarray, w_tilde: np.ndarray) -> Evaluation:
+    def _evaluate_projections(self, p: np.ndarray, w_tilde: np.ndarray, largest: float | None = None) -> Evaluation:
         """Loss, gradient and plug-in c1, c2 from the projections p = Z w~ (one more pass for the gradient).
 
         :math:`\\phi, \\phi', \\phi''` at the n projections come from one exponential each for the
         built-in losses (:func:`lib.maths.losses.value_first_second`).
         """
-        loss, first, second_mean = value_first_second(self.loss_function, p, self._buffers[1])
+        loss, first, second_mean = value_first_second(self.loss_function, p, self._buffers[1], largest)
         c1 = float(np.mean(first)) - second_mean * float(self.u @ w_tilde)
         return Evaluation(loss, self.Z.T @ first / self.n, c1, second_mean)
 
@@ -326,6 +326,8 @@ class SampleRay:
     def __init__(self, problem: HalfspaceSample, w: np.ndarray):
         self.problem = problem
         self.projections = np.empty(problem.n)
+        # sup|phi'''| where the fused kernel of k and k' exists (the halfspace objective itself), else None
+        self._third = third_bound(problem.loss_function) if isinstance(problem, HalfspaceSample) else None
         self.aim(w)
 
     def aim(self, w: np.ndarray) -> bool:
@@ -336,9 +338,17 @@ class SampleRay:
         self.w_hat, self.S_w_hat, self.norm = unit
         np.matmul(self.problem.Z, self.w_hat, out=self.projections)  # the one pass over the data
         self.largest = max(float(self.projections.max()), -float(self.projections.min()))  # max |q_i|
-        self.mean_square = float(self.projections @ self.projections) / self.problem.n  # w_hat^T S w_hat = 1 up to rounding
+        if self._third is not None:  # the moments that bound k'' (slope_bounds)
+            self._moments()
         self.slope = float(self.problem.u @ self.w_hat)
         return True
+
+    def _moments(self) -> None:
+        r""":math:`\overline{q^2}` (:math:`\hat w^\top S\hat w = 1` up to rounding) and :math:`\overline{|q|^3}`, in the problem's buffers."""
+        q, (squares, sizes), n = self.projections, self.problem._buffers, self.problem.n
+        np.multiply(q, q, out=squares)
+        self.mean_square = float(squares.sum()) / n
+        self.mean_cube = float(np.abs(q, out=sizes) @ squares) / n
 
     def value(self, g: float) -> float:
         return float(np.mean(self.problem.loss_function.value(g * self.projections)))
@@ -351,14 +361,14 @@ class SampleRay:
     @property
     def increasing_derivative(self) -> bool:
         r"""Whether :math:`\partial_g f` is increasing in :math:`g` everywhere (the logistic loss, strictly convex)."""
-        return self.has_slope and self.problem.loss_function is logistic
+        return self._third is not None and self.problem.loss_function is logistic
 
     @property
     def has_slope(self) -> bool:
         r"""Whether :meth:`derivative_and_slope` and :meth:`slope_bounds` are available (the halfspace
         objective with the logistic or the squared sigmoid loss); the length search then skips
         evaluations (:func:`lib.solvers.length_search.newton_probe`)."""
-        return isinstance(self.problem, HalfspaceSample) and third_bound(self.problem.loss_function) is not None
+        return self._third is not None
 
     def derivative_and_slope(self, g: float) -> tuple[float, float]:
         r""":math:`k(g) = \partial_g f(w, g)` and :math:`k'(g) = \frac1n\sum_i\phi''(gq_i)\,q_i^2`, from one exponential per sample."""
@@ -371,23 +381,22 @@ class SampleRay:
     def slope_bounds(self, g: float) -> tuple[float, float, float]:
         r"""Bounds :math:`(M, \tau_0, \tau_1)` for :func:`lib.solvers.length_search.newton_root_interval` at :math:`g`.
 
-        :math:`|k''| \le M = \sup|\phi'''|\,\max_i|q_i|\,\overline{q^2}` everywhere (since
-        :math:`|q_i|^3 \le \max|q|\,q_i^2`), and the rounding errors of :meth:`derivative_and_slope`
+        :math:`|k''| \le M = \sup|\phi'''|\,\overline{|q|^3}` everywhere, and the rounding errors of :meth:`derivative_and_slope`
         at :math:`g`: each of its :math:`n` terms is computed to a few ulps plus the rounding of
         :math:`gq_i` (at most :math:`\Psi|gq_i|` ulps of :math:`\phi'`), and a sum of :math:`n` terms
         to :math:`n` ulps of the sum of their sizes, so with :math:`c = (n + 32)\varepsilon`:
         :math:`\tau_0 = c(\Phi\sqrt{\overline{q^2}} + \Psi|g|\overline{q^2})` and
-        :math:`\tau_1 = c(\Psi\overline{q^2} + \sup|\phi'''|\,|g|\max|q|\,\overline{q^2})`.
+        :math:`\tau_1 = c(\Psi\overline{q^2} + M|g|)`; the means are raised by 1e-10 relative for their own rounding.
         """
         loss = self.problem.loss_function
-        third = third_bound(loss)
+        third = self._third
         square = self.mean_square * (1.0 + 1e-10)
         factor = (self.problem.n + 32) * np.finfo(float).eps
-        curvature = third * self.largest * square
+        curvature = third * self.mean_cube * (1.0 + 1e-10)
         tau0 = factor * (loss.first_bound * np.sqrt(square) + loss.second_bound * abs(g) * square)
         tau1 = factor * (loss.second_bound * square + curvature * abs(g))
         return curvature, tau0, tau1
 
     def evaluate(self, g: float) -> Evaluation:
         p = np.multiply(self.projections, g, out=self.problem._buffers[0])
-        return self.problem._evaluate_projections(p, g * self.w_hat)
+        return self.problem._evaluate_projections(p, g * self.w_hat, abs(g) * self.largest)
