@@ -12,6 +12,9 @@ A bracket whose ends do not show the sign change :math:`- \to +` is never bisect
 it is widened towards the side where :math:`k` says the minimiser lies, up to a cap, and a
 :class:`BracketError` is raised when the cap is reached or when the bracket holds a local
 maximum (:math:`+ \to -`) instead.
+
+:class:`IncreasingSigns` wraps a derivative known to increase (on a window) so that bisection
+takes the same halvings while evaluating it only where the signs already known leave the answer open.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ import numpy as np
 
 from ..core.validation import as_nonnegative_int, as_positive_float
 
-__all__ = ["bisection", "BisectionResult", "BracketError", "MAX_HALVINGS"]
+__all__ = ["bisection", "BisectionResult", "BracketError", "MAX_HALVINGS", "IncreasingSigns"]
 
 #: More halvings than any float64 bracket can take: from the widest finite bracket (2^1025) down
 #: to the smallest subnormal spacing (2^-1074) there are 2099, but a bracket stops shrinking once
@@ -181,3 +184,69 @@ def bisection(
         else:
             return BisectionResult(middle, start, (middle, middle), evaluations, widenings)
     return BisectionResult(0.5 * (a + b), start, (a, b), evaluations, widenings)
+
+
+class IncreasingSigns:
+    r"""A derivative :math:`k`, increasing on a window, evaluated only where the signs already known do not decide its sign.
+
+    :func:`bisection` uses only the signs of :math:`k`. Where :math:`k` is increasing (on the
+    window :math:`[l, h]`; everywhere for a strictly convex length problem), :math:`k(x) < 0` gives
+    :math:`k < 0` on :math:`[l, x]` and :math:`k(x) > 0` gives :math:`k > 0` on :math:`[x, h]`;
+    an interval known to hold the root (:meth:`certify`) does the same for its two ends. Called
+    at a point of the window whose sign is decided, this object returns -1.0 or +1.0 (the sign)
+    without evaluating; elsewhere it returns :math:`k(g)` and learns its sign. Bisection then
+    takes every halving and widening it would take with :math:`k` itself (lemma
+    ``lem-bisection`` holds as stated) and returns the same midpoint; only a point within
+    rounding of the root, where the computed sign of :math:`k` is rounding, can be decided
+    differently. Points where :math:`k` is 0 or not finite teach nothing.
+
+    Parameters
+    ----------
+    derivative : callable
+        :math:`k`; the caller knows that it increases on ``window`` (not checked here).
+    window : (float, float), default (-inf, inf)
+        Where :math:`k` increases.
+
+    Attributes
+    ----------
+    evaluations : int
+        How many times ``derivative`` was evaluated.
+    below, above : float
+        The root lies in (``below``, ``above``) (as far as the window tells).
+    """
+
+    def __init__(self, derivative, window: tuple[float, float] = (-np.inf, np.inf)):
+        self.derivative = derivative
+        self.window = window
+        self.below, self.value_below = -np.inf, -1.0  # the largest point known with k < 0
+        self.above, self.value_above = np.inf, 1.0  # the smallest point known with k > 0
+        self.evaluations = 0
+
+    def inside(self, g: float) -> bool:
+        """Whether ``g`` lies in the window, where the signs decide each other."""
+        return self.window[0] <= g <= self.window[1]
+
+    def learn(self, g: float, value: float) -> None:
+        """Take the value :math:`k(g)` (evaluated elsewhere) into account."""
+        if not self.inside(g):
+            return
+        if value < 0.0 and g > self.below:
+            self.below, self.value_below = g, value
+        elif value > 0.0 and g < self.above:
+            self.above, self.value_above = g, value
+
+    def certify(self, low: float, high: float) -> None:
+        """Take into account that :math:`k(\\text{low}) < 0 < k(\\text{high})` (a root interval in the window)."""
+        self.learn(low, -1.0)
+        self.learn(high, 1.0)
+
+    def __call__(self, g: float) -> float:
+        if self.inside(g):
+            if g <= self.below:
+                return self.value_below
+            if g >= self.above:
+                return self.value_above
+        self.evaluations += 1
+        value = float(self.derivative(g))
+        self.learn(g, value)
+        return value

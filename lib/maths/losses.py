@@ -31,7 +31,8 @@ import numpy as np
 
 from ..core.validation import as_finite_float
 
-__all__ = ["Loss", "logistic", "sigmoid", "squared_sigmoid", "as_loss", "LOSSES"]
+__all__ = ["Loss", "logistic", "sigmoid", "squared_sigmoid", "as_loss", "LOSSES", "value_first_second", "slope_sum",
+           "slope_curvature", "third_bound"]
 
 
 #: Exponents are clipped here: e^-700 = 9.9e-305 is still a normal number, so exp never
@@ -338,6 +339,62 @@ del _s
 LOSSES = {loss.name: loss for loss in (logistic, sigmoid, squared_sigmoid)}
 
 
+# ---------------------------------------------------------------- fused kernels for a sample
+# A sample's evaluation needs phi, phi' and phi'' at the same n points, and its length search
+# sum_i phi'(g q_i) q_i at several g: the kernels below take one exponential per point for all
+# of them (the separate functions above take one each), with the exponent clipped as above.
+
+def _exp_clipped(t: np.ndarray, scale: float, out: np.ndarray) -> np.ndarray:
+    r""":math:`e^{\text{scale}\cdot t}` with the exponent clipped to [-700, 700], into ``out``."""
+    np.multiply(t, scale, out=out)
+    np.maximum(out, _EXPONENT_FLOOR, out=out)
+    np.minimum(out, -_EXPONENT_FLOOR, out=out)
+    return np.exp(out, out=out)
+
+
+def _logistic_fused(t: np.ndarray, out: np.ndarray, in_range: bool = False) -> tuple[float, np.ndarray, float]:
+    r"""Sums of :math:`\log(1+e^t)` and :math:`\sigma'(t)`, and :math:`\sigma(t)` in ``out``, from :math:`E = e^{-|t|}`.
+
+    With :math:`s = 1/(1 + E) = \sigma(|t|)`: :math:`\phi = \max(t, 0) + \log(1 + E)`,
+    :math:`\sigma(t) = s\cdot\max(E, [t \ge 0])` (:math:`s` for :math:`t \ge 0`, :math:`Es` for
+    :math:`t < 0`) and :math:`\sigma'(t) = Es\cdot s`: products of positive numbers, accurate to rounding.
+    """
+    E, factor = _scratch(t)
+    np.abs(t, out=E)
+    if not in_range:  # some |t| may exceed 700
+        np.minimum(E, -_EXPONENT_FLOOR, out=E)
+    np.negative(E, out=E)
+    np.exp(E, out=E)
+    value = float(np.maximum(t, 0.0, out=out).sum()) + float(np.log1p(E, out=out).sum())
+    np.greater_equal(t, 0.0, out=factor)  # 1.0 where t >= 0, else 0.0
+    np.maximum(E, factor, out=factor)  # 1 where t >= 0, E where t < 0
+    np.add(E, 1.0, out=out)
+    np.reciprocal(out, out=out)  # s
+    E *= out  # sigma(-|t|)
+    second = float(E @ out)
+    out *= factor
+    return value, out, second
+
+
+def _squared_sigmoid_fused(t: np.ndarray, out: np.ndarray, in_range: bool = False) -> tuple[float, np.ndarray, float]:
+    r"""Sums of :math:`\sigma^2` and :math:`2\sigma^2\sigma(-t)(2 - 3\sigma)`, and :math:`2\sigma^2\sigma(-t)` in ``out``.
+
+    From :math:`E = e^{-t}`: :math:`\sigma(t) = s = 1/(1+E)` and :math:`\sigma(-t) = Es`, as in
+    the separate kernels (products of positive numbers).
+    """
+    E, _ = _scratch(t)
+    _exp_of(t, -1.0, E, -_EXPONENT_FLOOR if in_range else None)  # in range: every |t| <= 700
+    np.add(E, 1.0, out=out)
+    np.reciprocal(out, out=out)  # s = sigma(t)
+    value = float(out @ out)
+    E *= out
+    E *= out
+    E *= out  # sigma^2 sigma(-t) = phi'/2
+    second = 2.0 * (2.0 * float(E.sum()) - 3.0 * float(E @ out))
+    np.multiply(E, 2.0, out=out)
+    return value, out, second
+
+
 def as_loss(loss) -> Loss:
     """Accept a loss name, a :class:`Loss`, or a triple ``(value, first, second)`` of functions."""
     if isinstance(loss, Loss):
@@ -352,3 +409,136 @@ def as_loss(loss) -> Loss:
         f"loss must be a name ({', '.join(sorted(LOSSES))}), a lib.Loss, or a tuple "
         f"(value, first_derivative, second_derivative) of functions; got {type(loss).__name__}"
     )
+
+
+#: The fused kernels of the built-in losses that have them (keyed by the Loss object itself).
+_FUSED = {id(logistic): _logistic_fused, id(squared_sigmoid): _squared_sigmoid_fused}
+
+
+def value_first_second(loss: Loss, t: np.ndarray, out: np.ndarray,
+                       largest: float | None = None) -> tuple[float, np.ndarray, float]:
+    r"""The means of :math:`\phi(t)` and :math:`\phi''(t)`, and :math:`\phi'(t)` written into ``out``.
+
+    What a sample's evaluation needs at its margins :math:`t = Z\tilde w` (the loss, the plug-in
+    :math:`c_2 = E[\phi'']` and the weights of the gradient :math:`Z^\top\phi'/n`). For the logistic
+    and the squared sigmoid loss one exponential per entry gives all three; another loss is
+    evaluated by its three functions.
+
+    Parameters
+    ----------
+    loss : Loss
+    t : ndarray of shape (n,)
+        Finite float64 numbers (a solver's margins; not validated).
+    out : ndarray of shape (n,)
+        Where :math:`\phi'(t)` goes; it must not be ``t`` itself.
+    largest : float, optional
+        :math:`\max_i|t_i|` if known: at most 700 means no exponent to clip, and the clipping is skipped.
+
+    Returns
+    -------
+    value_mean : float
+    first : ndarray
+        :math:`\phi'(t)`, ``out`` when the loss writes into it.
+    second_mean : float
+    """
+    fused = _FUSED.get(id(loss))
+    n = t.shape[0]
+    if fused is not None:
+        value, first, second = fused(t, out, largest is not None and largest <= -_EXPONENT_FLOOR)
+        return value / n, first, second / n
+    value = float(np.mean(_into(loss.value, t, out, loss.supports_out)))
+    second = float(np.mean(_into(loss.second, t, out, loss.supports_out)))
+    return value, _into(loss.first, t, out, loss.supports_out), second
+
+
+def _into(function, t, out, supports_out: bool):
+    return function(t, out=out) if supports_out else function(t)
+
+
+def slope_sum(loss: Loss, q: np.ndarray, g: float, work: np.ndarray, largest: float | None = None) -> float:
+    r""":math:`\sum_i \phi'(g q_i)\,q_i`, :math:`n` times the derivative of the length problem along a ray.
+
+    For the logistic loss :math:`\sigma(gq)q = q/(1 + e^{-gq})` (one exponential, one division);
+    for the squared sigmoid :math:`2\sigma^2\sigma(-gq)\,q` from one exponential; another loss
+    by its function :math:`\phi'`. ``work`` (of ``q``'s shape) is overwritten. ``largest``, if
+    given, is :math:`\max_i |q_i|`: when :math:`|g|` times it is at most 700 no exponent needs
+    clipping, and the clipping is skipped.
+    """
+    if loss is logistic:
+        E = _exp_of(q, -g, work, largest)
+        E += 1.0
+        return float(np.divide(q, E, out=E).sum())
+    if loss is squared_sigmoid:
+        E = _exp_of(q, -g, work, largest)
+        _, s = _scratch(q)
+        np.add(E, 1.0, out=s)
+        np.reciprocal(s, out=s)
+        E *= s
+        E *= s
+        E *= s
+        return 2.0 * float(E @ q)
+    np.multiply(q, g, out=work)
+    return float(_into(loss.first, work, work, loss.supports_out) @ q)
+
+
+def _exp_of(q: np.ndarray, scale: float, out: np.ndarray, largest: float | None) -> np.ndarray:
+    """:math:`e^{\\text{scale}\\cdot q}` into ``out``, clipped (see :func:`_exp_clipped`) unless no exponent can leave [-700, 700]."""
+    if largest is not None and abs(scale) * largest <= -_EXPONENT_FLOOR:
+        return np.exp(np.multiply(q, scale, out=out), out=out)
+    return _exp_clipped(q, scale, out)
+
+
+def slope_curvature(loss: Loss, q: np.ndarray, g: float, work: np.ndarray,
+                    largest: float | None = None) -> tuple[float, float] | None:
+    r""":math:`\sum_i \phi'(gq_i)\,q_i` and :math:`\sum_i \phi''(gq_i)\,q_i^2` from one exponential each (None for another loss).
+
+    :math:`n` times the derivative :math:`k(g)` of the length problem along a ray and :math:`n`
+    times :math:`k'(g)`, for the logistic and the squared sigmoid loss. With :math:`E = e^{-gq}` and
+    :math:`s = 1/(1 + E) = \sigma(gq)`: logistic :math:`\phi' = s`, :math:`\phi'' = Es\cdot s`;
+    squared sigmoid :math:`\phi' = 2v`, :math:`\phi'' = 2v(2 - 3s)` with :math:`v = Es^3 = \sigma^2\sigma(-gq)`.
+    ``work`` is overwritten; ``largest`` as for :func:`slope_sum`.
+    """
+    if loss is not logistic and loss is not squared_sigmoid:
+        return None
+    E = _exp_of(q, -g, work, largest)
+    _, s = _scratch(q)
+    np.add(E, 1.0, out=s)
+    np.reciprocal(s, out=s)
+    if loss is logistic:
+        slope = float(s @ q)
+        E *= s
+        E *= s
+        E *= q
+        return slope, float(E @ q)
+    E *= s
+    E *= s
+    E *= s  # v
+    slope = 2.0 * float(E @ q)
+    E *= q
+    plain = float(E @ q)  # sum v q^2
+    E *= s
+    return slope, 2.0 * (2.0 * plain - 3.0 * float(E @ q))
+
+
+def _sup_on_unit_interval(polynomial: np.polynomial.Polynomial) -> float:
+    r""":math:`\max_{0\le\sigma\le 1}|P(\sigma)|`, from the real critical points in [0, 1] and the two ends."""
+    roots = polynomial.deriv().roots()
+    real = roots[np.abs(roots.imag) <= 1e-12].real
+    candidates = np.concatenate([real[(real >= 0.0) & (real <= 1.0)], [0.0, 1.0]])
+    return float(np.max(np.abs(polynomial(candidates))))
+
+
+_SIGMA = np.polynomial.Polynomial([0.0, 1.0])
+#: sup |phi'''|, with phi''' a polynomial in sigma = sigma(t): logistic sigma (1 - sigma)(1 - 2 sigma)
+#: (sup sqrt(3)/18), squared sigmoid 2 sigma^2 (1 - sigma)(4 - 15 sigma + 12 sigma^2); raised by
+#: 1e-12 relative for the rounding of the roots and of the values there.
+_THIRD_BOUNDS = {
+    id(logistic): _sup_on_unit_interval(_SIGMA * (1 - _SIGMA) * (1 - 2 * _SIGMA)) * (1.0 + 1e-12),
+    id(squared_sigmoid): _sup_on_unit_interval(2 * _SIGMA**2 * (1 - _SIGMA) * (4 - 15 * _SIGMA + 12 * _SIGMA**2))
+    * (1.0 + 1e-12),
+}
+
+
+def third_bound(loss: Loss) -> float | None:
+    r""":math:`\sup_t|\phi'''(t)|` for the losses with a :func:`slope_curvature` kernel, else None."""
+    return _THIRD_BOUNDS.get(id(loss))

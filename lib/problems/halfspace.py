@@ -29,7 +29,7 @@ from ..core.scaling import rescaled, unit_and_product
 from ..core.validation import as_matrix, as_positive_int, as_vector
 from ..maths.bisection import bisection
 from ..maths.gaussian import gaussian_rule
-from ..maths.losses import as_loss
+from ..maths.losses import as_loss, logistic, slope_curvature, slope_sum, third_bound, value_first_second
 from .moments import Evaluation, Moments
 
 __all__ = ["HalfspaceObjective", "Halfspace", "HalfspaceSample"]
@@ -270,7 +270,10 @@ class HalfspaceSample(HalfspaceObjective):
 
     Built by :meth:`Halfspace.from_data`. One evaluation makes two passes over the data
     (:math:`Z\tilde w` and :math:`Z^\top\phi'`); a ray stores the projections :math:`Z\hat w`
-    once, and its length derivatives cost :math:`O(n)` each without touching :math:`Z` again.
+    once, and its length derivatives cost :math:`O(n)` each without touching :math:`Z` again. For
+    the logistic and the squared sigmoid loss, :math:`\phi, \phi', \phi''` at the :math:`n`
+    margins, and :math:`k(g)` and :math:`k'(g)` along a ray, take one exponential per sample
+    (:mod:`lib.maths.losses`).
     """
 
     name = "halfspace (sample)"
@@ -285,17 +288,13 @@ class HalfspaceSample(HalfspaceObjective):
         # that are several times the arithmetic. Problems are not meant for use from threads.
         self._buffers = (np.empty(n), np.empty(n))
 
-    def _apply(self, role: str, t: np.ndarray, out: np.ndarray) -> np.ndarray:
-        """phi, phi' or phi'' of t, written into the buffer ``out`` when the loss allows it."""
-        function = getattr(self.loss_function, role)
-        return function(t, out=out) if self.loss_function.supports_out else function(t)
+    def _evaluate_projections(self, p: np.ndarray, w_tilde: np.ndarray, largest: float | None = None) -> Evaluation:
+        """Loss, gradient and plug-in c1, c2 from the projections p = Z w~ (one more pass for the gradient).
 
-    def _evaluate_projections(self, p: np.ndarray, w_tilde: np.ndarray) -> Evaluation:
-        """Loss, gradient and plug-in c1, c2 from the projections p = Z w~ (one more pass for the gradient)."""
-        work = self._buffers[1]
-        loss = float(np.mean(self._apply("value", p, work)))
-        second_mean = float(np.mean(self._apply("second", p, work)))
-        first = self._apply("first", p, work)
+        :math:`\\phi, \\phi', \\phi''` at the n projections come from one exponential each for the
+        built-in losses (:func:`lib.maths.losses.value_first_second`).
+        """
+        loss, first, second_mean = value_first_second(self.loss_function, p, self._buffers[1], largest)
         c1 = float(np.mean(first)) - second_mean * float(self.u @ w_tilde)
         return Evaluation(loss, self.Z.T @ first / self.n, c1, second_mean)
 
@@ -303,8 +302,19 @@ class HalfspaceSample(HalfspaceObjective):
         return self.evaluate_unchecked(self.check_vector("w_tilde", w_tilde))
 
     def evaluate_unchecked(self, w_tilde: np.ndarray, S_w_tilde: np.ndarray | None = None) -> Evaluation:
-        r""":meth:`evaluate` without validating ``w_tilde`` (a solver's own iterate); :math:`S\tilde w` is not needed."""
+        r""":meth:`evaluate` without validating ``w_tilde`` (a solver's own iterate); :math:`S\tilde w` is not needed.
+
+        At :math:`\tilde w = 0` every margin is 0 and :math:`\nabla f = \phi'(0)\,u` (:math:`u` the
+        mean of the :math:`z_i`), without a pass over the data.
+        """
+        if not w_tilde.any():
+            return self._evaluate_at_zero()
         return self._evaluate_projections(np.matmul(self.Z, w_tilde, out=self._buffers[0]), w_tilde)
+
+    def _evaluate_at_zero(self) -> Evaluation:
+        loss, first, second = value_first_second(self.loss_function, np.zeros(1), np.empty(1))
+        first = float(first[0])
+        return Evaluation(loss, first * self.u, first, second)
 
     def ray(self, w) -> "SampleRay":
         return SampleRay(self, self.check_direction("w", w))
@@ -316,6 +326,8 @@ class SampleRay:
     def __init__(self, problem: HalfspaceSample, w: np.ndarray):
         self.problem = problem
         self.projections = np.empty(problem.n)
+        # sup|phi'''| where the fused kernel of k and k' exists (the halfspace objective itself), else None
+        self._third = third_bound(problem.loss_function) if isinstance(problem, HalfspaceSample) else None
         self.aim(w)
 
     def aim(self, w: np.ndarray) -> bool:
@@ -325,18 +337,66 @@ class SampleRay:
             return False
         self.w_hat, self.S_w_hat, self.norm = unit
         np.matmul(self.problem.Z, self.w_hat, out=self.projections)  # the one pass over the data
+        self.largest = max(float(self.projections.max()), -float(self.projections.min()))  # max |q_i|
+        if self._third is not None:  # the moments that bound k'' (slope_bounds)
+            self._moments()
         self.slope = float(self.problem.u @ self.w_hat)
         return True
+
+    def _moments(self) -> None:
+        r""":math:`\overline{q^2}` (:math:`\hat w^\top S\hat w = 1` up to rounding) and :math:`\overline{|q|^3}`, in the problem's buffers."""
+        q, (squares, sizes), n = self.projections, self.problem._buffers, self.problem.n
+        np.multiply(q, q, out=squares)
+        self.mean_square = float(squares.sum()) / n
+        self.mean_cube = float(np.abs(q, out=sizes) @ squares) / n
 
     def value(self, g: float) -> float:
         return float(np.mean(self.problem.loss_function.value(g * self.projections)))
 
     def derivative(self, g: float) -> float:
-        q = self.projections
-        work = self.problem._buffers[1]
-        np.multiply(q, g, out=work)
-        return float(self.problem._apply("first", work, work) @ q) / self.problem.n
+        r""":math:`\partial_g f(w, g) = \frac1n\sum_i\phi'(gq_i)\,q_i` (:func:`lib.maths.losses.slope_sum`: one exponential per sample)."""
+        problem = self.problem
+        return slope_sum(problem.loss_function, self.projections, g, problem._buffers[1], self.largest) / problem.n
+
+    @property
+    def increasing_derivative(self) -> bool:
+        r"""Whether :math:`\partial_g f` is increasing in :math:`g` everywhere (the logistic loss, strictly convex)."""
+        return self._third is not None and self.problem.loss_function is logistic
+
+    @property
+    def has_slope(self) -> bool:
+        r"""Whether :meth:`derivative_and_slope` and :meth:`slope_bounds` are available (the halfspace
+        objective with the logistic or the squared sigmoid loss); the length search then skips
+        evaluations (:func:`lib.solvers.length_search.newton_probe`)."""
+        return self._third is not None
+
+    def derivative_and_slope(self, g: float) -> tuple[float, float]:
+        r""":math:`k(g) = \partial_g f(w, g)` and :math:`k'(g) = \frac1n\sum_i\phi''(gq_i)\,q_i^2`, from one exponential per sample."""
+        problem = self.problem
+        pair = slope_curvature(problem.loss_function, self.projections, g, problem._buffers[1], self.largest)
+        if pair is None:
+            raise ValueError(f"derivative_and_slope has no kernel for the loss {problem.loss_function.name!r}")
+        return pair[0] / problem.n, pair[1] / problem.n
+
+    def slope_bounds(self, g: float) -> tuple[float, float, float]:
+        r"""Bounds :math:`(M, \tau_0, \tau_1)` for :func:`lib.solvers.length_search.newton_root_interval` at :math:`g`.
+
+        :math:`|k''| \le M = \sup|\phi'''|\,\overline{|q|^3}` everywhere, and the rounding errors of :meth:`derivative_and_slope`
+        at :math:`g`: each of its :math:`n` terms is computed to a few ulps plus the rounding of
+        :math:`gq_i` (at most :math:`\Psi|gq_i|` ulps of :math:`\phi'`), and a sum of :math:`n` terms
+        to :math:`n` ulps of the sum of their sizes, so with :math:`c = (n + 32)\varepsilon`:
+        :math:`\tau_0 = c(\Phi\sqrt{\overline{q^2}} + \Psi|g|\overline{q^2})` and
+        :math:`\tau_1 = c(\Psi\overline{q^2} + M|g|)`; the means are raised by 1e-10 relative for their own rounding.
+        """
+        loss = self.problem.loss_function
+        third = self._third
+        square = self.mean_square * (1.0 + 1e-10)
+        factor = (self.problem.n + 32) * np.finfo(float).eps
+        curvature = third * self.mean_cube * (1.0 + 1e-10)
+        tau0 = factor * (loss.first_bound * np.sqrt(square) + loss.second_bound * abs(g) * square)
+        tau1 = factor * (loss.second_bound * square + curvature * abs(g))
+        return curvature, tau0, tau1
 
     def evaluate(self, g: float) -> Evaluation:
         p = np.multiply(self.projections, g, out=self.problem._buffers[0])
-        return self.problem._evaluate_projections(p, g * self.w_hat)
+        return self.problem._evaluate_projections(p, g * self.w_hat, abs(g) * self.largest)

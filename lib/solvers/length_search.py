@@ -9,15 +9,26 @@ problem has one, and otherwise by :math:`T_s` steps of bisection on
 previous length. :class:`ClosedFormLength` and :class:`BisectionLength` are the two searches, with one
 interface (``find``, ``info``, ``bisection_steps``); :func:`length_search` picks one from a solver's
 arguments, and a solver also accepts one directly (``length_search=``).
+
+Where the ray also gives :math:`k'` (a sample with the logistic or squared sigmoid loss:
+``ray.has_slope``), :func:`newton_probe` takes one Newton step from the bracket's centre and
+:func:`newton_root_interval` proves an interval around the root of :math:`k` from it; bisection then
+runs on :class:`lib.maths.bisection.IncreasingSigns`, which answers the sign questions that interval
+decides without evaluating :math:`k`. The halvings and the returned midpoint are those of the plain
+bisection (the rule of Algorithm ``alg-gdnp`` and lemma ``lem-bisection`` is unchanged); only the
+number of evaluations of :math:`k` falls, from :math:`T_s + 2` or more to about one fused evaluation.
 """
 
 from __future__ import annotations
 
+import math
+
 from ..core.validation import as_nonnegative_int, as_positive_float
-from ..maths.bisection import bisection
+from ..maths.bisection import IncreasingSigns, bisection
 
 __all__ = ["ClosedFormLength", "BisectionLength", "length_search", "LengthSearch", "start_bracket",
-           "DEFAULT_BISECTION_STEPS", "ADAPTIVE_MIN_STEPS"]
+           "DEFAULT_BISECTION_STEPS", "ADAPTIVE_MIN_STEPS", "NEWTON_MARGIN", "newton_probe",
+           "newton_root_interval"]
 
 #: Bisection steps per length update when a problem has no closed-form optimal length. The
 #: warm-started bracket (see start_bracket) shrinks with the length's changes, so a modest
@@ -28,6 +39,91 @@ DEFAULT_BISECTION_STEPS = 5
 #: last search leaves an error of at most r 2^-T_s, so the next radius, twice the observed
 #: change, is at most about 4 r 2^-T_s, which is below r only for T_s >= 3.
 ADAPTIVE_MIN_STEPS = 3
+
+
+#: Where :func:`newton_probe` looks for the sign change when no interval is certified (an increasing
+#: derivative only): this fraction of the Newton step on either side of its result. Newton's error
+#: after a step is quadratic in the step, so near convergence the sign change lies far inside; if
+#: it does not, bisection evaluates as usual.
+NEWTON_MARGIN = 2.0**-6
+
+_EPS = 2.0**-52
+
+
+def newton_root_interval(value: float, slope: float, centre: float, bounds: tuple[float, float, float],
+                         radius: float) -> tuple[tuple[float, float], tuple[float, float]] | None:
+    r"""A window where :math:`k` increases and an interval in it around the root, from :math:`k(c), k'(c)` alone.
+
+    With :math:`x = c - k(c)/k'(c)` (computed), :math:`h = |x - c|`, computed values
+    :math:`k_0, s_0` within :math:`\tau_0, \tau_1` of :math:`k(c), k'(c)` and
+    :math:`|k''| \le M` (``bounds`` :math:`= (M, \tau_0, \tau_1)`), Taylor's theorem gives
+
+    .. math:: |k(x)| \le A = |k_0 + s_0(x - c)| + \tau_0 + \tau_1 h + \tfrac12 M h^2
+
+    (the first term with 4 ulps of its parts added for its own rounding), and on the window
+    :math:`W = [c - R, c + R]`, :math:`R = r + 2h` (or less, down to :math:`2h`, where :math:`MR`
+    would exceed :math:`(s_0 - \tau_1)/2`), :math:`k' \ge m = s_0 - \tau_1 - MR`. If
+    :math:`m > 0` then :math:`k` increases on :math:`W`, and with :math:`\varepsilon = A/m`
+    (raised slightly, and by 4 ulps of :math:`x`, so that the computed ends keep the property)
+    :math:`k(x - \varepsilon) < 0 < k(x + \varepsilon)` whenever :math:`h + \varepsilon \le R`.
+
+    Returns
+    -------
+    ((c - R, c + R), (x - epsilon, x + epsilon)), or None when the bound certifies nothing.
+    """
+    curvature, tau0, tau1 = bounds
+    if not slope > 0.0:
+        return None
+    x = centre - value / slope
+    h = abs(x - centre)
+    reach = radius + 2.0 * h
+    if curvature * reach > 0.5 * (slope - tau1):  # a narrower window, where k' keeps half its value
+        reach = max(2.0 * h, 0.5 * (slope - tau1) / curvature)
+    floor = slope - tau1 - curvature * reach
+    if not (floor > 0.0 and math.isfinite(x) and math.isfinite(reach)):
+        return None
+    residual = abs(value + slope * (x - centre)) + 4.0 * _EPS * (abs(value) + slope * h)
+    bound = residual + tau0 + tau1 * h + 0.5 * curvature * h * h
+    epsilon = bound / floor * (1.0 + 2.0**-20) + 4.0 * _EPS * abs(x)
+    if not h + epsilon <= reach:
+        return None
+    return (centre - reach, centre + reach), (x - epsilon, x + epsilon)
+
+
+def newton_probe(ray, centre: float, radius: float) -> IncreasingSigns | None:
+    r"""The derivative for the bisection around ``centre``, with the signs one Newton step decides; None to bisect as usual.
+
+    One fused evaluation of :math:`k = \partial_g f` and :math:`k'` at the bracket's centre
+    :math:`c` (``ray.derivative_and_slope``). Where :func:`newton_root_interval` certifies an
+    interval around the root of :math:`k`, inside a window where :math:`k` increases that holds the
+    bracket, the returned :class:`lib.maths.bisection.IncreasingSigns` knows it, and the halvings
+    of :func:`lib.bisection` inside it need no evaluation (points of the bracket outside the
+    window are evaluated). Otherwise, for a :math:`k` increasing
+    everywhere (``ray.increasing_derivative``, the logistic loss), the signs of :math:`k` at
+    :math:`x \mp` :data:`NEWTON_MARGIN` :math:`|x - c|` are evaluated instead. The bisection and
+    its result are unchanged (see :class:`~lib.maths.bisection.IncreasingSigns`).
+    """
+    value, slope = ray.derivative_and_slope(centre)
+    if not (math.isfinite(value) and math.isfinite(slope)):
+        return None  # the bisection evaluates k itself and reports what is wrong
+    everywhere = ray.increasing_derivative
+    certified = newton_root_interval(value, slope, centre, ray.slope_bounds(centre), radius)
+    if certified is not None:
+        window, (low, high) = certified
+        signs = IncreasingSigns(ray.derivative, (-math.inf, math.inf) if everywhere else window)
+        signs.learn(centre, value)
+        signs.certify(low, high)
+        return signs
+    if not everywhere:
+        return None
+    signs = IncreasingSigns(ray.derivative)
+    signs.learn(centre, value)
+    x = centre - value / slope if slope > 0.0 else math.nan
+    offset = NEWTON_MARGIN * abs(x - centre)
+    if math.isfinite(x) and offset > 0.0:
+        signs(x - offset)
+        signs(x + offset)
+    return signs
 
 
 def start_bracket(g: float, last_change: float | None, fixed_radius: float | None) -> tuple[float, float]:
@@ -129,8 +225,11 @@ class BisectionLength:
         last_change : float or None
             The previous change of the length, which sets the adaptive radius (None at first).
         """
-        found = bisection(ray.derivative, start_bracket(g_previous, last_change, self.bracket_radius),
-                          self.bisection_steps, max_widenings=self.max_widenings)
+        bracket = start_bracket(g_previous, last_change, self.bracket_radius)
+        derivative = ray.derivative
+        if getattr(ray, "has_slope", False):  # k' is at hand: decide signs without evaluating k
+            derivative = newton_probe(ray, g_previous, 0.5 * (bracket[1] - bracket[0])) or ray.derivative
+        found = bisection(derivative, bracket, self.bisection_steps, max_widenings=self.max_widenings)
         return found.root, found.width
 
     def length_bound(self, problem, width: float) -> float:
