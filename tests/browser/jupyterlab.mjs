@@ -2,7 +2,7 @@
 //
 //   node tests/browser/jupyterlab.mjs --url http://127.0.0.1:PORT/ --token TOKEN \
 //        --notebooks 01-reparametrization.ipynb,02-least-squares.ipynb --cache .cache/browser \
-//        --screenshots artifacts/jupyterlab --out artifacts/jupyterlab-report.json
+//        --screenshots artifacts/jupyterlab --out artifacts/jupyterlab-report.json [--workspace NAME]
 //
 // tests/test_jupyterlab.py starts JupyterLab (with --LabApp.expose_app_in_browser=True, so that
 // the page's `window.jupyterapp` tells when the kernel is idle) and judges the record. It loads
@@ -25,6 +25,9 @@ const SETTLE_CAP_MS = 15000;
 const options = parseArguments(process.argv.slice(2), ['url', 'token', 'notebooks', 'cache', 'screenshots', 'out']);
 const base = options.url.endsWith('/') ? options.url : `${options.url}/`;
 const notebooks = options.notebooks.split(',').filter(Boolean);
+// a workspace of this page's own (optional): two pages that run chapters side by side in one
+// JupyterLab do not share (and overwrite) one workspace's layout
+const workspace = options.workspace ? `workspaces/${encodeURIComponent(options.workspace)}` : '';
 fs.mkdirSync(options.screenshots, { recursive: true });
 
 // --- in the page -------------------------------------------------------------------------------
@@ -339,7 +342,7 @@ try {
   report.pageErrors = [];
   page.on('pageerror', (error) => (current.pageErrors || report.pageErrors).push(String(error.stack || error).slice(0, 600)));
   const loading = Date.now();
-  await page.goto(`${base}lab?reset&token=${options.token}`);
+  await page.goto(`${base}lab${workspace ? `/${workspace}` : ''}?reset&token=${options.token}`);
   await page.waitForFunction(() => window.jupyterapp && window.jupyterapp.shell, null, { timeout: 120000 });
   await page.evaluate(() => window.jupyterapp.restored);
   report.loadSeconds = (Date.now() - loading) / 1000;
