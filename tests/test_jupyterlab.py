@@ -37,7 +37,7 @@ from bs4 import BeautifulSoup
 from course import layout
 from lib.checks.statements import find_statements, read_cells
 
-pytestmark = pytest.mark.published
+pytestmark = [pytest.mark.published, pytest.mark.slow]  # runs a browser: started first (tests/conftest.py)
 
 ROOT = Path(__file__).resolve().parents[1]
 BOOK = ROOT / "book"
