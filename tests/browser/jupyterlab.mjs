@@ -206,6 +206,24 @@ async function scrollThrough(page, panel) {
   panel, { timeout: 30000 }).catch(() => null);
 }
 
+// Scroll a box into view and take its screenshot (file(id) names it). jupyterlab-myst renders the
+// whole notebook again when a cell renders, which can replace the box between finding it and taking
+// it (more often on a busy machine): then the box is found again, up to three times.
+async function screenshotOf(page, locator, file) {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      await locator.scrollIntoViewIfNeeded();
+      await settle(page);
+      const name = file(await locator.getAttribute('id'));
+      await locator.screenshot({ path: name });
+      return name;
+    } catch (error) {
+      if (attempt >= 3 || !/not attached to the DOM/.test(String(error))) throw error;
+      await settle(page);
+    }
+  }
+}
+
 async function clickMenu(page, menu, item) {
   await page.locator('.lm-MenuBar-itemLabel', { hasText: new RegExp(`^${menu}$`) }).click();
   await page.locator('.lm-Menu-itemLabel', { hasText: new RegExp(`^${item}$`) }).first().click();
@@ -297,10 +315,7 @@ async function inspect(page, notebook, entry) {
   const theorem = page.locator(`${panel} aside.myst-proof[id^="thm-"]`).first();
   const box = (await theorem.count()) ? theorem : page.locator(`${panel} aside.myst-proof[id]`).first();
   if (await box.count()) {
-    await box.scrollIntoViewIfNeeded();
-    await settle(page);
-    entry.boxScreenshot = path.join(options.screenshots, `${stem}-${await box.getAttribute('id')}.png`);
-    await box.screenshot({ path: entry.boxScreenshot });
+    entry.boxScreenshot = await screenshotOf(page, box, (id) => path.join(options.screenshots, `${stem}-${id}.png`));
   }
 
   // the first proof and the first exercise of the chapter
@@ -308,11 +323,8 @@ async function inspect(page, notebook, entry) {
   for (const [name, boxes] of [['proof', proofs], ['exercise', page.locator(`${panel} aside.myst-exercise[id]`)]]) {
     const first = boxes.first();
     if (!(await first.count())) continue;
-    await first.scrollIntoViewIfNeeded();
-    await settle(page);
-    const file = path.join(options.screenshots, `${stem}-${(await first.getAttribute('id')) || name}.png`);
-    await first.screenshot({ path: file });
-    entry[`${name}Screenshot`] = file;
+    entry[`${name}Screenshot`] = await screenshotOf(page, first,
+      (id) => path.join(options.screenshots, `${stem}-${id || name}.png`));
   }
 
   phase('screenshots');
