@@ -13,6 +13,9 @@ export MPLCONFIGDIR := $(CURDIR)/.cache/matplotlib
 # headless Chromium, playwright-core and MathJax for the browser test and the PDF (gitignored)
 BROWSER_DEPS := .cache/browser
 PDF := _build/pdf/length-and-direction.pdf
+# .venv's bytecode is compiled on every core after pip has installed the packages (pip compiles one
+# file after another); the one file left out is torch's test helper for Python 3.12's syntax, which
+# Python 3.11 cannot compile (pip skips it alike)
 # Two processes at once on 2 cores: `make book` runs two notebooks at a time, `make test` two of its
 # targets at a time and the tests on two pytest-xdist workers (TEST_JOBS=1: one at a time). Each
 # test process and kernel gets one BLAS and OpenMP thread, so that two of them share the cores
@@ -22,6 +25,9 @@ ONE_THREAD := OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1
 # whole files (a notebook, a test file) to a worker, so that a module-scoped fixture (a JupyterLab
 # session, the browser's report) and a notebook's kernel serve one worker only
 XDIST = $(if $(filter-out 0 1,$(TEST_JOBS)),-n $(TEST_JOBS) --dist loadfile)
+# tests/: a whole file to a worker only when it has such a fixture; every other test to whichever
+# worker is free, the tests marked slow first (tests/conftest.py, --dist-fixture-files)
+XDIST_TESTS = $(if $(XDIST),$(XDIST) --dist-fixture-files)
 
 .PHONY: mutation all book execute pdf test test-lib test-notebooks test-build test-published test-nbgrader browser-deps sandbox-deps lab benchmark venv clean student grade nbgrader
 
@@ -31,7 +37,8 @@ $(STAMP): requirements.txt pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.version_info >= (3, 11, 5) or sys.exit("Python 3.11.5 or newer is needed (pinned packages such as soupsieve 4.1.3 require it), found " + sys.version.split()[0] + ": set PYTHON=/path/to/python3.11")'
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -r requirements.txt
+	$(BIN)/python -m pip install --quiet --no-compile -r requirements.txt
+	$(BIN)/python -m compileall -q -j 0 -x 'torch/testing/_internal/py312_intrinsics\.py' $(VENV)/lib
 	touch $(STAMP)
 
 venv: $(STAMP)
@@ -55,19 +62,23 @@ pdf: $(STAMP) browser-deps execute | $(PDF_AFTER)
 	if [ -d _build/html/_static ]; then cp $(PDF) _build/html/_static/; fi
 
 ## Run every test: lib and hygiene tests, every notebook under nbval, the -W build, then the
-## built book in a browser and its PDF, and nbgrader on a problem set; TEST_JOBS (2) targets at once,
-## the build's chain first (it is the longest), each target's output in one piece
+## built book in a browser and its PDF, and nbgrader on a problem set; each target's output in one piece.
+## Two chains side by side: the build's (execute, test-build, pdf, test-published), which is the
+## longest, and the others one after the other (test-notebooks, test-nbgrader, test-lib), so that
+## the build's chain never waits for a free job; the others run at a lower priority (BESIDE), on
+## the time the build's chain leaves (its browsers and JupyterLab wait on pages and kernels)
 test: $(STAMP) sandbox-deps browser-deps
-	$(MAKE) -j$(TEST_JOBS) --output-sync=target PDF_AFTER=test-build test-published test-notebooks test-lib test-nbgrader
+	$(MAKE) -j$(TEST_JOBS) --output-sync=target PDF_AFTER=test-build NBGRADER_AFTER=test-notebooks \
+		LIB_AFTER=test-nbgrader BESIDE="nice -n 5" test-published test-notebooks test-lib test-nbgrader
 
-test-lib: $(STAMP) sandbox-deps
-	$(ONE_THREAD) $(BIN)/python -m pytest $(XDIST) -m "not published and not nbgrader" tests
+test-lib: $(STAMP) sandbox-deps | $(LIB_AFTER)
+	$(ONE_THREAD) $(BESIDE) $(BIN)/python -m pytest $(XDIST_TESTS) -m "not published and not nbgrader" tests
 
 # nbval runs every notebook of the book as a test (one test per code cell), each notebook in a kernel
 # of its own, on the pytest-xdist workers (a whole notebook to one worker); it runs beside the build's
 # own run of the notebooks (`execute`), not from its outputs
 test-notebooks: $(STAMP)
-	$(ONE_THREAD) $(BIN)/python -m pytest $(XDIST) --nbval-lax --nbval-current-env --nbval-cell-timeout=300 book
+	$(ONE_THREAD) $(BESIDE) $(BIN)/python -m pytest $(XDIST) --nbval-lax --nbval-current-env --nbval-cell-timeout=300 book
 
 test-build: $(STAMP) execute
 	$(BOOK_BUILD)
@@ -75,7 +86,7 @@ test-build: $(STAMP) execute
 # the pages of _build/html in headless Chromium (screenshots in artifacts/screenshots), the PDF, and
 # every chapter run in JupyterLab as `make lab` starts it (screenshots in artifacts/jupyterlab)
 test-published: $(STAMP) test-build pdf
-	$(ONE_THREAD) $(BIN)/python -m pytest $(XDIST) -m published tests
+	$(ONE_THREAD) $(BIN)/python -m pytest $(XDIST_TESTS) -m published tests
 
 # chromium (apt-get) and the pinned npm packages, when missing
 browser-deps:
@@ -87,8 +98,8 @@ sandbox-deps:
 
 # nbgrader 0.9.6 for real (installed into .cache/nbgrader-env by the test): generate_assignment,
 # autograde, generate_feedback on a problem set, and its points compared with make grade's
-test-nbgrader: $(STAMP)
-	$(ONE_THREAD) $(BIN)/python -m pytest -m nbgrader tests/test_nbgrader.py
+test-nbgrader: $(STAMP) | $(NBGRADER_AFTER)
+	$(ONE_THREAD) $(BESIDE) $(BIN)/python -m pytest -m nbgrader tests/test_nbgrader.py
 
 ## Open the notebooks in JupyterLab, with MyST rendered and the kernel of .venv (works as root too);
 ## the configuration is the project's (jupyter/jupyter_lab_config.py), never the user's ~/.jupyter

@@ -60,9 +60,11 @@ def ensure_environment(environment: Path, say=print) -> Path:
     stamp = environment / ".installed"
     if not stamp.exists() or stamp.read_text(encoding="utf-8") != REQUIREMENTS.read_text(encoding="utf-8"):
         say(f"installing nbgrader into {environment} (its own environment) ...")
-        subprocess.run([sys.executable, "-m", "venv", "--clear", str(environment)], check=True)
-        subprocess.run([str(environment / "bin" / "python"), "-m", "pip", "install", "--quiet", "-r", str(REQUIREMENTS)],
-                       check=True)
+        # the environment gets no pip of its own: this interpreter's pip installs into it (pip --python);
+        # no bytecode is compiled ahead (--no-compile): a module's is written when it is first imported
+        subprocess.run([sys.executable, "-m", "venv", "--clear", "--without-pip", str(environment)], check=True)
+        subprocess.run([sys.executable, "-m", "pip", "--python", str(environment / "bin" / "python"), "install",
+                        "--quiet", "--no-compile", "-r", str(REQUIREMENTS)], check=True)
         stamp.write_text(REQUIREMENTS.read_text(encoding="utf-8"), encoding="utf-8")
     return nbgrader_command(environment)
 

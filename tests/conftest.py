@@ -1,5 +1,9 @@
 """Shared fixtures: seeds the book never uses, and small random problems."""
 
+import functools
+import re
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -23,3 +27,46 @@ def rng(seed):
 @pytest.fixture
 def least_squares(rng) -> lib.LeastSquares:
     return random_least_squares(int(rng.integers(2, 25)), float(np.exp(rng.uniform(0.5, 4))), seed=rng)
+
+
+# --------------------------------------------------------------------------- how `make test` spreads the tests
+# pytest-xdist's --dist loadfile sends a whole file to one worker, which a module-scoped fixture (one
+# grading run, one JupyterLab session) needs; but a file of independent tests that wait on wall-clock
+# limits (tests/test_grade_stopping.py) then keeps one worker for minutes while the other has run out
+# of work. With --dist-fixture-files, a file that defines a module-, package- or session-scoped
+# fixture still goes to one worker whole, every other test goes to whichever worker is free, and the
+# tests marked slow come first (the longest units start first, so that no worker is left with one at
+# the end). Every test still runs once; only the order and the worker change.
+SHARED_FIXTURE = re.compile(r"""@pytest\.fixture\([^)]*scope\s*=\s*["'](module|package|session)["']""")
+
+
+def pytest_addoption(parser):
+    parser.addoption("--dist-fixture-files", action="store_true", default=False,
+                     help="with -n: a test file with a module-scoped (or wider) fixture goes to one worker whole, "
+                          "every other test to any worker, the tests marked slow first")
+
+
+def pytest_collection_modifyitems(config, items):
+    if config.getoption("dist_fixture_files"):
+        items.sort(key=lambda item: item.get_closest_marker("slow") is None)  # stable: the order is otherwise kept
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config, log):
+    if not config.getoption("dist_fixture_files"):
+        return None  # xdist's own scheduler for the --dist given
+    from xdist.scheduler import LoadScopeScheduling
+
+    class FixtureFileScheduling(LoadScopeScheduling):
+        """One work unit per file with a shared fixture, one per test otherwise."""
+
+        def _split_scope(self, nodeid: str) -> str:
+            path = nodeid.split("::", 1)[0]
+            return path if _shares_a_fixture(config.rootpath / path) else nodeid
+
+    return FixtureFileScheduling(config, log)
+
+
+@functools.cache
+def _shares_a_fixture(path: Path) -> bool:
+    return path.suffix == ".py" and bool(SHARED_FIXTURE.search(path.read_text(encoding="utf-8")))

@@ -6,7 +6,7 @@ its own: the tester's ~/.jupyter is never read, autosave is off (Run All must no
 into the repository's notebooks; the test checks that their bytes are unchanged), and a decoy
 kernel named ``python3`` sits in the user's kernel folder, as ``ipykernel install --user`` leaves
 one, to show that the configuration runs the environment's Python. ``tests/browser/jupyterlab.mjs``
-opens every chapter in Chromium, clicks Run > Run All Cells, waits for the kernel, scrolls through
+opens every chapter in Chromium (two browser pages side by side, each taking every other chapter), clicks Run > Run All Cells, waits for the kernel, scrolls through
 the cells and records what is on the screen; then JupyterLab is shut down and the test checks
 that neither it nor a kernel is left. Screenshots go to ``artifacts/jupyterlab/``, the record to
 ``artifacts/jupyterlab-report.json``.
@@ -37,7 +37,7 @@ from bs4 import BeautifulSoup
 from course import layout
 from lib.checks.statements import find_statements, read_cells
 
-pytestmark = pytest.mark.published
+pytestmark = [pytest.mark.published, pytest.mark.slow]  # runs a browser: started first (tests/conftest.py)
 
 ROOT = Path(__file__).resolve().parents[1]
 BOOK = ROOT / "book"
@@ -60,7 +60,10 @@ KNOWN_UPSTREAM_PAGE_ERRORS = (
     re.compile(r"TypeError: Cannot read properties of undefined \(reading 'node'\)\s+at \S+\._markdownOverlapsToolbar"),
 )
 STARTUP_TIMEOUT = 120  # seconds for JupyterLab to answer
-BROWSER_TIMEOUT = 3600  # seconds for every chapter, run and inspected: about 4 minutes on 2 quiet cores
+BROWSER_TIMEOUT = 3600  # seconds for every chapter, run and inspected (a few minutes on 2 quiet cores)
+#: Browser pages that run chapters at once, each in its own kernel: a chapter's run waits mostly on
+#: its kernel (one core) and the rendering on timers, so that two pages share the 2 cores
+PAGES_AT_ONCE = 2
 
 
 def _get(url: str, token: str):
@@ -177,17 +180,44 @@ def lab(tmp_path_factory) -> dict:
             info = _server_info(Path(env["JUPYTER_RUNTIME_DIR"]), process.pid, process)
             kernelspecs = _get(f"{info['url']}api/kernelspecs", info["token"])
             out = ARTIFACTS / "jupyterlab-report.json"
-            subprocess.run(["node", str(ROOT / "tests" / "browser" / "jupyterlab.mjs"), "--url", info["url"],
-                            "--token", info["token"], "--notebooks", ",".join(NOTEBOOKS), "--cache", str(CACHE),
-                            "--screenshots", str(SCREENSHOTS), "--out", str(out)],
-                           check=True, timeout=BROWSER_TIMEOUT)
-            report = json.loads(out.read_text())
+            report = _run_pages(info, out)
         finally:
             stopped = _stop(process, info, tmp)
     report.update(info=info, kernelspecs=kernelspecs, stopped=stopped, seconds=time.monotonic() - started,
                   unchanged=_hashes() == before, log=log_path.read_text())
     out.write_text(json.dumps(report, indent=1))
     return report
+
+
+def _run_pages(info: dict, out: Path) -> dict:
+    """Every chapter run and recorded by ``jupyterlab.mjs``, PAGES_AT_ONCE browser pages side by side.
+
+    Each page (a browser of its own, in a workspace of its own, in the one JupyterLab) takes every
+    PAGES_AT_ONCE-th chapter in turn; their records are put together in the chapters' order.
+    """
+    groups = [NOTEBOOKS[i::PAGES_AT_ONCE] for i in range(PAGES_AT_ONCE)]
+    outs = [out.with_name(f"{out.stem}-{i + 1}.json") for i in range(len(groups))]
+    runs = [subprocess.Popen(["node", str(ROOT / "tests" / "browser" / "jupyterlab.mjs"), "--url", info["url"],
+                              "--token", info["token"], "--notebooks", ",".join(group), "--cache", str(CACHE),
+                              "--screenshots", str(SCREENSHOTS), "--out", str(part), "--workspace", f"page-{i + 1}"])
+            for i, (group, part) in enumerate(zip(groups, outs))]
+    try:
+        for i, run in enumerate(runs):
+            code = run.wait(timeout=BROWSER_TIMEOUT)  # the pages run at once: each has the whole time limit
+            assert code == 0, f"jupyterlab.mjs ({', '.join(groups[i])}) exited with status {code}"
+    finally:
+        for run in runs:
+            if run.poll() is None:
+                run.kill()
+                run.wait()
+    parts = [json.loads(part.read_text()) for part in outs]
+    entries = {entry["notebook"]: entry for part in parts for entry in part["notebooks"]}
+    return {"url": parts[0]["url"], "notebooks": [entries[name] for name in NOTEBOOKS if name in entries],
+            "pageErrors": [error for part in parts for error in part.get("pageErrors", [])],
+            "loadSeconds": max(part.get("loadSeconds", 0.0) for part in parts),
+            "toasts": [toast for part in parts for toast in part.get("toasts", [])],
+            "blocked": [url for part in parts for url in part.get("blocked", [])],
+            "pages": len(parts)}
 
 
 def _entry(lab: dict, notebook: str) -> dict:

@@ -24,7 +24,7 @@ from course import layout
 from lib.checks.statements import find_statements, read_cells
 from test_book_features import _cited_keys
 
-pytestmark = pytest.mark.published
+pytestmark = [pytest.mark.published, pytest.mark.slow]  # runs a browser: started first (tests/conftest.py)
 
 ROOT = Path(__file__).resolve().parents[1]
 HTML = ROOT / "_build" / "html"

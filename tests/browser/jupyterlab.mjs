@@ -2,7 +2,7 @@
 //
 //   node tests/browser/jupyterlab.mjs --url http://127.0.0.1:PORT/ --token TOKEN \
 //        --notebooks 01-reparametrization.ipynb,02-least-squares.ipynb --cache .cache/browser \
-//        --screenshots artifacts/jupyterlab --out artifacts/jupyterlab-report.json
+//        --screenshots artifacts/jupyterlab --out artifacts/jupyterlab-report.json [--workspace NAME]
 //
 // tests/test_jupyterlab.py starts JupyterLab (with --LabApp.expose_app_in_browser=True, so that
 // the page's `window.jupyterapp` tells when the kernel is idle) and judges the record. It loads
@@ -25,6 +25,9 @@ const SETTLE_CAP_MS = 15000;
 const options = parseArguments(process.argv.slice(2), ['url', 'token', 'notebooks', 'cache', 'screenshots', 'out']);
 const base = options.url.endsWith('/') ? options.url : `${options.url}/`;
 const notebooks = options.notebooks.split(',').filter(Boolean);
+// a workspace of this page's own (optional): two pages that run chapters side by side in one
+// JupyterLab do not share (and overwrite) one workspace's layout
+const workspace = options.workspace ? `workspaces/${encodeURIComponent(options.workspace)}` : '';
 fs.mkdirSync(options.screenshots, { recursive: true });
 
 // --- in the page -------------------------------------------------------------------------------
@@ -203,6 +206,24 @@ async function scrollThrough(page, panel) {
   panel, { timeout: 30000 }).catch(() => null);
 }
 
+// Scroll a box into view and take its screenshot (file(id) names it). jupyterlab-myst renders the
+// whole notebook again when a cell renders, which can replace the box between finding it and taking
+// it (more often on a busy machine): then the box is found again, up to three times.
+async function screenshotOf(page, locator, file) {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      await locator.scrollIntoViewIfNeeded();
+      await settle(page);
+      const name = file(await locator.getAttribute('id'));
+      await locator.screenshot({ path: name });
+      return name;
+    } catch (error) {
+      if (attempt >= 3 || !/not attached to the DOM/.test(String(error))) throw error;
+      await settle(page);
+    }
+  }
+}
+
 async function clickMenu(page, menu, item) {
   await page.locator('.lm-MenuBar-itemLabel', { hasText: new RegExp(`^${menu}$`) }).click();
   await page.locator('.lm-Menu-itemLabel', { hasText: new RegExp(`^${item}$`) }).first().click();
@@ -294,10 +315,7 @@ async function inspect(page, notebook, entry) {
   const theorem = page.locator(`${panel} aside.myst-proof[id^="thm-"]`).first();
   const box = (await theorem.count()) ? theorem : page.locator(`${panel} aside.myst-proof[id]`).first();
   if (await box.count()) {
-    await box.scrollIntoViewIfNeeded();
-    await settle(page);
-    entry.boxScreenshot = path.join(options.screenshots, `${stem}-${await box.getAttribute('id')}.png`);
-    await box.screenshot({ path: entry.boxScreenshot });
+    entry.boxScreenshot = await screenshotOf(page, box, (id) => path.join(options.screenshots, `${stem}-${id}.png`));
   }
 
   // the first proof and the first exercise of the chapter
@@ -305,11 +323,8 @@ async function inspect(page, notebook, entry) {
   for (const [name, boxes] of [['proof', proofs], ['exercise', page.locator(`${panel} aside.myst-exercise[id]`)]]) {
     const first = boxes.first();
     if (!(await first.count())) continue;
-    await first.scrollIntoViewIfNeeded();
-    await settle(page);
-    const file = path.join(options.screenshots, `${stem}-${(await first.getAttribute('id')) || name}.png`);
-    await first.screenshot({ path: file });
-    entry[`${name}Screenshot`] = file;
+    entry[`${name}Screenshot`] = await screenshotOf(page, first,
+      (id) => path.join(options.screenshots, `${stem}-${id || name}.png`));
   }
 
   phase('screenshots');
@@ -339,7 +354,7 @@ try {
   report.pageErrors = [];
   page.on('pageerror', (error) => (current.pageErrors || report.pageErrors).push(String(error.stack || error).slice(0, 600)));
   const loading = Date.now();
-  await page.goto(`${base}lab?reset&token=${options.token}`);
+  await page.goto(`${base}lab${workspace ? `/${workspace}` : ''}?reset&token=${options.token}`);
   await page.waitForFunction(() => window.jupyterapp && window.jupyterapp.shell, null, { timeout: 120000 });
   await page.evaluate(() => window.jupyterapp.restored);
   report.loadSeconds = (Date.now() - loading) / 1000;
