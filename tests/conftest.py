@@ -29,6 +29,22 @@ def least_squares(rng) -> lib.LeastSquares:
     return random_least_squares(int(rng.integers(2, 25)), float(np.exp(rng.uniform(0.5, 4))), seed=rng)
 
 
+# --------------------------------------------------------------------------- mpmath's precision, per test
+# mpmath's working precision (mp.dps) is one global of the process: set at a module's import, the
+# module imported last would decide it for every test of the run. A module asks for its digits
+# with `pytestmark = pytest.mark.mp_digits(n)` instead, and each of its tests runs inside
+# mp.workdps(n), which restores the precision afterwards.
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item):
+    marker = item.get_closest_marker("mp_digits")
+    if marker is None:
+        return (yield)
+    import mpmath
+
+    with mpmath.workdps(marker.args[0]):
+        return (yield)
+
+
 # --------------------------------------------------------------------------- how `make test` spreads the tests
 # pytest-xdist's --dist loadfile sends a whole file to one worker, which a module-scoped fixture (one
 # grading run, one JupyterLab session) needs; but a file of independent tests that wait on wall-clock

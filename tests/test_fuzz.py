@@ -40,7 +40,7 @@ from hypothesis import strategies as st
 import lib
 import lib.checks
 
-mp.mp.dps = 50
+pytestmark = pytest.mark.mp_digits(50)  # each test inside mp.workdps(50) (tests/conftest.py)
 EPS = np.finfo(float).eps
 FLOAT_MAX = float(np.finfo(float).max)
 LIB_DIR = os.path.dirname(os.path.abspath(lib.__file__)) + os.sep

@@ -7,7 +7,7 @@ import pytest
 import lib
 from lib.losses import LOSSES
 
-mp.mp.dps = 40
+pytestmark = pytest.mark.mp_digits(40)
 SIGMA = lambda t: 1 / (1 + mp.exp(-t))
 # written with sigma(-t) instead of 1 - sigma(t), and log1p: at 40 digits 1 + e^-700 rounds to 1
 REFERENCES = {
