@@ -34,6 +34,11 @@ def least_squares(rng) -> lib.LeastSquares:
 # module imported last would decide it for every test of the run. A module asks for its digits
 # with `pytestmark = pytest.mark.mp_digits(n)` instead, and each of its tests runs inside
 # mp.workdps(n), which restores the precision afterwards.
+def pytest_configure(config):
+    config.addinivalue_line("markers", "mp_digits(n): the test runs with mpmath's working precision set to n "
+                                       "decimal digits (mp.workdps(n), tests/conftest.py)")
+
+
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_call(item):
     marker = item.get_closest_marker("mp_digits")
