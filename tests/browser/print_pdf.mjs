@@ -79,8 +79,14 @@ function contentsTitles() {
   return [...document.querySelectorAll('#jb-print-toc a')].map((link) => link.textContent);
 }
 
-// Runs in the page: write each page number beside its title in the table of contents.
+// The first print's style sheet: only the headings (the chapters' titles among them) painted.
+const HEADINGS_ONLY = 'body * { visibility: hidden !important; } '
+  + ':is(h1, h2, h3, h4, h5, h6), :is(h1, h2, h3, h4, h5, h6) * { visibility: visible !important; }';
+
+// Runs in the page: write each page number beside its title in the table of contents (again:
+// the numbers of an earlier call are replaced).
 function numberTheContents(numbers) {
+  document.querySelectorAll('#jb-print-toc .toc-page-number').forEach((number) => number.remove());
   [...document.querySelectorAll('#jb-print-toc a')].forEach((link, i) => {
     if (!numbers[i]) return;
     const number = document.createElement('span');
@@ -147,14 +153,27 @@ async function main() {
       footerTemplate: '<div style="font-size:8px;width:100%;text-align:center;"><span class="pageNumber"></span></div>',
     });
     // print twice: the first print tells on which page each chapter starts (every chapter starts a
-    // page), the second has those numbers in its table of contents (the contents keep their lines)
-    await print();
+    // page), the second has those numbers in its table of contents (the contents keep their lines).
+    // The first print paints the headings only (everything else `visibility: hidden`, which keeps
+    // every box where it is, so the pages break where they do in the second): a third of the time
+    // of a whole print. The second print is read again: should a chapter start on another page than
+    // its number says, the contents are numbered again and the book printed once more.
     const titles = await page.evaluate(contentsTitles);
-    const numbers = pagesOf(options.out, titles);
-    const missing = titles.filter((title, i) => !numbers[i]);
-    if (missing.length) throw new Error(`no page of the PDF starts with ${missing.join('; ')}`);
-    await page.evaluate(numberTheContents, numbers);
+    const headingsOnly = await page.addStyleTag({ content: HEADINGS_ONLY });
     await print();
+    await headingsOnly.evaluate((style) => style.remove());
+    let numbers = pagesOf(options.out, titles);
+    for (let attempt = 1; ; attempt += 1) {
+      const missing = titles.filter((title, i) => !numbers[i]);
+      if (missing.length) throw new Error(`no page of the PDF starts with ${missing.join('; ')}`);
+      await page.evaluate(numberTheContents, numbers);
+      await print();
+      const printed = pagesOf(options.out, titles);
+      if (printed.every((number, i) => number === numbers[i])) break;
+      if (attempt === 2) throw new Error(`the contents give the pages ${numbers}, the PDF ${printed}`);
+      console.log(`print_pdf: the chapters start on pages ${printed}, not ${numbers}: printing again`);
+      numbers = printed;
+    }
     console.log(`wrote ${options.out} (${(fs.statSync(options.out).size / 1e6).toFixed(1)} MB)`);
   } finally {
     await browser.close();
