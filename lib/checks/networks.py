@@ -80,10 +80,11 @@ def _s_sine(moments, w) -> float:
 
 
 def _stein_parts(V, theta, loss, i):
-    r"""At pre-activations ``V`` (one row per point): :math:`h = \ell'(F)\theta_i\mathrm{sech}^2 v_i` and :math:`\partial h/\partial v_j`.
+    r"""At pre-activations ``V`` (one row per point): :math:`\chi = \ell'(F)\theta_i\mathrm{sech}^2 v_i` and :math:`\partial \chi/\partial v_j`.
 
-    Stein's lemma turns :math:`E[zh]` into :math:`uE[h] + (S - uu^\top)\sum_j E[\partial h/\partial v_j]\,\tilde w_j`,
-    so :math:`A_i = E[h]` and :math:`B_{ij} = E[\partial h/\partial v_j]` (lemma ``lem-network-gradient``).
+    Stein's lemma turns :math:`E[z\chi]` into :math:`uE[\chi] + (S - uu^\top)\sum_j E[\partial \chi/\partial v_j]\,\tilde w_j`,
+    so :math:`A_i = E[\chi]` and :math:`B_{ij} = E[\partial \chi/\partial v_j]` (lemma ``lem-network-gradient``; the code
+    names :math:`\chi` ``h``).
     """
     activations = np.tanh(V)
     sech2 = 1.0 - activations**2
@@ -216,8 +217,8 @@ def _critical_point(network: GaussianHiddenLayer, W0: np.ndarray, minimise: bool
 def _off_line_bound(model, theta, W_tilde) -> tuple[float, float, float]:
     r""":math:`G = \|\nabla f\|_{S^{-1}}`, :math:`\sigma_{\min}(B)` and :math:`\|\tilde W^\perp\|_S` at ``W_tilde``, for :math:`\sigma_{\min}(B)\|\tilde W^\perp\|_S \le G`.
 
-    By lemma ``lem-network-gradient``, :math:`\nabla_{\tilde w_i} f = \gamma_i u + S\sum_j B_{ij}\tilde w_j^\perp` with
-    :math:`\tilde w_j = c_j\hat w^* + \tilde w_j^\perp`, and the two parts are S^-1-orthogonal
+    By lemma ``lem-network-gradient``, :math:`\nabla_{\tilde w_i} f = (A_i + \sum_j B_{ij}c_j/\nu)\,u + S\sum_j B_{ij}\tilde w_j^\perp` with
+    :math:`\tilde w_j = c_j\hat w^* + \tilde w_j^\perp` and :math:`S\hat w^* = u/\nu`, and the two parts are S^-1-orthogonal
     (:math:`u^\top\tilde w_j^\perp = 0`), so :math:`G^2 \ge \sum_i\|\sum_j B_{ij}\tilde w_j^\perp\|_S^2 \ge
     \sigma_{\min}(B)^2\sum_j\|\tilde w_j^\perp\|_S^2`. The gradient is the direct one of ``GaussianHiddenLayer``
     (not the decomposition); :math:`B` is the check's own.
