@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import lib
-from lib.instances import random_least_squares
+from lib.instances import random_halfspace, random_least_squares
 
 #: The book's notebooks use seeds 0 and 1; the tests draw their instances from these instead.
 UNSEEN_SEEDS = (20261124, 31337, 987654321)
@@ -27,6 +27,18 @@ def rng(seed):
 @pytest.fixture
 def least_squares(rng) -> lib.LeastSquares:
     return random_least_squares(int(rng.integers(2, 25)), float(np.exp(rng.uniform(0.5, 4))), seed=rng)
+
+
+#: The output weights of the small hidden layers of the network tests (chapter 4's three units).
+HIDDEN_THETA = np.array([1.0, 0.6, -0.4])
+
+
+@pytest.fixture
+def hidden_layer(rng) -> lib.HiddenLayerNetwork:
+    """Three tanh units on 3000 centred points of a logistic halfspace model in 5 dimensions."""
+    model = random_halfspace(5, 8.0, 0.5, "logistic", seed=rng)
+    X, y = model.sample(3000, seed=rng)
+    return lib.HiddenLayerNetwork(X - X.mean(axis=0), y, HIDDEN_THETA)
 
 
 # --------------------------------------------------------------------------- mpmath's precision, per test

@@ -85,7 +85,7 @@ def test_heavy_ball_without_momentum_is_gd(least_squares, rng):
 def test_heavy_ball_parameters():
     step, momentum = heavy_ball_parameters(1.0, 100.0)
     np.testing.assert_allclose([step, momentum], [4 / 121, (9 / 11) ** 2], rtol=1e-15)
-    with pytest.raises(ValueError, match="m <= M"):
+    with pytest.raises(ValueError, match="smallest <= largest"):
         heavy_ball_parameters(2.0, 1.0)
 
 

@@ -46,3 +46,9 @@ def test_a_mutation_changes_a_copy_and_never_the_source(tmp_path):
     assert (ROOT / mutation.file).read_text() == original
     with pytest.raises(ValueError, match="occurs 0 times"):
         mutation.apply(tmp_path)  # applied already: the text is gone
+
+
+def test_the_test_files_a_mutation_names_exist():
+    named = {test for m in mutate.load_mutations() for test in m.tests}
+    assert named, "no mutation names a test file of its own (the fast paths' mutants need them)"
+    assert not {test for test in named if not (ROOT / test).is_file()}, "named test files that do not exist"

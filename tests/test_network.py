@@ -10,14 +10,13 @@ from lib.instances import random_halfspace
 from lib.network_line import NetworkOnLine
 from lib.torch_models import BNHiddenLayer, PlainHiddenLayer, pick_device, train
 
-THETA = np.array([1.0, 0.6, -0.4])
+THETA = np.array([1.0, 0.6, -0.4])  # the output weights of conftest.hidden_layer too
 
 
 @pytest.fixture
-def network(rng):
-    model = random_halfspace(5, 8.0, 0.5, "logistic", seed=rng)
-    X, y = model.sample(3000, seed=rng)
-    return lib.HiddenLayerNetwork(X - X.mean(axis=0), y, THETA)
+def network(hidden_layer):
+    """conftest's three units on a sample; their output weights are THETA."""
+    return hidden_layer
 
 
 def _assert_gradient_matches_finite_differences(network, W, h=1e-6):

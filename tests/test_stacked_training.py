@@ -12,14 +12,9 @@ from lib.instances import random_halfspace
 from lib.solvers import network_training
 from lib.solvers.network_grid import network_step_grid
 
-THETA = np.array([1.0, 0.6, -0.4])
-
-
 @pytest.fixture
-def network(rng):
-    model = random_halfspace(5, 8.0, 0.5, "logistic", seed=rng)
-    X, y = model.sample(3000, seed=rng)
-    return lib.HiddenLayerNetwork(X - X.mean(axis=0), y, THETA)
+def network(hidden_layer):
+    return hidden_layer
 
 
 def test_losses_and_grads_of_a_stack_are_the_networks_at_each_matrix(network, rng):

@@ -4,7 +4,10 @@ Applies the mutations of ``tools/mutations.toml`` to a copy of ``lib`` one at a 
 against each mutant, the two things that stand behind the book's claims:
 
 * every chapter check as its chapter calls it (``lib.checks``, the book's seed 0), and
-* ``tests/test_theorems.py`` (the checks on seeds the book never uses, and the negative controls).
+* ``tests/test_theorems.py`` (the checks on seeds the book never uses, and the negative controls),
+* and, for a mutant of an implementation detail that no statement sees directly (a fused kernel, a
+  certified shortcut), the test files its entry names under ``tests``: the unit tests that hold the
+  fast path to the plain formulas. A mutant that only such a file kills is reported as killed by it.
 
 A mutant is *killed* when a check fails or raises, or a test fails; it *survives* when everything
 passes. The report lists every mutant with what killed it, and the score (killed / all).
@@ -77,6 +80,7 @@ class Mutation:
     find: str
     replace: str
     what: str
+    tests: tuple[str, ...] = ()
 
     def apply(self, root: Path) -> None:
         """Apply the mutation to the copy of the project at ``root``."""
@@ -110,7 +114,11 @@ def load_mutations(path: Path = MUTATIONS) -> list[Mutation]:
         missing = [key for key in ("id", "file", "find", "replace", "what") if not isinstance(entry.get(key), str)]
         if missing or not entry["id"] or not entry["find"]:
             raise ValueError(f"mutation {entry.get('id')!r} in {path.name} lacks {missing or 'a find text'}")
-        mutations.append(Mutation(**{key: entry[key] for key in ("id", "file", "find", "replace", "what")}))
+        tests = entry.get("tests", [])
+        if not isinstance(tests, list) or not all(isinstance(t, str) and t.startswith("tests/test_") for t in tests):
+            raise ValueError(f"mutation {entry['id']!r} in {path.name}: tests must be a list of tests/test_*.py files")
+        mutations.append(Mutation(**{key: entry[key] for key in ("id", "file", "find", "replace", "what")},
+                                  tests=tuple(tests)))
     ids = [m.id for m in mutations]
     if len(set(ids)) != len(ids):
         raise ValueError(f"duplicate mutation ids in {path.name}: {sorted({i for i in ids if ids.count(i) > 1})}")
@@ -166,8 +174,9 @@ def _stop_all(*_) -> None:
     raise KeyboardInterrupt
 
 
-def judge(root: Path, timeout: float, exhaustive: bool = True) -> tuple[list[str], list[str], str]:
-    """Run the chapter checks and the theorem tests on the project copy at ``root``.
+def judge(root: Path, timeout: float, exhaustive: bool = True,
+          tests: tuple[str, ...] = ()) -> tuple[list[str], list[str], str]:
+    """Run the chapter checks, the theorem tests and ``tests`` on the project copy at ``root``.
 
     Returns the failing check labels, the failing test ids, and a note (crash, timeout). With
     ``exhaustive=False`` it stops at the first failure (a failing check skips the tests, pytest runs
@@ -189,9 +198,9 @@ def judge(root: Path, timeout: float, exhaustive: bool = True) -> tuple[list[str
         return failing_checks, [], note
     try:
         tests_run = _run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-o", "addopts=",
-                          "tests/test_theorems.py", "--deselect", META_TEST] + ([] if exhaustive else ["-x"]),
+                          "tests/test_theorems.py", *tests, "--deselect", META_TEST] + ([] if exhaustive else ["-x"]),
                          root, timeout)
-        failing_tests = [line.split(" ")[1].removeprefix("tests/test_theorems.py::")
+        failing_tests = [line.split(" ")[1].removeprefix("tests/test_theorems.py::").removeprefix("tests/")
                          for line in tests_run.stdout.splitlines() if line.startswith(("FAILED ", "ERROR "))]
         if tests_run.returncode not in (0, 1) and not failing_tests:
             failing_tests = [f"(pytest exited with {tests_run.returncode})"]
@@ -207,7 +216,7 @@ def run_mutation(mutation: Mutation, timeout: float, exhaustive: bool = True) ->
         root = Path(folder)
         _copy_project(root)
         mutation.apply(root)
-        failing_checks, failing_tests, note = judge(root, timeout, exhaustive)
+        failing_checks, failing_tests, note = judge(root, timeout, exhaustive, mutation.tests)
     killed = bool(failing_checks or failing_tests)
     return Outcome(mutation.id, mutation.file, mutation.what, killed, failing_checks, failing_tests, note,
                    time.perf_counter() - started)
@@ -222,12 +231,12 @@ def stale_check(mutations: list[Mutation]) -> None:
                              "update tools/mutations.toml")
 
 
-def baseline(timeout: float) -> None:
+def baseline(timeout: float, tests: tuple[str, ...] = ()) -> None:
     """Refuse to start when the unmutated project already fails: every mutant would look killed."""
     with tempfile.TemporaryDirectory(prefix="mutant-baseline-") as folder:
         root = Path(folder)
         _copy_project(root)
-        failing_checks, failing_tests, note = judge(root, timeout)
+        failing_checks, failing_tests, note = judge(root, timeout, tests=tests)
     if failing_checks or failing_tests:
         raise SystemExit(f"the unmutated library already fails: checks {failing_checks}, tests {failing_tests} {note}")
 
@@ -275,7 +284,7 @@ def main(argv: list[str] | None = None) -> int:
     stale_check(mutations)
     if not options.no_baseline:
         print("running the unmutated library first ...", flush=True)
-        baseline(options.timeout)
+        baseline(options.timeout, tuple(sorted({t for m in mutations for t in m.tests})))
     outcomes = []
     signal.signal(signal.SIGTERM, _stop_all)
     signal.signal(signal.SIGINT, _stop_all)

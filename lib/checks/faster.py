@@ -149,25 +149,25 @@ def heavy_ball_rate(seed: int = 0, instances: int = 3, steps: int = 400) -> Chec
 
 
 def _tangent_of_angle(w, x_star_unit, S) -> tuple[float, float]:
-    r"""(tan theta, a): the S-angle theta between w and the unit-S-norm x*, from w = a x* + y with y S-orthogonal to x*."""
-    a = float(w @ S @ x_star_unit)
-    y = w - a * x_star_unit
-    return float(np.sqrt(max(y @ S @ y, 0.0))) / abs(a), a
+    r"""(tan vartheta, omega): the S-angle vartheta between w and the unit-S-norm x*, from w = omega x* + w_perp, w_perp S-orthogonal to x*."""
+    omega = float(w @ S @ x_star_unit)
+    w_perp = w - omega * x_star_unit
+    return float(np.sqrt(max(w_perp @ S @ w_perp, 0.0))) / abs(omega), omega
 
 
-@verifies("thm-momentum-direction", CHAPTER, "heavy ball on the direction, least squares, from tan theta_0 <= 1/(16 (sqrt kappa + 1)^3): tan theta_t <= 4 (1 + (1 + q) t) q^t tan theta_0")
+@verifies("thm-momentum-direction", CHAPTER, "heavy ball on the direction, least squares, from tan vartheta_0 <= 1/(16 (sqrt kappa + 1)^3): tan vartheta_t <= 4 (1 + (1 + q) t) q^t tan vartheta_0")
 def momentum_direction_rate(seed: int = 0, instances: int = 3, steps: int = 260) -> CheckResult:
     r"""The directions of :func:`lib.momentum_gdnp` near the optimum against the local bound, recomputed from :math:`\mu, L`.
 
     For :math:`\kappa` from 10 to 1000 (:math:`d = 30`), from a start at the theorem's radius
-    (:math:`\tan\theta_0 = 0.99/(16(\sqrt\kappa + 1)^3)`, off the line of :math:`x^* = S^{-1}u` in a
+    (:math:`\tan\vartheta_0 = 0.99/(16(\sqrt\kappa + 1)^3)`, off the line of :math:`x^* = S^{-1}u` in a
     random S-orthogonal direction): the default momentum and step factor must be :math:`q^2` and
     :math:`4L/(\sqrt L + \sqrt\mu)^2`; the first direction must be the theorem's
-    :math:`w_0 + h\,r(w_0)/\alpha(w_0)` up to scale; every :math:`\tan\theta_t` (computed here from
+    :math:`w_0 + \psi\,r(w_0)/\alpha(w_0)` up to scale; every :math:`\tan\vartheta_t` (computed here from
     the iterates and this module's solve for :math:`x^*`) must be at most
-    :math:`4(1 + (1 + q)t)q^t\tan\theta_0` while that bound is above the rounding floor;
+    :math:`4(1 + (1 + q)t)q^t\tan\vartheta_0` while that bound is above the rounding floor;
     :math:`u^\top w_t` must keep its sign; and the reported ``rho_gap`` must be
-    :math:`|\rho^*|\sin^2\theta_t`.
+    :math:`|\rho^*|\sin^2\vartheta_t`.
     """
     rng = rng_from(seed)
     worst, settings, reported, sign_changes, last_rates = 0.0, 0.0, 0.0, 0, []
@@ -178,7 +178,7 @@ def momentum_direction_rate(seed: int = 0, instances: int = 3, steps: int = 260)
         mu, L = eigenvalues[0], eigenvalues[-1]
         root = np.sqrt(L / mu)
         q = (root - 1) / (root + 1)
-        h = 4 / (np.sqrt(L) + np.sqrt(mu)) ** 2
+        psi = 4 / (np.sqrt(L) + np.sqrt(mu)) ** 2
         x_star = np.linalg.solve(S, u)
         energy = float(u @ x_star)  # |rho*| = ||x*||_S^2
         x_unit = x_star / np.sqrt(energy)
@@ -189,16 +189,16 @@ def momentum_direction_rate(seed: int = 0, instances: int = 3, steps: int = 260)
         seen = []
         run = momentum_gdnp(problem, w0, iterations=steps, callback=lambda t, w_tilde, g, w: seen.append(w.copy()))
         alpha0 = (u @ w0) / (w0 @ S @ w0)
-        w1 = w0 + h * (u - alpha0 * (S @ w0)) / alpha0
+        w1 = w0 + psi * (u - alpha0 * (S @ w0)) / alpha0
         unit = lambda w: w / np.sqrt(w @ S @ w)
-        settings = largest(settings, abs(run.info["momentum"] / q**2 - 1), abs(run.info["step_factor"] / (h * L) - 1),
+        settings = largest(settings, abs(run.info["momentum"] / q**2 - 1), abs(run.info["step_factor"] / (psi * L) - 1),
                            np.sqrt((unit(seen[1]) - unit(w1)) @ S @ (unit(seen[1]) - unit(w1))) / tan0)
         tangents, orientations = np.array([_tangent_of_angle(w, x_unit, S) for w in seen]).T
         sign_changes += int(np.sum(orientations * orientations[0] <= 0.0))  # u.w_t of another sign than u.w_0, or 0
         t = np.arange(len(tangents))
         bound = 4 * (1 + (1 + q) * t) * q**t * tangents[0]
         # Rounding: x* from a solve carries a relative error of about kappa eps <= 2.2e-13 at
-        # kappa = 1000, and the iterates a comparable one, so tan theta_t is known to about 1e-12;
+        # kappa = 1000, and the iterates a comparable one, so tan vartheta_t is known to about 1e-12;
         # the comparison allows 1e-11 and stops where the bound falls below 1e-9.
         keep = bound >= 1e-9
         worst = largest(worst, np.max((tangents[keep] - 1e-11) / bound[keep]))
@@ -208,15 +208,15 @@ def momentum_direction_rate(seed: int = 0, instances: int = 3, steps: int = 260)
         tail = np.flatnonzero(keep)[-1]
         last_rates.append(float((tangents[tail] / tangents[tail - 20]) ** (1 / 20) / q))
     # The settings are a few operations on 30 numbers (1e-12 relative). The first direction moves
-    # by about tan theta_0 >= 1.8e-6 (kappa = 1000); the two unit directions differ by rounding of
+    # by about tan vartheta_0 >= 1.8e-6 (kappa = 1000); the two unit directions differ by rounding of
     # the step, about kappa eps <= 2.2e-13, so 1e-6 of the move is far above rounding and far below
     # what a wrong step size or momentum changes (a fraction of the move). The reported gap is
-    # |rho*| sin^2 theta in residual form; each form has a relative error of about kappa eps/sin theta,
-    # at most 2.2e-6 where tan theta >= 1e-7: 1e-4 leaves a margin and still catches a wrong norm.
+    # |rho*| sin^2 vartheta in residual form; each form has a relative error of about kappa eps/sin vartheta,
+    # at most 2.2e-6 where tan vartheta >= 1e-7: 1e-4 leaves a margin and still catches a wrong norm.
     passed = worst <= 1.0 and settings <= 1e-6 and sign_changes == 0 and reported <= 1e-4
     return CheckResult(
         "thm-momentum-direction",
-        f"largest tan theta_t over 4 (1 + (1 + q) t) q^t tan theta_0, over {instances} problems and "
+        f"largest tan vartheta_t over 4 (1 + (1 + q) t) q^t tan vartheta_0, over {instances} problems and "
         f"{steps} steps from the theorem's radius: {worst:.3g}; default momentum, step factor and first "
         f"direction against the formulas: {settings:.1e}; sign changes of u.w_t: {sign_changes}; reported "
         f"against recomputed gap: {reported:.1e}",

@@ -578,7 +578,7 @@ def _trace_errors(trace: dict, parts: GradientParts, constants: MomentConstants,
     gap = np.abs(trace["rho_gap"] - gaps) / (1e-9 * gaps + 1e-14 * abs(constants.rho_star))
     # the loss, an integral exact to ~1e-15 of max(|f|, 1) in both quadratures
     loss = np.abs(trace["loss"] - parts.loss) / (1e-12 * np.maximum(np.abs(parts.loss), 1.0))
-    # the algorithm's step s_t = -||w||_S^3 / (L g c1 u.w) and eta_t = ||w||_S^4 / (2 L (u.w)^2), from
+    # the algorithm's step varsigma_t = -||w||_S^3 / (L g c1 u.w) and eta_t = ||w||_S^4 / (2 L (u.w)^2), from
     # the check's L and c1: a handful of operations on numbers exact to ~1e-15 (c1 relative to its
     # scale Phi + Psi |u.w~|, and |c1| is at least 0.05 of that scale in these runs); they agree to
     # ~3e-15 relative, and 1e-9 leaves a wide margin

@@ -60,7 +60,7 @@ def _line(moments) -> tuple[np.ndarray, float]:
 
 
 def _line_parts(moments, W_tilde) -> tuple[np.ndarray, np.ndarray]:
-    r"""Rows :math:`\tilde w_j = c_j\hat w^* + \tilde w_j^\perp`, :math:`\tilde w_j^\perp` S-orthogonal to the line: returns :math:`c` and the rows :math:`\tilde w_j^\perp`."""
+    r"""Rows :math:`\tilde w_j = p_j\hat w^* + \tilde w_j^\perp`, :math:`\tilde w_j^\perp` S-orthogonal to the line: returns :math:`p` and the rows :math:`\tilde w_j^\perp`."""
     direction, _ = _line(moments)
     along = W_tilde @ moments.S @ direction
     return along, W_tilde - np.outer(along, direction)
@@ -80,10 +80,11 @@ def _s_sine(moments, w) -> float:
 
 
 def _stein_parts(V, theta, loss, i):
-    r"""At pre-activations ``V`` (one row per point): :math:`h = \ell'(F)\theta_i\mathrm{sech}^2 v_i` and :math:`\partial h/\partial v_j`.
+    r"""At pre-activations ``V`` (one row per point): :math:`\chi = \ell'(F)\theta_i\mathrm{sech}^2 v_i` and :math:`\partial \chi/\partial v_j`.
 
-    Stein's lemma turns :math:`E[zh]` into :math:`uE[h] + (S - uu^\top)\sum_j E[\partial h/\partial v_j]\,\tilde w_j`,
-    so :math:`A_i = E[h]` and :math:`B_{ij} = E[\partial h/\partial v_j]` (lemma ``lem-network-gradient``).
+    Stein's lemma turns :math:`E[z\chi]` into :math:`uE[\chi] + (S - uu^\top)\sum_j E[\partial \chi/\partial v_j]\,\tilde w_j`,
+    so :math:`A_i = E[\chi]` and :math:`B_{ij} = E[\partial \chi/\partial v_j]` (lemma ``lem-network-gradient``; the code
+    names :math:`\chi` ``h``).
     """
     activations = np.tanh(V)
     sech2 = 1.0 - activations**2
@@ -104,8 +105,8 @@ def _unit_gradients(z, W_tilde, theta, loss, i):
 def _coefficients(moments, theta, loss, W_tilde, i, average=None):
     r""":math:`A_i`, row :math:`i` of :math:`B`, :math:`c_1` and :math:`\Delta = \sum_{j\ne i} B_{ij}\tilde w_j^\perp` at ``W_tilde``.
 
-    :math:`c_1 = A_i - B_{ii}u^\top\tilde w_i + (1/\nu - \nu)\sum_{j\ne i} B_{ij}c_j` with
-    :math:`c_j = \hat w^{*\top}S\tilde w_j` (proposition ``prop-unit-decoupling``, theorem
+    :math:`c_1 = A_i - B_{ii}u^\top\tilde w_i + (1/\nu - \nu)\sum_{j\ne i} B_{ij}p_j` with
+    :math:`p_j = \hat w^{*\top}S\tilde w_j` (proposition ``prop-unit-decoupling``, theorem
     ``thm-unit-near-line``). The averages are Gaussian quadrature (rows on at most two lines), or
     sample means over the rows of the matrix ``average`` (points :math:`z`).
     """
@@ -216,8 +217,8 @@ def _critical_point(network: GaussianHiddenLayer, W0: np.ndarray, minimise: bool
 def _off_line_bound(model, theta, W_tilde) -> tuple[float, float, float]:
     r""":math:`G = \|\nabla f\|_{S^{-1}}`, :math:`\sigma_{\min}(B)` and :math:`\|\tilde W^\perp\|_S` at ``W_tilde``, for :math:`\sigma_{\min}(B)\|\tilde W^\perp\|_S \le G`.
 
-    By lemma ``lem-network-gradient``, :math:`\nabla_{\tilde w_i} f = \gamma_i u + S\sum_j B_{ij}\tilde w_j^\perp` with
-    :math:`\tilde w_j = c_j\hat w^* + \tilde w_j^\perp`, and the two parts are S^-1-orthogonal
+    By lemma ``lem-network-gradient``, :math:`\nabla_{\tilde w_i} f` is a multiple of :math:`u` plus :math:`S\sum_j B_{ij}\tilde w_j^\perp`, with
+    :math:`\tilde w_j = p_j\hat w^* + \tilde w_j^\perp`, and the two parts are S^-1-orthogonal
     (:math:`u^\top\tilde w_j^\perp = 0`), so :math:`G^2 \ge \sum_i\|\sum_j B_{ij}\tilde w_j^\perp\|_S^2 \ge
     \sigma_{\min}(B)^2\sum_j\|\tilde w_j^\perp\|_S^2`. The gradient is the direct one of ``GaussianHiddenLayer``
     (not the decomposition); :math:`B` is the check's own.

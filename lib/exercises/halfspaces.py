@@ -9,7 +9,7 @@ r"""The coding exercises of chapter 3, learning halfspaces.
     ``ValueError`` for a bracket without that sign change (lemma ``lem-bisection``); reference
     :func:`lib.bisection` with no widening.
 ``gdnp_step_size(w, g, c1, S, u)``
-    :math:`s = -\|w\|_S^3/(L\,g\,h)` with :math:`h = c_1 u^\top w`, :math:`L = \lambda_{\max}(S)`,
+    :math:`\varsigma = -\|w\|_S^3/(L\,g\,h)` with :math:`h = c_1 u^\top w`, :math:`L = \lambda_{\max}(S)`,
     and 0 where :math:`g h = 0` (Algorithm ``alg-gdnp``); reference
     :func:`lib.solvers.gdnp_step_size`, the step :func:`lib.gdnp` takes.
 """

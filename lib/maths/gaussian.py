@@ -1,19 +1,21 @@
 r"""One-dimensional Gaussian expectations by quadrature, to near machine precision.
 
 In the Gaussian model of chapter 3 the projection :math:`v = z^\top\tilde w` of the data is
-a scalar Gaussian :math:`N(m, s^2)`, so every loss value, gradient coefficient and length
-derivative is an integral :math:`E[\chi(v)] = \int \chi(m + s x)\,\varphi(x)\,dx` against the
-standard normal density :math:`\varphi`. :func:`gaussian_rule` returns nodes and weights for
+a scalar Gaussian :math:`N(\mathrm{mean}, \mathrm{std}^2)`, so every loss value, gradient coefficient and
+length derivative is an integral :math:`E[\chi(v)] = \int \chi(\mathrm{mean} + \mathrm{std}\,\omega)\,p_0(\omega)\,d\omega`
+against the standard normal density :math:`p_0` of a standard Gaussian :math:`\omega` (the names of
+the proof of lemma ``lem-stein``; :math:`\phi` is the book's loss, and :math:`m`, :math:`s`, :math:`x`
+have other meanings). :func:`gaussian_rule` returns nodes and weights for
 such integrals, built for the losses of the book:
 
-* the standard variable :math:`x` is cut at :math:`\pm 12` (the Gaussian mass outside is
+* the standard variable :math:`\omega` is cut at :math:`\pm 12` (the Gaussian mass outside is
   :math:`3.6\times 10^{-33}`);
 * the interval is split into panels of width at most 1, each with 20 Gauss-Legendre nodes;
   the density is entire, so each panel is exact to rounding;
 * the losses change on the unit scale around :math:`v = 0` (their poles lie at
-  :math:`v = \pm i\pi`), which in :math:`x` is a feature of width :math:`1/s` at
-  :math:`x_0 = -m/s`. When :math:`s > 1`, panels are graded geometrically towards
-  :math:`x_0` (widths :math:`1/s, 2/s, 4/s, \dots`), so that every panel stays at a distance
+  :math:`v = \pm i\pi`), which in :math:`\omega` is a feature of width :math:`1/\mathrm{std}` at
+  :math:`\omega_0 = -\mathrm{mean}/\mathrm{std}`. When :math:`\mathrm{std} > 1`, panels are graded geometrically towards
+  :math:`\omega_0` (widths :math:`1/\mathrm{std}, 2/\mathrm{std}, 4/\mathrm{std}, \dots`), so that every panel stays at a distance
   from the nearest pole comparable to its width and keeps its exponential accuracy.
 
 For these losses the rule is accurate to about 1e-15 relative (checked against mpmath in
@@ -35,12 +37,12 @@ _INV_SQRT_2PI = 1.0 / np.sqrt(2.0 * np.pi)
 
 
 def gaussian_rule(mean: float, std: float, kink: float = 0.0, scale: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
-    r"""Nodes :math:`v_k` and weights :math:`\omega_k` with :math:`\sum_k \omega_k \chi(v_k) \approx E[\chi(v)]`, :math:`v \sim N(m, s^2)`.
+    r"""Nodes :math:`v_k` and weights :math:`c_k` with :math:`\sum_k c_k \chi(v_k) \approx E[\chi(v)]`, :math:`v \sim N(\mathrm{mean}, \mathrm{std}^2)`.
 
     Parameters
     ----------
     mean, std : float
-        :math:`m` and :math:`s \ge 0`. For :math:`s = 0` the rule is the point mass at :math:`m`.
+        The mean and the standard deviation :math:`\mathrm{std} \ge 0` of :math:`v`. For ``std = 0`` the rule is the point mass at ``mean``.
     kink : float, default 0
         Where the integrands change fastest (0 for the book's losses).
     scale : float, default 1
@@ -82,6 +84,6 @@ def _panels(breaks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def gaussian_expectation(function, mean: float, std: float) -> float:
-    r""":math:`E[\chi(v)]` for :math:`v \sim N(m, s^2)` and a vectorised :math:`\chi`, by :func:`gaussian_rule`."""
+    r""":math:`E[\chi(v)]` for :math:`v \sim N(\mathrm{mean}, \mathrm{std}^2)` and a vectorised :math:`\chi`, by :func:`gaussian_rule`."""
     nodes, weights = gaussian_rule(mean, std)
     return float(weights @ np.asarray(function(nodes), dtype=float))

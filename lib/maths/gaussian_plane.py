@@ -1,25 +1,25 @@
 r"""Expectations of functions of two projections of the Gaussian model, by nested quadrature.
 
-In the Gaussian model :math:`z \sim N(u, S - uu^\top)`, let :math:`E = (e_1, e_2)` be two
-S-orthonormal directions (:math:`E^\top S E = I`). The projections :math:`p = E^\top z` are
-jointly Gaussian, :math:`p \sim N(m, I - mm^\top)` with :math:`m = E^\top u`, and the
-conditional mean of :math:`z` is affine in :math:`p`:
+In the Gaussian model :math:`z \sim N(u, S - uu^\top)`, let :math:`\hat W = (\hat w_1, \hat w_2)` be two
+S-orthonormal directions (:math:`\hat W^\top S \hat W = I`). The projections :math:`\xi = \hat W^\top z` are
+jointly Gaussian, :math:`\xi \sim N(\hat m, I - \hat m\hat m^\top)` with :math:`\hat m = \hat W^\top u`, and the
+conditional mean of :math:`z` is affine in :math:`\xi`:
 
-.. math:: E[z \mid p] = u + (SE - um^\top)(I - mm^\top)^{-1}(p - m).
+.. math:: E[z \mid \xi] = u + (S\hat W - u\hat m^\top)(I - \hat m\hat m^\top)^{-1}(\xi - \hat m).
 
-So for any :math:`\chi` of the two projections, :math:`E[\chi(p)\,z] = u\,E[\chi] + (SE - um^\top)(I - mm^\top)^{-1}E[\chi(p)(p - m)]`:
+So for any :math:`\chi` of the two projections, :math:`E[\chi(\xi)\,z] = u\,E[\chi] + (S\hat W - u\hat m^\top)(I - \hat m\hat m^\top)^{-1}E[\chi(\xi)(\xi - \hat m)]`:
 a vector expectation in :math:`\mathbb{R}^d` is a few two-dimensional integrals, with no appeal to
 Stein's lemma. :func:`plane_rule` returns the nodes and weights of those integrals.
 
-The rule is nested: an outer rule for :math:`p_1 \sim N(m_1, 1 - m_1^2)` and, at each of its
-nodes, an inner rule for :math:`p_2` given :math:`p_1`, a Gaussian whose variance
-:math:`(1 - m_1^2 - m_2^2)/(1 - m_1^2) \ge 1 - u^\top S^{-1}u` stays away from zero. Each is a
+The rule is nested: an outer rule for :math:`\xi_1 \sim N(\hat m_1, 1 - \hat m_1^2)` and, at each of its
+nodes, an inner rule for :math:`\xi_2` given :math:`\xi_1`, a Gaussian whose variance
+:math:`(1 - \hat m_1^2 - \hat m_2^2)/(1 - \hat m_1^2) \ge 1 - u^\top S^{-1}u` stays away from zero. Each is a
 composite Gauss-Legendre rule on :math:`\pm 8` standard deviations (the Gaussian mass outside
 is :math:`1.2\times 10^{-15}`), with panels of width at most 1 and 10 nodes each, graded
 geometrically towards a *kink* where the integrand changes on a short scale (as in
 :func:`lib.gaussian.gaussian_rule`). The integrands of the hidden layer of chapter 4 change
 fastest where a unit's pre-activation :math:`z^\top\tilde w_j` crosses 0, on the scale
-:math:`1/|\tilde w_j|`: the outer rule is graded towards :math:`p_1 = 0`, the inner one towards
+:math:`1/|\tilde w_j|`: the outer rule is graded towards :math:`\xi_1 = 0`, the inner one towards
 the point where a second direction's projection vanishes. For those integrands the rule is
 accurate to about 1e-12 relative (``tests/test_gaussian_plane.py`` compares it with a rule of
 three times as many nodes per panel).
@@ -41,10 +41,10 @@ _INV_SQRT_2PI = 1.0 / np.sqrt(2.0 * np.pi)
 
 
 def _standard_rules(centres: np.ndarray, width: float) -> tuple[np.ndarray, np.ndarray]:
-    r"""Rules for :math:`E[\chi(x)]`, :math:`x \sim N(0, 1)`, one per entry of ``centres`` (rows of the output).
+    r"""Rules for :math:`E[\chi(\omega)]`, :math:`\omega \sim N(0, 1)`, one per entry of ``centres`` (rows of the output).
 
     Each is the composite Gauss-Legendre rule on the panels between the integers of
-    :math:`[-8, 8]` and the breaks :math:`c \pm w 2^k` (:math:`k = 0, 1, \dots` up to width 1)
+    :math:`[-8, 8]` and the breaks :math:`c \pm \mathrm{width}\cdot 2^k` (:math:`k = 0, 1, \dots` up to width 1)
     around its centre :math:`c`, clipped to :math:`[-8, 8]`. All rows have the same number of
     nodes (a clipped break makes an empty panel, of weight 0), so the rules are built at once.
     """
@@ -66,23 +66,23 @@ def _standard_rules(centres: np.ndarray, width: float) -> tuple[np.ndarray, np.n
 
 @dataclass(frozen=True)
 class PlaneRule:
-    r"""Nodes and weights for expectations over :math:`p = E^\top z` in the Gaussian model.
+    r"""Nodes and weights for expectations over :math:`\xi = \hat W^\top z` in the Gaussian model.
 
     Attributes
     ----------
     basis : ndarray of shape (d, k)
         The S-orthonormal directions :math:`E` (k = 1 or 2).
     nodes : ndarray of shape (n, k)
-        Values of :math:`p` at the nodes.
+        Values of :math:`\xi` at the nodes.
     weights : ndarray of shape (n,)
         Positive weights, summing to :math:`1 - O(10^{-15})`.
     mean : ndarray of shape (k,)
-        :math:`m = E^\top u`.
+        :math:`\hat m = \hat W^\top u`.
     gain : ndarray of shape (d, k)
-        :math:`(SE - um^\top)(I - mm^\top)^{-1}`, so that :math:`E[z \mid p] = u + \text{gain}\,(p - m)`.
+        :math:`(S\hat W - u\hat m^\top)(I - \hat m\hat m^\top)^{-1}`, so that :math:`E[z \mid \xi] = u + \text{gain}\,(\xi - \hat m)`.
     u : ndarray of shape (d,)
     S_basis : ndarray of shape (d, k)
-        :math:`SE`.
+        :math:`S\hat W`.
     """
 
     basis: np.ndarray
@@ -94,15 +94,15 @@ class PlaneRule:
     S_basis: np.ndarray
 
     def projections(self, vectors: np.ndarray) -> np.ndarray:
-        r""":math:`z^\top v` at the nodes for every row :math:`v` of ``vectors`` (shape (n,) for one vector).
+        r""":math:`z^\top\tilde w` at the nodes for every row :math:`\tilde w` of ``vectors`` (shape (n,) for one vector).
 
-        Exact for vectors in the span of the basis (:math:`v = E E^\top S v`); the callers make sure
+        Exact for vectors in the span of the basis (:math:`\tilde w = \hat W \hat W^\top S \tilde w`); the callers make sure
         they are.
         """
         return self.nodes @ (self.S_basis.T @ vectors.T)
 
     def expectation(self, values: np.ndarray) -> np.ndarray:
-        r""":math:`E[\chi(p)]` from the values of :math:`\chi` at the nodes (shape (n,) or (n, j): one per column)."""
+        r""":math:`E[\chi(\xi)]` from the values of :math:`\chi` at the nodes (shape (n,) or (n, j): one per column)."""
         if np.ndim(values) == 1:
             # not weights @ values: a threaded OpenBLAS dot of two long vectors can take 100 times
             # longer than this sum on a busy machine
@@ -110,11 +110,11 @@ class PlaneRule:
         return self.weights @ values
 
     def times_z(self, values: np.ndarray) -> np.ndarray:
-        r""":math:`E[\chi(p)\,z]` from the values of :math:`\chi` at the nodes; for values of shape (n, j), one row per column."""
+        r""":math:`E[\chi(\xi)\,z]` from the values of :math:`\chi` at the nodes; for values of shape (n, j), one row per column."""
         values = np.asarray(values, dtype=float)
         flat = values.reshape(values.shape[0], -1)
         weighted = flat * self.weights[:, None]
-        centred = (self.nodes - self.mean).T @ weighted  # E[h (p - m)], shape (k, j)
+        centred = (self.nodes - self.mean).T @ weighted  # E[chi (xi - m_hat)], shape (k, j)
         rows = np.outer(weighted.sum(axis=0), self.u) + (self.gain @ centred).T
         return rows[0] if values.ndim == 1 else rows
 
@@ -166,7 +166,7 @@ def plane_rule(S: np.ndarray, u: np.ndarray, first: np.ndarray, second: np.ndarr
         nodes, weights = p1[:, None], w1
     else:
         m2 = float(mean[1])
-        slope = -m1 * m2 / (1.0 - m1 * m1)  # E[p2 | p1] = m2 + slope (p1 - m1)
+        slope = -m1 * m2 / (1.0 - m1 * m1)  # E[xi2 | xi1] = m_hat2 + slope (xi1 - m_hat1)
         spread = np.sqrt((1.0 - m1 * m1 - m2 * m2) / (1.0 - m1 * m1))
         conditional = m2 + slope * (p1 - m1)
         kink = -alpha * p1 / gamma  # where z.s_hat = alpha p1 + gamma p2 vanishes

@@ -45,8 +45,8 @@ def unit_coefficient(a: float, b_own: float, b_cross: np.ndarray, own_along_u: f
     .. math:: c_1 = A_i - B_{ii}\,u^\top\tilde w_i + \frac{1 - \nu^2}{\nu^2}\sum_{j\ne i} B_{ij}\,u^\top\tilde w_j,
        \qquad \nu^2 = u^\top S^{-1}u .
 
-    With every other unit on the line, :math:`u^\top\tilde w_j = \nu c_j` and the last term is
-    :math:`(1/\nu - \nu)\sum_j B_{ij}c_j`, the proposition's. With the other units near the line
+    With every other unit on the line, :math:`u^\top\tilde w_j = \nu p_j` and the last term is
+    :math:`(1/\nu - \nu)\sum_j B_{ij}p_j`, the proposition's. With the other units near the line
     it is the coefficient of :math:`u` in the on-line part of the gradient (theorem
     ``thm-unit-near-line``).
 

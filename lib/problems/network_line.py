@@ -2,11 +2,11 @@ r"""The hidden layer in the Gaussian model, with every unit on the line of :math
 
 When every hidden direction is :math:`\hat w^* = S^{-1}u/\|S^{-1}u\|_S` (the situation of lemma
 ``lem-network-critical``), every pre-activation is a multiple of one scalar,
-:math:`z^\top\tilde w_j = c_j\xi` with :math:`\xi = z^\top\hat w^* \sim N(\nu, 1 - \nu^2)` and
+:math:`z^\top\tilde w_j = p_j\xi` with :math:`\xi = z^\top\hat w^* \sim N(\nu, 1 - \nu^2)` and
 :math:`\nu = \|u\|_{S^{-1}}`, so every population quantity is a one-dimensional Gaussian integral
 (:mod:`lib.gaussian`): the loss, the length derivatives, the coupling matrix :math:`B` of the
 Stein decomposition, and the full gradient, which on the line is
-:math:`\nabla_{\tilde w_i} f = (\partial f/\partial c_i)\,u/\nu`.
+:math:`\nabla_{\tilde w_i} f = (\partial f/\partial p_i)\,u/\nu`.
 """
 
 from __future__ import annotations
@@ -52,7 +52,7 @@ class NetworkOnLine:
         self.direction = self.moments.optimal_direction()
 
     def _rule(self, lengths: np.ndarray):
-        scale = 1.0 / max(float(np.max(np.abs(lengths))), 1.0)  # tanh(c xi) changes over |xi| ~ 1/|c|
+        scale = 1.0 / max(float(np.max(np.abs(lengths))), 1.0)  # tanh(p xi) changes over |xi| ~ 1/|p|
         return gaussian_rule(self.mean, self.std, kink=0.0, scale=scale)
 
     def _parts(self, lengths):
@@ -64,29 +64,29 @@ class NetworkOnLine:
         return xi, weights, activations, slopes, outputs
 
     def loss_value(self, lengths) -> float:
-        r""":math:`f = E[\ell(\sum_j\theta_j\tanh(c_j\xi))]`."""
+        r""":math:`f = E[\ell(\sum_j\theta_j\tanh(p_j\xi))]`."""
         _, weights, _, _, outputs = self._parts(lengths)
         return float(weights @ self.loss.value(outputs))
 
     def length_gradient(self, lengths) -> np.ndarray:
-        r""":math:`\partial f/\partial c_j = E[\ell'(F)\,\theta_j\,\mathrm{sech}^2(c_j\xi)\,\xi]`."""
+        r""":math:`\partial f/\partial p_j = E[\ell'(F)\,\theta_j\,\mathrm{sech}^2(p_j\xi)\,\xi]`."""
         xi, weights, _, slopes, outputs = self._parts(lengths)
         return ((weights * self.loss.first(outputs) * xi) @ slopes) * self.theta
 
     def length_hessian(self, lengths) -> np.ndarray:
-        r""":math:`\partial^2 f/\partial c_j\partial c_k`, by differentiating :meth:`length_gradient` under the integral."""
+        r""":math:`\partial^2 f/\partial p_j\partial p_k`, by differentiating :meth:`length_gradient` under the integral."""
         xi, weights, activations, slopes, outputs = self._parts(lengths)
-        a = slopes * self.theta * xi[:, None]  # dF/dc_j
+        a = slopes * self.theta * xi[:, None]  # dF/dp_j
         hessian = (a * (weights * self.loss.second(outputs))[:, None]).T @ a
-        curvature = -2.0 * activations * slopes * self.theta * xi[:, None] ** 2  # d^2F/dc_j^2
+        curvature = -2.0 * activations * slopes * self.theta * xi[:, None] ** 2  # d^2F/dp_j^2
         hessian += np.diag((weights * self.loss.first(outputs)) @ curvature)
         return hessian
 
     def coupling_matrix(self, lengths) -> np.ndarray:
-        r"""The matrix :math:`B` of lemma ``lem-network-gradient`` at :math:`\tilde w_j = c_j\hat w^*`.
+        r"""The matrix :math:`B` of lemma ``lem-network-gradient`` at :math:`\tilde w_j = p_j\hat w^*`.
 
         :math:`B_{ij} = \theta_i\theta_j E[\ell''(F)\,\mathrm{sech}^2(v_i)\,\mathrm{sech}^2(v_j)]
-        + \delta_{ij}\,\theta_i\,E[\ell'(F)\,\tanh''(v_i)]` with :math:`v_j = c_j\xi`.
+        + \delta_{ij}\,\theta_i\,E[\ell'(F)\,\tanh''(v_i)]` with :math:`v_j = p_j\xi`.
         """
         _, weights, activations, slopes, outputs = self._parts(lengths)
         a = slopes * self.theta
@@ -95,7 +95,7 @@ class NetworkOnLine:
         return matrix
 
     def full_gradient(self, lengths) -> np.ndarray:
-        r"""The gradient in :math:`\tilde W` at :math:`\tilde w_j = c_j\hat w^*`: row :math:`i` is :math:`(\partial f/\partial c_i)\,u/\nu`."""
+        r"""The gradient in :math:`\tilde W` at :math:`\tilde w_j = p_j\hat w^*`: row :math:`i` is :math:`(\partial f/\partial p_i)\,u/\nu`."""
         return np.outer(self.length_gradient(lengths), self.moments.u) / self.mean
 
     #: Lengths beyond this mean Newton's method is following a gradient that vanishes only at
@@ -103,10 +103,10 @@ class NetworkOnLine:
     LENGTH_CAP = 1e3
 
     def critical_lengths(self, start, iterations: int = 100, tolerance: float = 1e-13) -> np.ndarray:
-        r"""Lengths :math:`c` with :math:`\partial f/\partial c = 0`, by Newton's method from ``start``.
+        r"""Signed lengths :math:`p` along the line with :math:`\partial f/\partial p = 0`, by Newton's method from ``start``.
 
-        Steps that do not lower :math:`\|\partial f/\partial c\|` are halved (at most 40 times).
-        A start with :math:`\operatorname{sign} c_j = -\operatorname{sign}\theta_j` leads to the
+        Steps that do not lower :math:`\|\partial f/\partial p\|` are halved (at most 40 times).
+        A start with :math:`\operatorname{sign} p_j = -\operatorname{sign}\theta_j` leads to the
         minimum on the line in the book's examples; other starts may lead to saddle points.
 
         Raises

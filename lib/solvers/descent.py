@@ -115,7 +115,7 @@ def _unchecked_evaluation(problem):
 
 
 def gdnp_step_size(w, g, c1, S, u, L) -> float:
-    r"""The step size of Algorithm ``alg-gdnp``: :math:`s = -\|w\|_S^3/(L\,g\,h)` with :math:`h = c_1 u^\top w`.
+    r"""The step size of Algorithm ``alg-gdnp``: :math:`\varsigma = -\|w\|_S^3/(L\,g\,h)` with :math:`h = c_1 u^\top w`.
 
     Where :math:`g h = 0` the direction gradient vanishes and the algorithm keeps the direction:
     the step size is 0. :func:`gdnp` takes this step at every iteration.
@@ -178,8 +178,8 @@ def gdnp(problem, w0, iterations: int = 100, g0: float | None = None, bisection_
 
     .. math::
 
-       s_t = -\frac{\|w_t\|_S^3}{L\, g_t\, h(w_t, g_t)}, \qquad
-       w_{t+1} = w_t - s_t \nabla_w f(w_t, g_t), \qquad
+       \varsigma_t = -\frac{\|w_t\|_S^3}{L\, g_t\, h(w_t, g_t)}, \qquad
+       w_{t+1} = w_t - \varsigma_t \nabla_w f(w_t, g_t), \qquad
        g_{t+1} = \operatorname{Bisection}(T_s, f, w_{t+1}).
 
     With this step the direction iterates are those of gradient descent on the Rayleigh
@@ -212,7 +212,7 @@ def gdnp(problem, w0, iterations: int = 100, g0: float | None = None, bisection_
     Returns
     -------
     OptimizationResult
-        The trace adds ``c1``, the parts of lemma ``lem-norm-split``, ``step`` (:math:`s_t`),
+        The trace adds ``c1``, the parts of lemma ``lem-norm-split``, ``step`` (:math:`\varsigma_t`),
         ``eta`` (:math:`\eta_t`) and, with bisection, ``bracket_width`` and ``length_bound``
         (:math:`\Psi^2 4^{-T_s-1}(b^{(0)}_t - a^{(0)}_t)^2`, the bound of lemma ``lem-bisection``
         on ``grad_norm_sq_length``; ``inf`` at ``t = 0`` when ``g0`` was given).
@@ -265,7 +265,7 @@ def _gdnp_arguments(problem, w0, iterations, g0, bisection_steps, max_widenings,
 
 
 def _gdnp_direction_step(run: DecoupledRun, evaluation) -> np.ndarray:
-    r"""The direction step :math:`w_{t+1} = w_t - s_t\nabla_w f(w_t, g_t)` of GDNP, recording :math:`\eta_t` and :math:`s_t`."""
+    r"""The direction step :math:`w_{t+1} = w_t - \varsigma_t\nabla_w f(w_t, g_t)` of GDNP, recording :math:`\eta_t` and :math:`\varsigma_t`."""
     problem, w, g = run.problem, run.w, run.g
     norm = run.w_norm  # ||w||_S, from the product S w the ray made
     uw = float(problem.u @ w)

@@ -188,12 +188,12 @@ def _flush_gd(block: LeastSquaresBlock) -> None:
 def gdnp_least_squares(problem: LeastSquares, run, iterations: int) -> int:
     r"""The lean loop of :func:`lib.gdnp` with the closed-form length (lemma ``lem-ls-length``), recorded in blocks.
 
-    With :math:`n_t = \|w_t\|_S`, :math:`m_t = u^\top w_t/n_t` and :math:`g_t = -m_t` (after the
-    start): :math:`s_t = -n_t^3/(2L g_t u^\top w_t)` (0 where :math:`g_t u^\top w_t = 0`) and
+    With :math:`\hat m_t = u^\top w_t/\|w_t\|_S` and :math:`g_t = -\hat m_t` (after the
+    start): :math:`\varsigma_t = -\|w_t\|_S^3/(2L g_t u^\top w_t)` (0 where :math:`g_t u^\top w_t = 0`) and
 
     .. math::
 
-       w_{t+1} = w_t - s_t\frac{g_t}{n_t}\Bigl(2u + \bigl(2g_t - \nabla f^\top\hat w_t\bigr)\frac{Sw_t}{n_t}\Bigr),
+       w_{t+1} = w_t - \varsigma_t\frac{g_t}{\|w_t\|_S}\Bigl(2u + \bigl(2g_t - \nabla f^\top\hat w_t\bigr)\frac{Sw_t}{\|w_t\|_S}\Bigr),
 
     the step of Algorithm ``alg-gdnp`` with :math:`\nabla f = 2(u + g_tS\hat w_t)`, :math:`c_1 = 2`.
 

@@ -1,31 +1,33 @@
 r"""The locally optimal direction step, run as the conjugate-gradient recurrence (chapter ``ch-faster``).
 
-GDNP moves the direction along the residual :math:`r_t = u - \alpha_t S w_t`,
-:math:`\alpha_t = u^\top w_t/\|w_t\|_S^2`, that :math:`\nabla\rho(w_t)` points along. The locally
-optimal step minimises :math:`\rho` over :math:`\operatorname{span}\{w_t, r_t, w_{t-1}\}` instead;
+GDNP moves the direction along the residual :math:`r(w_t) = u - \alpha(w_t) S w_t`,
+:math:`\alpha(w) = u^\top w/\|w\|_S^2`, that :math:`\nabla\rho(w_t)` points along. The locally
+optimal step minimises :math:`\rho` over :math:`\operatorname{span}\{w_t, r(w_t), w_{t-1}\}` instead;
 theorem ``thm-lo-cg`` shows that, for the rank-one pencil :math:`(uu^\top, S)` and a start
 :math:`w_0 \in \operatorname{span}\{u\}`, its directions are those of the conjugate-gradient
 iterates on :math:`Sx = u`. :func:`locally_optimal` therefore runs the conjugate-gradient
 recurrence itself, which is stable in floating point where the Rayleigh-Ritz form
 (:func:`lib.rayleigh_ritz`) is not. In the coordinates :math:`\tilde w = g\hat w`, with
-:math:`d_t = \nabla f(\tilde w_t) - (\nabla f(\tilde w_t)^\top\hat w_t)\,S\hat w_t` the direction
-part of the gradient (parallel to :math:`\nabla_w f`, lemma ``lem-bn-gradients``):
+:math:`\nabla^\perp_t = \nabla f(\tilde w_t) - (\nabla f(\tilde w_t)^\top\hat w_t)\,S\hat w_t` the direction
+part of the gradient (parallel to :math:`\nabla_w f`, lemma ``lem-bn-gradients``), the search
+direction :math:`p_t`, its factor :math:`\varpi_t` (a momentum that changes from step to step) and
+the step :math:`s_t` on :math:`\tilde w`:
 
 .. math::
 
-   p_t = -d_t + \beta_t p_{t-1}, \quad
-   \beta_t = \max\Big(0, \frac{d_t^\top(d_t - d_{t-1})}{d_{t-1}^\top d_{t-1}}\Big), \quad
-   a_t = -\frac{d_t^\top p_t}{c_2\, p_t^\top S p_t}, \quad
-   w_{t+1} = \tilde w_t + a_t p_t, \quad
+   p_t = -\nabla^\perp_t + \varpi_t p_{t-1}, \quad
+   \varpi_t = \max\Big(0, \frac{(\nabla^\perp_t)^\top(\nabla^\perp_t - \nabla^\perp_{t-1})}{p_{t-1}^\top(\nabla^\perp_t - \nabla^\perp_{t-1})}\Big), \quad
+   s_t = -\frac{(\nabla^\perp_t)^\top p_t}{c_2\, p_t^\top S p_t}, \quad
+   w_{t+1} = \tilde w_t + s_t p_t, \quad
    g_{t+1} = \operatorname{Bisection}(T_s, f, w_{t+1}).
 
-On least squares (:math:`c_2 = 2`, the Hessian is :math:`2S`) :math:`a_t` is the exact
-minimiser along :math:`p_t`, :math:`\beta_t` (Polak-Ribiere, clipped at 0) is the
+On least squares (:math:`c_2 = 2`, the Hessian is :math:`2S`) :math:`s_t` is the exact
+minimiser along :math:`p_t`, :math:`\varpi_t` (Hestenes-Stiefel, clipped at 0) is the
 conjugate-gradient coefficient, and from :math:`w_0 \propto u` the iterates are those of
 conjugate gradients. On halfspaces :math:`c_2 p^\top S p` is the plug-in curvature
 :math:`E[\phi''(z^\top\tilde w)]\,p^\top S p` along :math:`p` (exact when :math:`\phi''` is
 constant), and the recurrence is a nonlinear conjugate-gradient method on the directions,
-restarted along :math:`-d_t` whenever :math:`p_t` is not a descent direction.
+restarted along :math:`-\nabla^\perp_t` whenever :math:`p_t` is not a descent direction.
 """
 
 from __future__ import annotations
@@ -42,19 +44,20 @@ __all__ = ["locally_optimal", "conjugate_step"]
 
 
 def conjugate_step(d, d_previous, p_previous) -> tuple[np.ndarray, float]:
-    r"""The search direction :math:`p_t = -d_t + \beta_t p_{t-1}` with the Hestenes-Stiefel+ coefficient.
+    r"""The search direction :math:`p_t = -\nabla^\perp_t + \varpi_t p_{t-1}` with the Hestenes-Stiefel+ coefficient.
 
-    :math:`\beta_t = \max\big(0, d_t^\top y_t/(p_{t-1}^\top y_t)\big)` with
-    :math:`y_t = d_t - d_{t-1}`. On a quadratic with Hessian :math:`H`, :math:`y_t` is
-    :math:`H` times the last step, so :math:`p_t^\top H p_{t-1} = 0` whatever :math:`p_{t-1}` was:
-    :math:`p_t` is conjugate to it. The first step (``p_previous`` None), a denominator
-    :math:`p_{t-1}^\top y_t \le 0` (no positive curvature seen) and any :math:`p_t` that is not a
-    descent direction (:math:`d_t^\top p_t \ge 0`) restart along :math:`-d_t`.
+    :math:`\varpi_t = \max\big(0, (\nabla^\perp_t)^\top(\nabla^\perp_t - \nabla^\perp_{t-1})/(p_{t-1}^\top(\nabla^\perp_t - \nabla^\perp_{t-1}))\big)`.
+    On a quadratic with Hessian :math:`\nabla^2 f`, :math:`\nabla^\perp_t - \nabla^\perp_{t-1}` is :math:`\nabla^2 f`
+    times the last step, so :math:`p_t^\top \nabla^2 f\, p_{t-1} = 0` whatever :math:`p_{t-1}` was: :math:`p_t`
+    is conjugate to it.
+    The first step (``p_previous`` None), a denominator :math:`p_{t-1}^\top(\nabla^\perp_t - \nabla^\perp_{t-1}) \le 0` (no
+    positive curvature seen) and any :math:`p_t` that is not a descent direction
+    (:math:`(\nabla^\perp_t)^\top p_t \ge 0`) restart along :math:`-\nabla^\perp_t`.
 
     Parameters
     ----------
     d, d_previous : ndarray of shape (d,)
-        The gradients :math:`d_t, d_{t-1}`.
+        The direction parts of the gradient :math:`\nabla^\perp_t, \nabla^\perp_{t-1}`.
     p_previous : ndarray of shape (d,) or None
         The previous search direction.
 
@@ -62,7 +65,7 @@ def conjugate_step(d, d_previous, p_previous) -> tuple[np.ndarray, float]:
     -------
     p : ndarray of shape (d,)
     beta : float
-        :math:`\beta_t`, 0 at a restart.
+        :math:`\varpi_t`, 0 at a restart.
     """
     if p_previous is None:
         return -d, 0.0
@@ -102,8 +105,8 @@ def locally_optimal(problem, w0, iterations: int = 100, bisection_steps: int | N
     Returns
     -------
     OptimizationResult
-        With the trace of :class:`lib.core.trace.Trace` and, per step, ``step`` (:math:`a_t`)
-        and ``beta`` (:math:`\beta_t`, 0 at a restart).
+        With the trace of :class:`lib.core.trace.Trace` and, per step, ``step`` (:math:`s_t`)
+        and ``beta`` (the factor :math:`\varpi_t`, 0 at a restart).
 
     Raises
     ------

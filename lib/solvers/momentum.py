@@ -5,11 +5,11 @@ Polyak's heavy ball adds a multiple of the last step to a gradient step,
 .. math:: \tilde w_{t+1} = \tilde w_t - s\,\nabla f(\tilde w_t) + \varpi\,(\tilde w_t - \tilde w_{t-1}),
    \qquad \tilde w_{-1} = \tilde w_0 .
 
-With the Hessian's spectrum in :math:`[m, M]`, the step :math:`s = 4/(\sqrt M + \sqrt m)^2` and
-the momentum :math:`\varpi = q^2`, :math:`q = (\sqrt{M/m} - 1)/(\sqrt{M/m} + 1)`, make the error
+With the Hessian's spectrum in :math:`[\mu_H, L_H]`, the step :math:`s = 4/(\sqrt{L_H} + \sqrt{\mu_H})^2` and
+the momentum :math:`\varpi = q^2`, :math:`q = (\sqrt{L_H/\mu_H} - 1)/(\sqrt{L_H/\mu_H} + 1)`, make the error
 contract like :math:`q^t` up to a factor linear in :math:`t` (theorem ``thm-heavy-ball``): the
 iterations scale with :math:`\sqrt\kappa` instead of :math:`\kappa`. :func:`heavy_ball` runs it
-on :math:`\tilde w`, with :math:`[m, M] = [\zeta/\kappa, \zeta]` from the smoothness
+on :math:`\tilde w`, with :math:`[\mu_H, L_H] = [\zeta/\kappa, \zeta]` from the smoothness
 :math:`\zeta` and :math:`\kappa = L/\mu` of :math:`S` (exact for least squares, whose Hessian is
 :math:`2S`). :func:`momentum_gdnp` puts the momentum on the direction of GDNP instead and finds
 the length as GDNP does.
@@ -30,14 +30,16 @@ __all__ = ["heavy_ball", "heavy_ball_parameters", "momentum_gdnp"]
 
 
 def heavy_ball_parameters(smallest: float, largest: float) -> tuple[float, float]:
-    r"""Polyak's step and momentum for a Hessian with spectrum in :math:`[m, M]`, :math:`0 < m \le M`.
+    r"""Polyak's step and momentum for a Hessian with spectrum in :math:`[\mu_H, L_H]`, :math:`0 < \mu_H \le L_H`.
 
-    Returns :math:`s = 4/(\sqrt M + \sqrt m)^2` and :math:`\varpi = \big((\sqrt M - \sqrt m)/(\sqrt M + \sqrt m)\big)^2`
-    (theorem ``thm-heavy-ball``).
+    ``smallest`` is :math:`\mu_H` and ``largest`` is :math:`L_H`. Returns
+    :math:`s = 4/(\sqrt{L_H} + \sqrt{\mu_H})^2` and
+    :math:`\varpi = \big((\sqrt{L_H} - \sqrt{\mu_H})/(\sqrt{L_H} + \sqrt{\mu_H})\big)^2` (theorem ``thm-heavy-ball``;
+    for least squares :math:`\mu_H = 2\mu` and :math:`L_H = 2L`).
     """
     smallest, largest = as_positive_float("smallest", smallest), as_positive_float("largest", largest)
     if smallest > largest:
-        raise ValueError(f"the spectrum [m, M] needs m <= M, got m = {smallest} > M = {largest}")
+        raise ValueError(f"the Hessian's spectrum [smallest, largest] needs smallest <= largest, got {smallest} > {largest}")
     root_m, root_M = np.sqrt(smallest), np.sqrt(largest)
     return 4.0 / (root_M + root_m) ** 2, ((root_M - root_m) / (root_M + root_m)) ** 2
 
@@ -110,20 +112,20 @@ def momentum_gdnp(problem, w0, iterations: int = 100, momentum: float | None = N
                   step_factor: float | None = None, bisection_steps: int | None = None,
                   max_widenings: int = 40, bracket_radius: float | None = None,
                   callback=None) -> OptimizationResult:
-    r"""GDNP with a heavy ball on the direction (theorem ``thm-heavy-ball``): the length as in Algorithm ``alg-gdnp``.
+    r"""GDNP with a heavy ball on the direction (theorems ``thm-heavy-ball``, ``thm-momentum-direction``): the length as in Algorithm ``alg-gdnp``.
 
-    With GDNP's step :math:`s_t` (:func:`lib.solvers.gdnp_step_size`) and its direction gradient
+    With GDNP's step :math:`\varsigma_t` (:func:`lib.solvers.gdnp_step_size`) and its direction gradient
     :math:`\nabla_w f(w_t, g_t)`,
 
     .. math::
 
-       w_{t+1} = w_t - \psi L\, s_t \nabla_w f(w_t, g_t) + \varpi\,(w_t - w_{t-1}), \quad w_{-1} = w_0, \qquad
+       w_{t+1} = w_t - \psi L\, \varsigma_t \nabla_w f(w_t, g_t) + \varpi\,(w_t - w_{t-1}), \quad w_{-1} = w_0, \qquad
        g_{t+1} = \operatorname{Bisection}(T_s, f, w_{t+1}),
 
     after which both :math:`w_{t+1}` and :math:`w_t` are divided by :math:`\|w_{t+1}\|_S` (the
     step is homogeneous of degree one in :math:`(w_t, w_{t-1})`, so this only keeps the numbers
     in range). On least squares and Gaussian halfspaces
-    :math:`s_t\nabla_w f = -r_t/(L\alpha_t)` with :math:`r_t = u - \alpha_t S w_t`,
+    :math:`\varsigma_t\nabla_w f = -r(w_t)/(L\alpha_t)` with :math:`r(w) = u - \alpha(w) S w`, :math:`\alpha_t = \alpha(w_t)`,
     :math:`\alpha_t = u^\top w_t/\|w_t\|_S^2`: GDNP's direction step is a gradient step of size
     :math:`1/L` on :math:`Sx = u` for :math:`x = \alpha_t w_t`. The defaults
     :math:`\psi L` with :math:`\psi = 4/(\sqrt L + \sqrt\mu)^2` and :math:`\varpi = q^2` turn it into the heavy ball
@@ -150,7 +152,7 @@ def momentum_gdnp(problem, w0, iterations: int = 100, momentum: float | None = N
     Returns
     -------
     OptimizationResult
-        With the trace of :class:`lib.core.trace.Trace` and, per step, ``step`` (:math:`\psi L\, s_t`).
+        With the trace of :class:`lib.core.trace.Trace` and, per step, ``step`` (:math:`\psi L\, \varsigma_t`).
     """
     w = check_start(problem, w0)
     iterations = as_iteration_count("iterations", iterations)

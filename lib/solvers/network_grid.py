@@ -103,9 +103,9 @@ def network_step_grid(network: HiddenLayerNetwork, W0, steps, method: str = "gd"
                       every: int = 10) -> GridRuns:
     r"""Run one first-order method on a hidden layer from one start with each of several learning rates, all at once.
 
-    Run :math:`k` is the run of the single-run trainer with learning rate :math:`\eta_k`:
+    Run :math:`k` is the run of the single-run trainer with learning rate ``steps[k]``:
 
-    - ``"gd"``: :math:`\tilde W_{t+1} = \tilde W_t - \eta_k\nabla f(\tilde W_t)`, as
+    - ``"gd"``: :math:`\tilde W_{t+1} = \tilde W_t - s\,\nabla f(\tilde W_t)` with :math:`s` = ``steps[k]``, as
       :func:`~lib.solvers.network_training.network_gd`;
     - ``"adam"``: Adam on :math:`\tilde W` with torch's defaults, as
       :func:`~lib.solvers.network_training.network_adam`;

@@ -102,15 +102,18 @@ def _first_order(network: HiddenLayer, method: str, state, weights, update, iter
 def network_adam(network: HiddenLayer, W0, iterations: int = 100, step: float = 1e-3, callback=None) -> OptimizationResult:
     r"""Adam on all hidden weights :math:`\tilde W` at once, with torch's defaults (full batch).
 
-    With :math:`G_t = \nabla f(\tilde W_t)`, :math:`\varpi_1 = 0.9`, :math:`\varpi_2 = 0.999` (torch's ``betas``; the
-    book keeps :math:`\beta` for BN's shift),
-    :math:`\epsilon = 10^{-8}`, entry by entry:
+    With :math:`G_t = \nabla f(\tilde W_t)`, the decay rates :math:`\varpi_1 = 0.9`, :math:`\varpi_2 = 0.999`
+    (torch's ``betas``; the book keeps :math:`\beta` for BN's shift) and the running averages
+    :math:`\mathcal M_t` of :math:`G_t` and :math:`\mathcal V_t` of :math:`G_t^2` (Adam's first and second
+    moment estimates, :math:`\mathcal M_0 = \mathcal V_0 = 0`; calligraphic letters, since :math:`m` is the
+    number of units and :math:`v` a pre-activation), entry by entry:
 
     .. math::
 
-       m_{t+1} = \varpi_1 m_t + (1 - \varpi_1) G_t, \qquad v_{t+1} = \varpi_2 v_t + (1 - \varpi_2) G_t^2, \\
-       \tilde W_{t+1} = \tilde W_t - \frac{\eta}{1 - \varpi_1^{t+1}}\,
-       \frac{m_{t+1}}{\sqrt{v_{t+1}/(1 - \varpi_2^{t+1})} + \epsilon},
+       \mathcal M_{t+1} = \varpi_1 \mathcal M_t + (1 - \varpi_1) G_t, \qquad
+       \mathcal V_{t+1} = \varpi_2 \mathcal V_t + (1 - \varpi_2) G_t^2, \\
+       \tilde W_{t+1} = \tilde W_t - \frac{s}{1 - \varpi_1^{t+1}}\,
+       \frac{\mathcal M_{t+1}}{\sqrt{\mathcal V_{t+1}/(1 - \varpi_2^{t+1})} + 10^{-8}},
 
     the update of ``torch.optim.Adam`` (chapter ``ch-networks`` compares the two).
 
@@ -121,7 +124,7 @@ def network_adam(network: HiddenLayer, W0, iterations: int = 100, step: float = 
         The start, one nonzero row per unit.
     iterations : int, default 100
     step : float, default 1e-3
-        The learning rate :math:`\eta`.
+        The learning rate :math:`s` (a step on :math:`\tilde W`, as for gradient descent).
     callback : callable, optional
         As for :func:`network_gd`: ``callback(intermediate_result)``, which stops the run by
         returning True, or ``callback(t, W_tilde)`` with a copy of :math:`\tilde W_t`, at every

@@ -6,11 +6,11 @@ an eigenvalue problem:
 
 .. math::
 
-   w_{t+1} \in \arg\min\{\rho(w) : w \in \operatorname{span}\{w_t, r_t, w_{t-1}\}\}, \qquad
-   r_t = u - \frac{u^\top w_t}{\|w_t\|_S^2}\, S w_t ,
+   w_{t+1} \in \arg\min\{\rho(w) : w \in \operatorname{span}\{w_t, r(w_t), w_{t-1}\}\}, \qquad
+   r(w) = u - \frac{u^\top w}{\|w\|_S^2}\, S w ,
 
-(:math:`r_t` is the residual that :math:`\nabla\rho(w_t)` points along, lemma
-``lem-rayleigh-grad``; the first space is :math:`\operatorname{span}\{w_0, r_0\}`). On a space
+(:math:`r(w)` is the residual that :math:`\nabla\rho(w)` points along, lemma
+``lem-rayleigh-grad``; the first space is :math:`\operatorname{span}\{w_0, r(w_0)\}`). On a space
 with basis :math:`V` the minimiser is :math:`w = Vc` with :math:`c \propto (V^\top S V)^{-1}V^\top u`
 (the Galerkin projection of :math:`S^{-1}u`, theorem ``thm-lo-cg``). As the iterates converge,
 :math:`w_t` and :math:`w_{t-1}` become nearly parallel and :math:`V^\top SV` nearly singular: the
@@ -69,8 +69,9 @@ def rayleigh_ritz(problem, w0, iterations: int = 100, bisection_steps: int | Non
                   callback=None) -> OptimizationResult:
     r"""Decoupled Rayleigh-Ritz directions (theorem ``thm-lo-cg``, see the module notes) with the length of Algorithm ``alg-gdnp``.
 
-    The direction step minimises :math:`\rho` over :math:`\operatorname{span}\{w_t, r_t, p_t\}`
-    (:func:`ritz_coefficients`); the length is found as in :func:`lib.gdnp`. The direction step uses
+    The direction step minimises :math:`\rho` over :math:`\operatorname{span}\{w_t, r(w_t), p\}`
+    (:func:`ritz_coefficients`), with :math:`p` the part of the last update outside :math:`w_{t-1}`, as in
+    LOBPCG, so that :math:`\operatorname{span}\{w_t, p\} = \operatorname{span}\{w_t, w_{t-1}\}`; the length is found as in :func:`lib.gdnp`. The direction step uses
     only the moments :math:`S, u`: it minimises :math:`\rho`, which is the direction problem of
     least squares and of halfspaces with Gaussian inputs (proposition ``prop-gdnp-direction``),
     not of a halfspace sample.

@@ -260,9 +260,10 @@ def evaluate_classifier(model: nn.Sequential, X, y, statistics_from=None) -> tup
 def smoothness_along_gradient(model: nn.Sequential, X, y, steps) -> dict:
     r"""How the loss and its gradient change along the gradient, at the model's current parameters.
 
-    For each step :math:`\eta` in ``steps``, with :math:`g = \nabla L(\theta)`:
-    ``loss_change`` is :math:`L(\theta - \eta g) - L(\theta)` and ``gradient_change`` is
-    :math:`\|\nabla L(\theta - \eta g) - g\|`; ``gradient_norm`` is :math:`\|g\|`. The ratio
+    For each step :math:`\eta` in ``steps``, with :math:`p` the vector of all the parameters,
+    :math:`J(p)` the cross-entropy on ``(X, y)`` and :math:`G = \nabla J(p)` (the letters of the
+    curvature probe of chapter ``ch-beyond``): ``loss_change`` is :math:`J(p - \eta G) - J(p)` and
+    ``gradient_change`` is :math:`\|\nabla J(p - \eta G) - G\|`; ``gradient_norm`` is :math:`\|G\|`. The ratio
     ``gradient_change / (eta * gradient_norm)`` estimates the curvature along the gradient (the
     "effective smoothness" of Santurkar et al.). The parameters are restored afterwards.
     """
