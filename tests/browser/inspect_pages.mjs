@@ -17,8 +17,6 @@ import { CHROMIUM, launch, loadAllImages, loadDependencies, parseArguments, serv
 // The widths a reader's browser has: a desktop window and a phone.
 const DESKTOP = { width: 1280, height: 900 };
 const PHONE = { width: 390, height: 844 };
-// Pages inspected at once (two: the machine of `make test` has 2 cores).
-const LANES = 2;
 
 // Runs in the page: the facts of one page.
 function collectFacts() {
@@ -273,23 +271,12 @@ async function main() {
     origin: server.origin, mathjaxDirectory, executablePath: CHROMIUM, viewport: DESKTOP,
   });
   const report = { chromium: browser.context.browser()?.version() || '', pages: [] };
-  // LANES pages at a time, each in tabs of its own (a tab's theme, viewport and focus are its own):
-  // the browser waits on a page's fonts, images and MathJax for much of the time a page takes
-  const pages = options.pages.split(',');
-  const entries = new Array(pages.length);
-  let next = 0;
-  const lane = async () => {
-    while (next < pages.length) {
-      const index = next;
-      next += 1;
-      const entry = await inspect(browser.context, server.origin, pages[index], options.screenshots, axeSource);
-      entry.phone = await inspectOnAPhone(browser.context, server.origin, pages[index], options.screenshots);
-      entries[index] = entry;
-    }
-  };
   try {
-    await Promise.all(Array.from({ length: Math.min(LANES, pages.length) }, lane));
-    report.pages.push(...entries); // in the order given, whichever lane took a page
+    for (const page of options.pages.split(',')) {
+      const entry = await inspect(browser.context, server.origin, page, options.screenshots, axeSource);
+      entry.phone = await inspectOnAPhone(browser.context, server.origin, page, options.screenshots);
+      report.pages.push(entry);
+    }
   } finally {
     await browser.close();
     await server.close();
