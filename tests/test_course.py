@@ -295,7 +295,7 @@ def test_the_student_edition_runs_as_graded_with_only_not_implemented_errors(edi
     """The edition without its cells tagged skip-grading, as grading runs it: the exercises need no other cell.
 
     The other cells are the book's own, unchanged (test_the_student_edition_contains_no_solution),
-    and run cell by cell with the book (make test-notebooks).
+    and run under nbval with the book.
     """
     from nbclient import NotebookClient
 
