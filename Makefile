@@ -44,14 +44,10 @@ $(STAMP): requirements.txt pyproject.toml
 venv: $(STAMP)
 
 ## Run every notebook of the book afresh, TEST_JOBS at a time, into _build/.jupyter_cache, where the
-## build and the PDF read their outputs (tools/execute_book.py): the two builds of `make book`
-## share one run of each chapter; a notebook that fails stops make with its traceback
+## build and the PDF read their outputs (tools/execute_book.py): the two builds of `make book` or
+## `make test` share one run of each chapter; a notebook that fails stops make with its traceback
 execute: $(STAMP)
 	$(ONE_THREAD) $(BIN)/python tools/execute_book.py --jobs $(TEST_JOBS)
-
-# the run of the notebooks the builds take their outputs from: `make execute`, or in `make test`
-# `make test-notebooks`, whose tests are that same run (EXECUTE=test-notebooks)
-EXECUTE ?= execute
 
 ## Build the book into _build/html (warnings are errors: a notebook that fails fails the build)
 book: $(STAMP) execute
@@ -59,35 +55,32 @@ book: $(STAMP) execute
 
 ## Print the whole book to one PDF: the single-page HTML build, printed by headless Chromium
 # (in `make test`, after test-build: the two builds share _build/.doctrees)
-pdf: $(STAMP) browser-deps $(EXECUTE) | $(PDF_AFTER)
+pdf: $(STAMP) browser-deps execute | $(PDF_AFTER)
 	$(BOOK_BUILD) --builder singlehtml
 	node tests/browser/print_pdf.mjs --root _build/singlehtml --page book.html --cache $(BROWSER_DEPS) --out $(PDF)
 	# the web pages link the PDF from their footer (_ext/book_edition.py)
 	if [ -d _build/html/_static ]; then cp $(PDF) _build/html/_static/; fi
 
-## Run every test: lib and hygiene tests, every notebook cell by cell, the -W build, then the
+## Run every test: lib and hygiene tests, every notebook under nbval, the -W build, then the
 ## built book in a browser and its PDF, and nbgrader on a problem set; each target's output in one piece.
-## Two chains side by side: the build's (test-notebooks, whose run of the notebooks the builds
-## take their outputs from, test-build, pdf, test-published), which is the longest, and the others
-## one after the other (test-nbgrader, test-lib), so that the build's chain never waits for a free
-## job; the others run at a lower priority (BESIDE), on the time the build's chain leaves (its
-## browsers and JupyterLab wait on pages and kernels)
+## Two chains side by side: the build's (execute, test-build, pdf, test-published), which is the
+## longest, and the others one after the other (test-notebooks, test-nbgrader, test-lib), so that
+## the build's chain never waits for a free job; the others run at a lower priority (BESIDE), on
+## the time the build's chain leaves (its browsers and JupyterLab wait on pages and kernels)
 test: $(STAMP) sandbox-deps browser-deps
-	$(MAKE) -j$(TEST_JOBS) --output-sync=target EXECUTE=test-notebooks PDF_AFTER=test-build \
+	$(MAKE) -j$(TEST_JOBS) --output-sync=target PDF_AFTER=test-build NBGRADER_AFTER=test-notebooks \
 		LIB_AFTER=test-nbgrader BESIDE="nice -n 5" test-published test-notebooks test-lib test-nbgrader
 
 test-lib: $(STAMP) sandbox-deps | $(LIB_AFTER)
 	$(ONE_THREAD) $(BESIDE) $(BIN)/python -m pytest $(XDIST_TESTS) -m "not published and not nbgrader" tests
 
-# every code cell of every notebook of the book as a test, as `pytest --nbval-lax --nbval-current-env`
-# runs them (a cell fails when it raises or times out; every cell runs, also after a failing one),
-# from one run of each notebook, TEST_JOBS at a time, each in a kernel of its own, which is also
-# `make execute`'s run: it empties _build/.jupyter_cache and stores every notebook that passed there,
-# for the builds (tools/notebook_cells.py, tools/execute_book.py)
+# nbval runs every notebook of the book as a test (one test per code cell), each notebook in a kernel
+# of its own, on the pytest-xdist workers (a whole notebook to one worker); it runs beside the build's
+# own run of the notebooks (`execute`), not from its outputs
 test-notebooks: $(STAMP)
-	$(ONE_THREAD) $(BIN)/python -m pytest -p tools.notebook_cells --notebook-cells --notebook-jobs $(TEST_JOBS) book
+	$(ONE_THREAD) $(BESIDE) $(BIN)/python -m pytest $(XDIST) --nbval-lax --nbval-current-env --nbval-cell-timeout=300 book
 
-test-build: $(STAMP) $(EXECUTE)
+test-build: $(STAMP) execute
 	$(BOOK_BUILD)
 
 # the pages of _build/html in headless Chromium (screenshots in artifacts/screenshots), the PDF, and
@@ -105,7 +98,7 @@ sandbox-deps:
 
 # nbgrader 0.9.6 for real (installed into .cache/nbgrader-env by the test): generate_assignment,
 # autograde, generate_feedback on a problem set, and its points compared with make grade's
-test-nbgrader: $(STAMP)
+test-nbgrader: $(STAMP) | $(NBGRADER_AFTER)
 	$(ONE_THREAD) $(BESIDE) $(BIN)/python -m pytest -m nbgrader tests/test_nbgrader.py
 
 ## Open the notebooks in JupyterLab, with MyST rendered and the kernel of .venv (works as root too);

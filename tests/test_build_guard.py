@@ -6,7 +6,6 @@ import sys
 from pathlib import Path
 
 import nbformat
-import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -78,38 +77,3 @@ def test_the_build_shows_the_outputs_of_the_last_make_execute_never_older_ones(t
         page = (book / "_build" / "html" / "book" / "page.html").read_text(encoding="utf-8")
         other = ({"first value 4711", "second value 1742"} - {value}).pop()
         assert value in page and other not in page
-
-
-# ------------------------------------------------------------------ the run of `make test-notebooks`
-# `make test` runs the notebooks once, in pytest with tools/notebook_cells.py: one test per code cell
-# (as nbval), from the same run that stores each passing notebook into the build's cache.
-
-def test_the_cell_tests_report_every_failing_cell_and_cache_only_what_passed(tmp_path):
-    book = _book_with(tmp_path / "cells", "print('good value 4711')")
-    failing = nbformat.v4.new_notebook()
-    failing.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    failing.metadata["execution"] = {"timeout": 2}  # per cell, as _config.yml's timeout
-    failing.cells = [nbformat.v4.new_code_cell(code) for code in (
-        "print('first')", "raise RuntimeError('this cell fails on purpose')", "print('runs after the failure')",
-        "import time\ntime.sleep(30)", "print('never reached')")]
-    nbformat.write(failing, book / "book" / "failing.ipynb")
-    run = subprocess.run([sys.executable, "-m", "pytest", "-p", "tools.notebook_cells", "--notebook-cells",
-                          "--notebook-jobs", "2", "--book-root", str(book), "-p", "no:cacheprovider", "-rA",
-                          str(book / "book")], cwd=ROOT, capture_output=True, text=True, timeout=600)
-    report = run.stdout
-    assert run.returncode == 1, report[-3000:] + run.stderr[-2000:]
-    def tests(outcome):  # "PASSED /tmp/.../book/page.ipynb::Cell 0" -> "page.ipynb::Cell 0"
-        return {line.split(" - ")[0].rsplit("/", 1)[1] for line in report.splitlines() if line.startswith(outcome + " ")}
-
-    assert tests("PASSED") == {"page.ipynb::Cell 0", "failing.ipynb::Cell 0", "failing.ipynb::Cell 2"}, report
-    assert tests("FAILED") == {"failing.ipynb::Cell 1", "failing.ipynb::Cell 3", "failing.ipynb::Cell 4"}, report
-    assert "this cell fails on purpose" in report and "Timeout" in report and "the run stopped before this cell" in report
-
-    from jupyter_cache import get_cache
-
-    cache = get_cache(str(book / "_build" / ".jupyter_cache"))
-    record = cache.match_cache_notebook(nbformat.read(book / "book" / "page.ipynb", as_version=4))
-    outputs = cache.get_cache_bundle(record.pk).nb.cells[0].outputs
-    assert "good value 4711" in outputs[0]["text"]
-    with pytest.raises(KeyError):  # the failing notebook is not stored: a build runs it itself, and fails
-        cache.match_cache_notebook(nbformat.read(book / "book" / "failing.ipynb", as_version=4))
