@@ -469,16 +469,21 @@ def slope_sum(loss: Loss, q: np.ndarray, g: float, work: np.ndarray, largest: fl
         E += 1.0
         return float(np.divide(q, E, out=E).sum())
     if loss is squared_sigmoid:
-        E = _exp_of(q, -g, work, largest)
-        _, s = _scratch(q)
-        np.add(E, 1.0, out=s)
-        np.reciprocal(s, out=s)
+        E, s = _exp_and_sigmoid(q, g, work, largest)
         E *= s
         E *= s
         E *= s
         return 2.0 * float(E @ q)
     np.multiply(q, g, out=work)
     return float(_into(loss.first, work, work, loss.supports_out) @ q)
+
+
+def _exp_and_sigmoid(q: np.ndarray, g: float, work: np.ndarray, largest: float | None) -> tuple[np.ndarray, np.ndarray]:
+    r""":math:`E = e^{-gq}` in ``work`` and :math:`s = 1/(1 + E) = \sigma(gq)` in the second scratch array."""
+    E = _exp_of(q, -g, work, largest)
+    _, s = _scratch(q)
+    np.add(E, 1.0, out=s)
+    return E, np.reciprocal(s, out=s)
 
 
 def _exp_of(q: np.ndarray, scale: float, out: np.ndarray, largest: float | None) -> np.ndarray:
@@ -500,10 +505,7 @@ def slope_curvature(loss: Loss, q: np.ndarray, g: float, work: np.ndarray,
     """
     if loss is not logistic and loss is not squared_sigmoid:
         return None
-    E = _exp_of(q, -g, work, largest)
-    _, s = _scratch(q)
-    np.add(E, 1.0, out=s)
-    np.reciprocal(s, out=s)
+    E, s = _exp_and_sigmoid(q, g, work, largest)
     if loss is logistic:
         slope = float(s @ q)
         E *= s
