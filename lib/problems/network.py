@@ -142,20 +142,22 @@ class HiddenLayer(Moments):
 
     def evaluate(self, W_tilde) -> NetworkEvaluation:
         r"""Loss and all unit gradients :math:`\nabla_{\tilde w_i} f = E[\ell'(F)\,\theta_i\,\mathrm{sech}^2(v_i)\,z]`."""
-        W_tilde = self.check_weights(W_tilde)
-        average = self._average(W_tilde)
-        activations = np.tanh(average.projections(W_tilde))  # (n, m)
-        outputs = activations @ self.theta
+        average, activations, outputs = self._forward(W_tilde)
         first = self.loss_function.first(outputs)
         weights = first[:, None] * self.theta * (1.0 - activations**2)  # (n, m)
         return NetworkEvaluation(float(average.expectation(self.loss_function.value(outputs))), average.times_z(weights))
 
     def loss(self, W_tilde) -> float:
         r""":math:`f(\tilde W)` alone: the loss of :meth:`evaluate`, computed the same way, without the gradient."""
+        average, _, outputs = self._forward(W_tilde)
+        return float(average.expectation(self.loss_function.value(outputs)))
+
+    def _forward(self, W_tilde):
+        r"""The average, the activations :math:`\tanh(z^\top\tilde w_i)` (n, m) and the outputs, with the weights validated here."""
         W_tilde = self.check_weights(W_tilde)
         average = self._average(W_tilde)
-        outputs = np.tanh(average.projections(W_tilde)) @ self.theta
-        return float(average.expectation(self.loss_function.value(outputs)))
+        activations = np.tanh(average.projections(W_tilde))  # (n, m)
+        return average, activations, activations @ self.theta
 
     def grad(self, W_tilde) -> np.ndarray:
         return self.evaluate(W_tilde).grad
