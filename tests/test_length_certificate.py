@@ -114,6 +114,7 @@ def test_increasing_signs_decide_only_inside_their_window():
     signs = IncreasingSigns(bumpy, (-1.0, 1.0))
     signs.certify(-0.1, 0.1)
     assert signs(-0.5) < 0 < signs(0.5) and not calls
+    # exact: calls records the arguments passed in, the literal 4.0, not a computed number
     assert signs(4.0) == pytest.approx(np.sin(4.0)) and calls == [4.0]  # outside: evaluated (sin 4 < 0)
     assert signs(0.9) > 0 and calls == [4.0]
 

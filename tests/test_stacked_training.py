@@ -116,7 +116,7 @@ def test_tune_step_together_tries_the_same_steps_in_one_call_a_round(grid, refin
     together = tune_step(many, grid, score=lambda r: r, refinements=refinements, together=True)
     assert together.steps.tolist() == alone.steps.tolist() and together.best_index == alone.best_index
     assert together.results == alone.results and together.inside == alone.inside
-    assert calls[0] == sorted(float(step) for step in grid)  # the first grid in one call
+    assert calls[0] == sorted(float(step) for step in grid)  # the first grid in one call (exact: the literals passed in)
     assert sum(map(len, calls)) == len(together.steps)  # no step is run twice
     assert len(calls) < len(together.steps)  # and the refinements came two at a time
 
